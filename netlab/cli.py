@@ -1,0 +1,254 @@
+"""The command line: `netlab [URL]` opens the TUI; `netlab send|serve ...` run headless.
+
+Every subcommand goes through the same engine the TUI uses."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from netlab import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+SUBCOMMANDS = ("send", "serve")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own usage errors: exit 2, one clear line
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"netlab: error: {message}\n")
+
+
+def _send_parser(sub) -> None:
+    p = sub.add_parser("send", help="send one request and show the response (like curl -i)",
+                       description="Send one HTTP/1.1 request through the netlab engine.")
+    p.add_argument("url", help="http:// or https:// URL (the target host/port for --raw too)")
+    p.add_argument("-X", "--request", dest="method", metavar="METHOD", help="request method (default GET, or POST with -d)")
+    p.add_argument("-H", "--header", dest="headers", action="append", default=[], metavar="'Name: value'",
+                   help="add a request header (repeatable)")
+    p.add_argument("-d", "--data", metavar="DATA", help="request body; @FILE reads a file, @- standard input")
+    p.add_argument("--raw", metavar="FILE|-", help="send the exact bytes of FILE (or standard input) as the request")
+    p.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR",
+                   help="pin HOST:PORT to ADDR instead of resolving it (repeatable)")
+    p.add_argument("--unix-socket", metavar="PATH", help="connect to this Unix socket instead of TCP")
+    p.add_argument("--cacert", metavar="FILE", help="verify the server against this CA bundle")
+    p.add_argument("-k", "--insecure", action="store_true", help="do not verify the TLS certificate")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="connect and per-read timeout (default 10)")
+    p.add_argument("--max-time", type=float, metavar="S", help="overall deadline for the whole exchange")
+    p.add_argument("--max-body", type=int, metavar="BYTES", help="stop when the body exceeds this many bytes (default 1 GiB)")
+    p.add_argument("--compressed", action="store_true", help="ask for gzip and show the decoded body")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE (exact bytes)")
+    p.add_argument("-v", "--verbose", action="store_true", help="show each step and the raw bytes both ways (stderr)")
+    p.add_argument("--json", action="store_true", help="print the whole exchange as one JSON object")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="netlab", description="A terminal network lab. `netlab [URL]` opens the TUI.")
+    p.add_argument("--version", action="version", version=f"netlab {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _send_parser(sub)
+    s = sub.add_parser("serve", help="run the built-in lab server")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=0, help="port (default 0: the kernel picks one)")
+    return p
+
+
+def _options(args):
+    from netlab.engine import NetlabError, Options, parse_pin
+    from netlab.engine.session import DEFAULT_MAX_BODY
+
+    if args.timeout <= 0:
+        raise NetlabError("usage", f"--timeout must be positive, not {args.timeout:g}")
+    return Options(
+        timeout=args.timeout,
+        deadline=args.max_time,
+        insecure=args.insecure,
+        cafile=args.cacert,
+        resolve=tuple(parse_pin(t) for t in args.resolve),
+        unix_socket=args.unix_socket,
+        max_body_bytes=args.max_body if args.max_body is not None else DEFAULT_MAX_BODY,
+    )
+
+
+def _read_source(spec: str, what: str) -> bytes:
+    from netlab.engine import NetlabError
+
+    if spec == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(spec, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise NetlabError("usage", f"{what}: cannot read {spec!r}: {exc.strerror}") from None
+
+
+def _build_request(args):
+    from netlab.engine import Request
+
+    if args.raw is not None:
+        return Request.raw(_read_source(args.raw, "--raw"), args.url)
+    body = b""
+    headers = list(args.headers)
+    if args.data is not None:
+        body = _read_source(args.data[1:], "-d") if args.data.startswith("@") else args.data.encode()
+        if not any(h.lower().startswith("content-type:") for h in headers):
+            headers.append("Content-Type: application/x-www-form-urlencoded")
+    if args.compressed and not any(h.lower().startswith("accept-encoding:") for h in headers):
+        headers.append("Accept-Encoding: gzip, deflate")
+    method = args.method or ("POST" if args.data is not None else "GET")
+    return Request.from_url(args.url, method, headers, body)
+
+
+def _verbose_printer(err):
+    from netlab.engine import events as ev
+
+    def show(e) -> None:
+        if isinstance(e, ev.Resolved):
+            err.write(f"* resolved {e.name} via {e.source}{f' ({e.server})' if e.server else ''}: "
+                      f"{', '.join(e.addresses)} in {e.elapsed_ms:.2f} ms\n")
+        elif isinstance(e, ev.Connecting):
+            err.write(f"* connecting to {e.address}{f' port {e.port}' if e.port else ''} ({e.family})\n")
+        elif isinstance(e, ev.ConnectFailed):
+            err.write(f"* connect to {e.address} failed: {e.message}\n")
+        elif isinstance(e, ev.Connected):
+            rtt = f", rtt {e.rtt_ms:.3f} ms" if e.rtt_ms is not None else ""
+            err.write(f"* {'reusing' if e.reused else 'connected'}: local {_hp(e.local)} -> remote {_hp(e.remote)}{rtt}\n")
+        elif isinstance(e, ev.TLSDone):
+            err.write(f"* TLS {e.version} {e.cipher} alpn={e.alpn} verified={e.verified}\n")
+        elif isinstance(e, ev.RequestSent):
+            err.write(f"* sent {e.nbytes} bytes\n")
+        elif isinstance(e, ev.InformationalHead):
+            err.write(f"* informational {e.status} {_safe(e.reason)} (skipped)\n")
+        err.flush()
+
+    return show
+
+
+def _hp(addr) -> str:
+    host, port = addr
+    if not port:
+        return host or "(unnamed)"
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _safe(s) -> str:
+    from netlab.engine.text import safe_text
+
+    return safe_text(s, keep_newlines=False)
+
+
+def _print_raw(err, prefix: str, data: bytes) -> None:
+    from netlab.engine.text import visible_line_endings
+
+    for line in visible_line_endings(data):
+        err.write(f"{prefix}{line}\n")
+
+
+def _print_human(ex, args, out, err) -> None:
+    from netlab.engine.text import safe_text
+
+    r = ex.response
+    if args.verbose:
+        _print_raw(err, "> ", ex.request.data)
+        if r is not None:
+            for info in r.informational:
+                _print_raw(err, "< ", info.raw)
+            _print_raw(err, "< ", r.raw_head)
+            if r.framing == "chunked" and r.raw_body_store is not None:
+                err.write(f"* chunked body: {r.raw_body_store.size} bytes on the wire, {r.body_bytes} after de-chunking\n")
+        err.flush()
+    if r is None or not r.status:
+        return
+    out.write(f"{r.http_version} {r.status} {_safe(r.reason)}\n")
+    for name, value in r.headers:
+        out.write(f"{_safe(name)}: {_safe(value)}\n")
+    out.write("\n")
+    if args.output:
+        out.flush()
+        return
+    body = r.body
+    if args.compressed:
+        from netlab.engine import NetlabError
+
+        try:
+            body = r.decoded_body()
+        except NetlabError as exc:
+            err.write(f"netlab: {exc.message}; showing the body as received\n")
+    if not body:
+        out.flush()
+        return
+    try:
+        text = body.decode("utf-8")
+        binary = "\x00" in text
+    except UnicodeDecodeError:
+        binary = True
+    if binary:
+        out.write(f"[{len(body)} bytes of binary body not shown; use -o FILE to save them]\n")
+    else:
+        out.write(safe_text(text))
+        if not text.endswith("\n"):
+            out.write("\n")
+    out.flush()
+
+
+def cmd_send(args, out=None, err=None) -> int:
+    from netlab.engine import Engine, NetlabError
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        opts = _options(args)
+        request = _build_request(args)
+    except NetlabError as exc:
+        err.write(f"netlab: {exc.message}\n")
+        return EXIT_USAGE
+    on_event = _verbose_printer(err) if args.verbose and not args.json else None
+    try:
+        with Engine(opts) as engine:
+            ex = engine.send(request, on_event, body_path=args.output)
+    except OSError as exc:  # -o FILE cannot be opened
+        err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
+        return EXIT_USAGE
+    if args.json:
+        out.write(json.dumps(ex.to_dict(), indent=2) + "\n")
+        out.flush()
+    else:
+        _print_human(ex, args, out, err)
+    if ex.error is not None:
+        if not args.json:
+            err.write(f"netlab: {ex.error.phase} failed: {_safe(ex.error.message)}\n")
+            if ex.error.hint:
+                err.write(f"  next: {ex.error.hint}\n")
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def cmd_serve(args) -> int:
+    from netlab.engine.labserver import run
+
+    return run(args.host, args.port)
+
+
+def cmd_tui(argv: Sequence[str]) -> int:
+    p = _Parser(prog="netlab", description="Open the netlab TUI.")
+    p.add_argument("url", nargs="?", help="URL to pre-fill (default: the built-in lab server's /ip)")
+    p.add_argument("--version", action="version", version=f"netlab {__version__}")
+    args = p.parse_args(argv)
+    from netlab.ui.app import run_app
+
+    return run_app(args.url)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
+        return cmd_tui(argv)
+    args = build_parser().parse_args(argv)
+    if args.command == "send":
+        return cmd_send(args)
+    if args.command == "serve":
+        return cmd_serve(args)
+    build_parser().print_help()
+    return EXIT_USAGE

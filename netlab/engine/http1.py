@@ -1,0 +1,337 @@
+"""Sans-IO framing of HTTP/1.x responses over h11: bytes in, steps out.
+
+No socket is opened here (h11's ``receive_data`` / ``next_event`` style).  Next to the
+parsed form the reader keeps the bytes exactly as received: each 1xx head, the final
+head, and — for chunked framing, where the wire differs from the body — the raw body
+with its chunk-size lines.  For Content-Length and close-delimited framing the wire
+body *is* the body, so it is stored once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+
+import h11
+
+from netlab.engine.errors import NetlabError
+
+__all__ = ["BodyStore", "Response", "ResponseReader", "SPILL_BYTES", "decode_content"]
+
+SPILL_BYTES = 4 * 1024 * 1024  # bodies above this go to a temporary file
+
+
+class BodyStore:
+    """Bytes kept in memory up to ``spill_at``, then in a temporary file.
+
+    Given ``path``, writes go straight to that file (``-o FILE``)."""
+
+    def __init__(self, spill_at: int = SPILL_BYTES, path: str | None = None) -> None:
+        self.spill_at = spill_at
+        self.size = 0
+        self.path = path
+        self._mem: bytearray | None = bytearray()
+        self._file = open(path, "wb") if path else None
+
+    @property
+    def spilled(self) -> bool:
+        return self._file is not None
+
+    def write(self, data) -> None:
+        self.size += len(data)
+        if self._file is not None:
+            self._file.write(data)
+            return
+        self._mem += data
+        if len(self._mem) > self.spill_at:
+            self._file = tempfile.TemporaryFile(prefix="netlab-body-")
+            self._file.write(self._mem)
+            self._mem = None
+
+    def truncate(self, size: int) -> None:
+        if size >= self.size:
+            return
+        self.size = size
+        if self._file is not None:
+            self._file.flush()
+            self._file.truncate(size)
+            self._file.seek(size)
+        else:
+            del self._mem[size:]
+
+    def finish(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def getvalue(self) -> bytes:
+        if self._file is None:
+            return bytes(self._mem)
+        return b"".join(self.iter_chunks())
+
+    def head(self, n: int) -> bytes:
+        if self._file is None:
+            return bytes(self._mem[:n])
+        self._file.flush()
+        with open(self._file.fileno(), "rb", closefd=False) as f:
+            f.seek(0)
+            return f.read(n)
+
+    def iter_chunks(self, size: int = 1 << 20):
+        if self._file is None:
+            yield bytes(self._mem)
+            return
+        self._file.flush()
+        pos = 0
+        while pos < self.size:
+            chunk = _pread(self._file, min(size, self.size - pos), pos)
+            if not chunk:
+                break
+            pos += len(chunk)
+            yield chunk
+
+    def sha256(self) -> str:
+        h = hashlib.sha256()
+        for chunk in self.iter_chunks():
+            h.update(chunk)
+        return h.hexdigest()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _pread(f, n: int, offset: int) -> bytes:
+    import os
+
+    return os.pread(f.fileno(), n, offset)
+
+
+def decode_content(body: bytes, encoding: str | None) -> bytes:
+    """gzip / deflate decoding for display; raises NetlabError('parse') on bad data."""
+    enc = (encoding or "").strip().lower()
+    try:
+        if enc in ("gzip", "x-gzip"):
+            return gzip.decompress(body)
+        if enc == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
+    except (OSError, EOFError, zlib.error) as exc:
+        raise NetlabError("parse", f"cannot decode {enc} body: {exc}") from None
+    return body
+
+
+@dataclass(slots=True)
+class Informational:
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    raw: bytes
+
+
+@dataclass(slots=True, eq=False)
+class Response:
+    http_version: str = ""
+    status: int = 0
+    reason: str = ""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    trailers: list[tuple[str, str]] = field(default_factory=list)
+    framing: str = ""  # content-length | chunked | close | none
+    raw_head: bytes = b""
+    informational: list[Informational] = field(default_factory=list)
+    body_store: BodyStore = field(default_factory=BodyStore)
+    raw_body_store: BodyStore | None = None  # only for chunked framing
+    complete: bool = False
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for n, v in self.headers:
+            if n.lower() == name:
+                return v
+        return None
+
+    @property
+    def body(self) -> bytes:
+        """The message body after transfer decoding (chunks joined), before content decoding."""
+        return self.body_store.getvalue()
+
+    @property
+    def body_bytes(self) -> int:
+        return self.body_store.size
+
+    @property
+    def raw_body(self) -> bytes:
+        """The body bytes exactly as on the wire (chunk-size lines included)."""
+        store = self.raw_body_store or self.body_store
+        return store.getvalue()
+
+    @property
+    def raw(self) -> bytes:
+        """Everything received for this exchange: 1xx heads, head, wire body."""
+        return b"".join(i.raw for i in self.informational) + self.raw_head + self.raw_body
+
+    def decoded_body(self) -> bytes:
+        """The body with gzip/deflate Content-Encoding undone (for display)."""
+        return decode_content(self.body, self.header("content-encoding"))
+
+
+def _hdrs(items) -> list[tuple[str, str]]:
+    return [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in items]
+
+
+class ResponseReader:
+    """Feed it received bytes; it frames one response.
+
+    ``feed`` returns a list of steps: ("info", Informational), ("head", Response),
+    ("data", nbytes), ("end", None).  h11 errors become NetlabError('parse' or
+    'limit'); the bytes received so far stay in ``response``."""
+
+    def __init__(self, method: str, *, request_close: bool = False, max_header_bytes: int = 64 * 1024,
+                 max_body_bytes: int | None = None, body_path: str | None = None,
+                 spill_at: int = SPILL_BYTES) -> None:
+        self.method = method or "GET"
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_bytes)
+        self.max_header_bytes = max_header_bytes
+        self.max_body_bytes = max_body_bytes
+        # h11 needs to have "sent" a request to expect a response: give it the shape of ours.
+        fake = [("Host", "netlab")] + ([("Connection", "close")] if request_close else [])
+        self._h11.send(h11.Request(method=self.method if _is_token(self.method) else "GET", target="/", headers=fake))
+        self._h11.send(h11.EndOfMessage())
+        self.response = Response(body_store=BodyStore(spill_at, body_path))
+        self._spill_at = spill_at
+        self._pending = bytearray()  # bytes not yet assigned to a head
+        self._in_body = False
+        self.received = 0
+        self.done = False
+        self.leftover = b""
+
+    @property
+    def keep_alive(self) -> bool:
+        return (self.done and not self.leftover and self._h11.our_state is h11.DONE
+                and self._h11.their_state is h11.DONE)
+
+    def feed(self, data: bytes) -> list[tuple]:
+        self.received += len(data)
+        if not self._in_body:
+            self._pending += data
+        elif self.response.raw_body_store is not None:
+            self.response.raw_body_store.write(data)
+        self._h11.receive_data(data)
+        return self._drain()
+
+    def feed_eof(self) -> list[tuple]:
+        try:
+            self._h11.receive_data(b"")
+        except RuntimeError:
+            pass
+        return self._drain(eof=True)
+
+    def _unconsumed(self) -> int:
+        return len(self._h11.trailing_data[0])
+
+    def _take_pending(self) -> bytes:
+        keep = self._unconsumed()
+        raw = bytes(self._pending[: len(self._pending) - keep])
+        del self._pending[: len(self._pending) - keep]
+        return raw
+
+    def _drain(self, eof: bool = False) -> list[tuple]:
+        steps: list[tuple] = []
+        r = self.response
+        while True:
+            try:
+                ev = self._h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise self._protocol_error(exc, eof) from None
+            if ev is h11.NEED_DATA:
+                if eof and not self.done:
+                    raise self._truncated()
+                return steps
+            if ev is h11.PAUSED:
+                return steps
+            t = type(ev)
+            if t is h11.Data:
+                r.body_store.write(ev.data)
+                if self.max_body_bytes is not None and r.body_store.size > self.max_body_bytes:
+                    raise NetlabError("limit", f"the body exceeds the limit of {self.max_body_bytes} bytes "
+                                      f"(stopped after {r.body_store.size} bytes)")
+                steps.append(("data", len(ev.data)))
+            elif t is h11.Response:
+                r.http_version = "HTTP/" + ev.http_version.decode()
+                r.status = ev.status_code
+                r.reason = ev.reason.decode("latin-1")
+                r.headers = _hdrs(ev.headers.raw_items())
+                r.framing = self._framing(r)
+                r.raw_head = self._take_pending()
+                self._in_body = True
+                if r.framing == "chunked":
+                    r.raw_body_store = BodyStore(self._spill_at)
+                    r.raw_body_store.write(self._pending)
+                self._pending = bytearray()
+                steps.append(("head", r))
+            elif t is h11.InformationalResponse:
+                info = Informational(ev.status_code, ev.reason.decode("latin-1"), _hdrs(ev.headers.raw_items()),
+                                     self._take_pending())
+                r.informational.append(info)
+                steps.append(("info", info))
+            elif t is h11.EndOfMessage:
+                r.trailers = _hdrs(ev.headers.raw_items())
+                left = self._unconsumed()
+                if r.raw_body_store is not None and left:
+                    r.raw_body_store.truncate(r.raw_body_store.size - left)
+                self.leftover = self._h11.trailing_data[0]
+                r.body_store.finish()
+                r.complete = True
+                self.done = True
+                steps.append(("end", None))
+                return steps
+            elif t is h11.ConnectionClosed:
+                if not self.done:
+                    raise self._truncated()
+                return steps
+
+    def _framing(self, r: Response) -> str:
+        if self.method == "HEAD" or r.status in (204, 304) or 100 <= r.status < 200:
+            return "none"
+        te = (r.header("transfer-encoding") or "").lower()
+        if "chunked" in te:
+            return "chunked"
+        if r.header("content-length") is not None:
+            return "content-length"
+        return "close"
+
+    def _truncated(self) -> NetlabError:
+        r = self.response
+        if not r.status:
+            if self.received == 0:
+                return NetlabError("receive", "the server closed the connection without sending a response")
+            return NetlabError("parse", f"the connection closed after {self.received} bytes, before a complete "
+                               "response head (is this an HTTP server?)")
+        if r.framing == "content-length":
+            want = r.header("content-length")
+            return NetlabError("receive", f"the connection closed after {r.body_store.size} of {want} body bytes "
+                               "(body shorter than its Content-Length)")
+        if r.framing == "chunked":
+            return NetlabError("receive", f"the connection closed in the middle of a chunked body "
+                               f"(after {r.body_store.size} body bytes, no final 0-size chunk)")
+        return NetlabError("receive", "the connection closed before the response was complete")
+
+    def _protocol_error(self, exc: h11.RemoteProtocolError, eof: bool) -> NetlabError:
+        text = str(exc)
+        if "Receive buffer too long" in text or "too long" in text:
+            where = "body framing line" if self._in_body else "response head"
+            return NetlabError("limit", f"the {where} exceeds the header limit of {self.max_header_bytes} bytes")
+        if eof and ("incomplete" in text or "peer closed" in text.lower()):
+            return self._truncated()
+        if not self.response.status:
+            head = bytes(self._pending[:40])
+            return NetlabError("parse", f"not an HTTP/1.x response: {text} (starts with {head!r})")
+        return NetlabError("parse", f"invalid response: {text}")
+
+
+def _is_token(s: str) -> bool:
+    return bool(s) and all(33 <= ord(c) < 127 and c not in '()<>@,;:\\"/[]?={} \t' for c in s)

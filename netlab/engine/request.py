@@ -1,0 +1,179 @@
+"""Request: the exact bytes that will go on the wire, and where they go.
+
+``Request.from_url`` builds HTTP/1.1 bytes from a URL, method, headers and body.
+Every header the engine adds (Host, User-Agent, Accept, Content-Length) is part of
+``headers`` and of ``data`` before anything is sent: nothing is added later.
+``Request.raw`` takes bytes and sends them exactly as given, malformed or not;
+its URL only names the scheme, host and port.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+from urllib.parse import urlsplit
+
+from netlab import __version__
+from netlab.engine.errors import NetlabError
+
+__all__ = ["Request", "Target", "parse_target", "USER_AGENT", "format_host"]
+
+USER_AGENT = f"netlab/{__version__}"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    target: str  # path + query, as in the request line
+
+
+def format_host(host: str, port: int, scheme: str) -> str:
+    """The Host header value: brackets for IPv6, port only when not the default."""
+    h = f"[{host}]" if ":" in host else host
+    return h if DEFAULT_PORTS.get(scheme) == port else f"{h}:{port}"
+
+
+def parse_target(url: str) -> Target:
+    """Split a URL into scheme, host, port and request target.
+
+    A URL without a scheme gets ``http://`` the way curl does it."""
+    if not isinstance(url, str) or not url.strip():
+        raise NetlabError("usage", "no URL given")
+    url = url.strip()
+    if "://" not in url:
+        url = "http://" + url
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise NetlabError("usage", f"bad URL {url!r}: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise NetlabError("usage", f"unsupported scheme {scheme!r} in {url!r} (use http or https)")
+    host = parts.hostname
+    if not host:
+        raise NetlabError("usage", f"no host in URL {url!r}")
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return Target(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], target)
+
+
+def _header_list(headers: Iterable[tuple[str, str]] | Mapping[str, str] | Iterable[str]) -> list[tuple[str, str]]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            name, sep, value = item.partition(":")
+            if not sep:
+                raise NetlabError("usage", f"header {item!r} has no ':' (expected 'Name: value')")
+            item = (name.strip(), value.strip())
+        name, value = item
+        if not name or not _TOKEN.match(name.encode("latin-1", "replace")):
+            raise NetlabError("usage", f"invalid header name {name!r}")
+        if "\r" in value or "\n" in value:
+            raise NetlabError("usage", f"header {name!r} value contains a line break; use a raw request for that")
+        out.append((name, value))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    url: str
+    scheme: str
+    host: str
+    port: int
+    target: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    data: bytes  # the exact bytes sent on the wire
+    is_raw: bool = False
+
+    @classmethod
+    def from_url(cls, url: str, method: str = "GET", headers=(), body: bytes | str = b"") -> "Request":
+        t = parse_target(url)
+        method = method.upper()
+        if not method or not _TOKEN.match(method.encode("latin-1", "replace")):
+            raise NetlabError("usage", f"invalid method {method!r}")
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        given = _header_list(headers)
+        have = {n.lower() for n, _ in given}
+        added: list[tuple[str, str]] = []
+        if "host" not in have:
+            added.append(("Host", format_host(t.host, t.port, t.scheme)))
+        if "user-agent" not in have:
+            added.append(("User-Agent", USER_AGENT))
+        if "accept" not in have:
+            added.append(("Accept", "*/*"))
+        if "content-length" not in have and "transfer-encoding" not in have:
+            if body or method in ("POST", "PUT", "PATCH"):
+                added.append(("Content-Length", str(len(body))))
+        all_headers = tuple(added + given)
+        head = f"{method} {t.target} HTTP/1.1\r\n" + "".join(f"{n}: {v}\r\n" for n, v in all_headers) + "\r\n"
+        try:
+            data = head.encode("latin-1") + body
+        except UnicodeEncodeError as exc:
+            raise NetlabError("usage", f"request head holds a character that is not Latin-1: {exc.object[exc.start:exc.end]!r}") from None
+        return cls(method, url, t.scheme, t.host, t.port, t.target, all_headers, body, data, False)
+
+    @classmethod
+    def raw(cls, data: bytes | str, url: str) -> "Request":
+        """Exact bytes, sent as given. ``url`` gives the scheme, host and port."""
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        t = parse_target(url)
+        method, target, headers, body = parse_request_bytes(data)
+        return cls(method or "", url, t.scheme, t.host, t.port, target or t.target, headers, body, bytes(data), True)
+
+    @property
+    def head(self) -> bytes:
+        end = _head_end(self.data)
+        return self.data[:end] if end >= 0 else self.data
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        for n, v in self.headers:
+            if n.lower() == name:
+                return v
+        return None
+
+    @property
+    def wants_close(self) -> bool:
+        value = self.header("connection")
+        return bool(value) and "close" in value.lower()
+
+    @property
+    def origin(self) -> str:
+        return f"{self.scheme}://{format_host(self.host, self.port, self.scheme)}"
+
+
+def _head_end(data: bytes) -> int:
+    m = re.search(rb"\r?\n\r?\n", data)
+    return m.end() if m else -1
+
+
+def parse_request_bytes(data: bytes) -> tuple[str, str, tuple[tuple[str, str], ...], bytes]:
+    """Best-effort reading of raw request bytes (which may be malformed on purpose):
+    method, target, headers and body.  Never raises."""
+    end = _head_end(data)
+    head, body = (data[:end], data[end:]) if end >= 0 else (data, b"")
+    lines = re.split(rb"\r?\n", head)
+    first = lines[0].decode("latin-1") if lines else ""
+    parts = first.split()
+    method = parts[0].upper() if parts else ""
+    target = parts[1] if len(parts) > 1 else ""
+    headers = []
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        name, sep, value = line.decode("latin-1").partition(":")
+        if sep:
+            headers.append((name.strip(), value.strip()))
+    return method, target, tuple(headers), body

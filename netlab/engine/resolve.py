@@ -1,0 +1,173 @@
+"""Name → addresses, the first step under every request.
+
+Sources, in the order they are consulted: a literal IP in the URL, a pin given like
+curl's ``--resolve host:port:addr``, the hosts file (/etc/hosts), then a DNS query
+with dnspython using the system's resolver configuration (/etc/resolv.conf).
+The answer records which source answered, every address, and (after connect) the
+one used.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass, field
+
+from netlab.engine.errors import NetlabError
+
+__all__ = ["Pin", "parse_pin", "Resolution", "resolve", "read_hosts", "HOSTS_PATH"]
+
+HOSTS_PATH = "/etc/hosts"
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    host: str
+    port: int | None  # None: any port ("*" in curl)
+    addresses: tuple[str, ...]
+
+
+def parse_pin(text: str) -> Pin:
+    """Parse ``HOST:PORT:ADDR[,ADDR...]``; ADDR may be ``[v6]``; PORT may be ``*``."""
+    host, sep1, rest = text.partition(":")
+    port_s, sep2, addrs = rest.partition(":")
+    if not (sep1 and sep2 and host and port_s and addrs):
+        raise NetlabError("usage", f"--resolve {text!r}: expected HOST:PORT:ADDR")
+    if port_s == "*":
+        port = None
+    else:
+        try:
+            port = int(port_s)
+            if not 0 < port < 65536:
+                raise ValueError
+        except ValueError:
+            raise NetlabError("usage", f"--resolve {text!r}: bad port {port_s!r}") from None
+    out = []
+    for a in addrs.split(","):
+        a = a.strip().strip("[]")
+        try:
+            out.append(str(ipaddress.ip_address(a)))
+        except ValueError:
+            raise NetlabError("usage", f"--resolve {text!r}: {a!r} is not an IP address") from None
+    return Pin(host.lower(), port, tuple(out))
+
+
+@dataclass(slots=True)
+class Resolution:
+    name: str
+    addresses: list[str]
+    source: str  # literal | pin | hosts | dns | unix
+    server: str | None = None
+    elapsed_ms: float = 0.0
+    used: str | None = None
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (address, why) tried before `used`
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "addresses": list(self.addresses),
+            "used": self.used,
+            "source": self.source,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+        }
+
+
+def read_hosts(name: str, path: str = HOSTS_PATH) -> list[str]:
+    """Addresses for ``name`` in a hosts file, in file order."""
+    name = name.lower()
+    found: list[str] = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                fields = line.split("#", 1)[0].split()
+                if len(fields) >= 2 and name in (h.lower() for h in fields[1:]):
+                    addr = fields[0].split("%", 1)[0]
+                    try:
+                        ipaddress.ip_address(addr)
+                    except ValueError:
+                        continue
+                    if addr not in found:
+                        found.append(addr)
+    except OSError:
+        return []
+    return found
+
+
+def _literal(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+def _dns(name: str, timeout: float, server: tuple[str, int] | None) -> tuple[list[str], str | None]:
+    import dns.exception
+    import dns.rdatatype
+    import dns.resolver
+
+    try:
+        if server:
+            resolver = dns.resolver.Resolver(configure=False)
+            resolver.nameservers = [server[0]]
+            resolver.port = server[1]
+        else:
+            resolver = dns.resolver.Resolver()
+    except dns.resolver.NoResolverConfiguration:
+        raise NetlabError("dns", "no DNS resolver is configured (/etc/resolv.conf has no nameserver)",
+                          "pin an address with --resolve HOST:PORT:ADDR or add the name to /etc/hosts") from None
+    resolver.lifetime = timeout
+    addresses: list[str] = []
+    answered_by = None
+    nx = 0
+    errors = []
+    for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        try:
+            ans = resolver.resolve(name, rdtype, search=True)
+            answered_by = f"{ans.nameserver}:{ans.port}"
+            addresses += [r.address for r in ans]
+        except dns.resolver.NXDOMAIN:
+            nx += 1
+        except dns.resolver.NoAnswer:
+            pass
+        except dns.resolver.LifetimeTimeout:
+            raise NetlabError("timeout", f"no DNS answer for {name!r} within {timeout:g} s "
+                              f"(servers: {', '.join(map(str, resolver.nameservers))})",
+                              "check the DNS server, or pin an address with --resolve HOST:PORT:ADDR") from None
+        except dns.resolver.NoNameservers as exc:
+            errors.append(str(exc))
+        except dns.exception.DNSException as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+    if not addresses:
+        if nx:
+            raise NetlabError("dns", f"{name!r} does not exist (NXDOMAIN)")
+        if errors:
+            raise NetlabError("dns", f"DNS lookup of {name!r} failed: {errors[0]}")
+        raise NetlabError("dns", f"{name!r} has no A or AAAA records")
+    return addresses, answered_by
+
+
+def resolve(name: str, port: int, *, pins: tuple[Pin, ...] = (), timeout: float = 5.0,
+            hosts_path: str = HOSTS_PATH, dns_server: tuple[str, int] | None = None) -> Resolution:
+    t0 = time.perf_counter()
+
+    def done(addrs, source, server=None):
+        return Resolution(name, list(addrs), source, server, (time.perf_counter() - t0) * 1000)
+
+    lit = _literal(name)
+    if lit:
+        return done([lit], "literal")
+    lname = name.lower().rstrip(".")
+    for pin in pins:
+        if pin.host == lname and pin.port in (None, port):
+            return done(pin.addresses, "pin")
+    if dns_server is None:
+        found = read_hosts(lname, hosts_path)
+        if found:
+            return done(found, "hosts", hosts_path)
+    addrs, server = _dns(lname, timeout, dns_server)
+    return done(addrs, "dns", server)
+
+
+def family_of(address: str) -> int:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET

@@ -1,0 +1,428 @@
+"""The Engine: resolve → connect → TLS → send → receive, one step at a time, in the open.
+
+``Engine.send`` is blocking and thread-safe.  Each step emits an event (see events.py)
+through ``on_event`` and adds to the returned ``Exchange``; a failure stops the steps,
+is recorded as ``exchange.error`` (a NetlabError naming its phase), and everything
+received up to then stays in the exchange.  Idle connections are kept per origin and
+reused for the next request unless either side said ``Connection: close``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from netlab.engine import events as ev
+from netlab.engine.errors import NetlabError
+from netlab.engine.http1 import SPILL_BYTES, Response, ResponseReader
+from netlab.engine.request import Request
+from netlab.engine.resolve import Pin, Resolution, parse_pin, resolve
+from netlab.engine.transport import Conn, TLSInfo, open_tcp, open_unix, start_tls
+
+__all__ = ["Engine", "Options", "Exchange", "Timings", "ConnectionInfo", "CancelToken"]
+
+RECV_SIZE = 256 * 1024
+DEFAULT_MAX_BODY = 1 << 30  # 1 GiB
+TEXT_BODY_LIMIT = 1 << 20  # --json carries the body as text up to this size
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    timeout: float = 10.0  # connect, and each read
+    deadline: float | None = None  # whole exchange (like curl --max-time)
+    insecure: bool = False
+    cafile: str | None = None
+    resolve: tuple[Pin, ...] = ()
+    unix_socket: str | None = None
+    dns_server: tuple[str, int] | None = None
+    max_header_bytes: int = 64 * 1024
+    max_body_bytes: int | None = DEFAULT_MAX_BODY
+    spill_bytes: int = SPILL_BYTES
+    reuse: bool = True
+
+    def with_pins(self, *texts: str) -> "Options":
+        return replace(self, resolve=self.resolve + tuple(parse_pin(t) for t in texts))
+
+
+@dataclass(slots=True)
+class Timings:
+    dns: float = 0.0
+    connect: float = 0.0
+    tls: float = 0.0
+    send: float = 0.0
+    ttfb: float = 0.0
+    download: float = 0.0
+    total: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {k: round(getattr(self, k), 3) for k in ("dns", "connect", "tls", "send", "ttfb", "download", "total")}
+
+
+@dataclass(slots=True)
+class ConnectionInfo:
+    family: str
+    local: tuple[str, int]
+    remote: tuple[str, int]
+    reused: bool
+    rtt_ms: float | None
+
+    def to_dict(self) -> dict:
+        return {"family": self.family, "local": list(self.local), "remote": list(self.remote),
+                "reused": self.reused, "rtt_ms": None if self.rtt_ms is None else round(self.rtt_ms, 3)}
+
+
+@dataclass(slots=True, eq=False)
+class Exchange:
+    request: Request
+    options: Options
+    dns: Resolution | None = None
+    connection: ConnectionInfo | None = None
+    tls: TLSInfo | None = None
+    response: Response | None = None
+    timings: Timings = field(default_factory=Timings)
+    error: NetlabError | None = None
+    started: float = 0.0  # wall clock (time.time()) when the send began
+    attempts: list[tuple[str, str]] = field(default_factory=list)  # (address, why it failed)
+    bytes_received: int = 0
+    keep_alive: bool = False  # the connection went back to the pool
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.response is not None and self.response.complete
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``netlab send --json``.  Raw bytes are given as Latin-1 text
+        (one character per byte, lossless)."""
+        req = self.request
+        r = self.response
+        response = None
+        if r is not None and r.status:
+            body = None
+            if r.body_bytes <= TEXT_BODY_LIMIT:
+                try:
+                    body = r.body.decode("utf-8")
+                except UnicodeDecodeError:
+                    body = None
+            response = {
+                "http_version": r.http_version,
+                "status": r.status,
+                "reason": r.reason,
+                "headers": [[n, v] for n, v in r.headers],
+                "framing": r.framing,
+                "body_bytes": r.body_bytes,
+                "body_sha256": r.body_store.sha256(),
+                "body": body,
+                "raw_head": r.raw_head.decode("latin-1"),
+            }
+        return {
+            "request": {"method": req.method, "url": req.url, "host": req.host, "port": req.port,
+                        "scheme": req.scheme, "bytes": len(req.data), "raw": req.data.decode("latin-1")},
+            "dns": self.dns.to_dict() if self.dns else None,
+            "connection": self.connection.to_dict() if self.connection else None,
+            "tls": self.tls.to_dict() if self.tls else None,
+            "response": response,
+            "timings_ms": self.timings.to_dict(),
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+
+class CancelToken:
+    """Lets another thread stop an exchange: ``cancel()`` interrupts a blocking read."""
+
+    def __init__(self) -> None:
+        self.cancelled = False
+        self._conn: Conn | None = None
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            if self._conn is not None:
+                self._conn.abort()
+
+    def _attach(self, conn: Conn | None) -> None:
+        with self._lock:
+            self._conn = conn
+            if conn is not None and self.cancelled:
+                conn.abort()
+
+    def check(self) -> None:
+        if self.cancelled:
+            raise NetlabError("cancelled", "cancelled by the user")
+
+
+def _noop(_event) -> None:
+    pass
+
+
+class _Deadline:
+    __slots__ = ("timeout", "end")
+
+    def __init__(self, timeout: float, deadline: float | None) -> None:
+        self.timeout = timeout
+        self.end = None if deadline is None else time.monotonic() + deadline
+
+    def next(self) -> float:
+        if self.end is None:
+            return self.timeout
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise NetlabError("timeout", "the overall deadline passed before the exchange completed",
+                              "raise --max-time, or check why the server is this slow")
+        return min(self.timeout, left)
+
+
+class Engine:
+    """The shared socket engine.  One per app; ``send`` may be called from many threads."""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or Options()
+        self._pool: dict[tuple, list[Conn]] = {}
+        self._lock = threading.Lock()
+        self._live: set[Conn] = set()
+        self._closed = False
+
+    # -- public -------------------------------------------------------------------------
+    def send(self, request: Request, on_event: Callable[[ev.Event], None] | None = None, *,
+             options: Options | None = None, cancel: CancelToken | None = None,
+             body_path: str | None = None) -> Exchange:
+        """Send ``request`` and read one response.  Never raises NetlabError: it is
+        recorded in ``exchange.error`` together with whatever was received."""
+        opts = options or self.options
+        emit = on_event or _noop
+        ex = Exchange(request=request, options=opts, started=time.time())
+        t0 = time.monotonic()
+        clock = _Deadline(opts.timeout, opts.deadline)
+        conn: Conn | None = None
+        try:
+            if cancel:
+                cancel.check()
+            conn = self._checkout(request, opts, ex, emit, clock, cancel)
+            try:
+                self._roundtrip(conn, request, opts, ex, emit, clock, cancel, body_path)
+            except NetlabError as err:
+                # A pooled connection the server had already closed: retry once on a new one.
+                if not (ex.connection and ex.connection.reused and err.phase in ("send", "receive")
+                        and (ex.response is None or not ex.response.status) and _nothing_received(ex)):
+                    raise
+                self._discard(conn)
+                conn = None
+                ex.response = None
+                ex.connection = None
+                ex.attempts.append((ex.dns.used if ex.dns else "", f"reused connection failed: {err.message}"))
+                conn = self._checkout(request, replace(opts, reuse=False), ex, emit, clock, cancel)
+                self._roundtrip(conn, request, opts, ex, emit, clock, cancel, body_path)
+        except NetlabError as err:
+            if cancel and cancel.cancelled and err.phase != "cancelled":
+                err = NetlabError("cancelled", f"cancelled by the user during {err.phase}")
+            ex.error = err
+            if conn is not None:
+                self._discard(conn)
+                conn = None
+            emit(ev.Failed(t=time.monotonic(), phase=err.phase, message=err.message))
+        finally:
+            if cancel:
+                cancel._attach(None)
+            ex.timings.total = (time.monotonic() - t0) * 1000
+        if conn is not None:
+            self._checkin(conn, request, ex)
+        if ex.error is None and ex.response is not None:
+            emit(ev.Complete(t=time.monotonic(), status=ex.response.status,
+                             body_bytes=ex.response.body_bytes, total_ms=ex.timings.total))
+        return ex
+
+    def own_sockets(self) -> set[tuple[tuple[str, int], tuple[str, int]]]:
+        """(local, remote) of every connection this engine holds open (in use or idle)."""
+        with self._lock:
+            return {(c.local, c.remote) for c in self._live}
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            conns = [c for lst in self._pool.values() for c in lst]
+            self._pool.clear()
+        for c in conns:
+            self._discard(c)
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- steps ----------------------------------------------------------------------------
+    @staticmethod
+    def _key(request: Request, opts: Options) -> tuple:
+        return (request.scheme, request.host.lower(), request.port, opts.unix_socket, opts.cafile,
+                opts.insecure, opts.resolve, opts.dns_server)
+
+    def _checkout(self, request, opts, ex, emit, clock, cancel) -> Conn:
+        key = self._key(request, opts)
+        if opts.reuse:
+            while True:
+                with self._lock:
+                    idle = self._pool.get(key)
+                    conn = idle.pop() if idle else None
+                if conn is None:
+                    break
+                if conn.is_idle_alive():
+                    now = time.monotonic()
+                    conn.uses += 1
+                    ex.dns = Resolution(request.host, [conn.remote[0]], "reused", None, 0.0, conn.remote[0])
+                    ex.connection = ConnectionInfo(conn.family, conn.local, conn.remote, True, conn.rtt_ms())
+                    ex.tls = conn.tls
+                    emit(ev.Connected(t=now, family=conn.family, local=conn.local, remote=conn.remote,
+                                      reused=True, rtt_ms=ex.connection.rtt_ms))
+                    if cancel:
+                        cancel._attach(conn)
+                    return conn
+                self._discard(conn)
+        conn = self._connect(request, opts, ex, emit, clock, cancel)
+        conn.key = key
+        with self._lock:
+            self._live.add(conn)
+        return conn
+
+    def _connect(self, request, opts, ex, emit, clock, cancel) -> Conn:
+        t = ex.timings
+        if opts.unix_socket:
+            path = opts.unix_socket
+            ex.dns = Resolution(path, [path], "unix", used=path)
+            t1 = time.monotonic()
+            emit(ev.Connecting(t=t1, address=path, port=0, family="AF_UNIX"))
+            conn = open_unix(path, clock.next())
+            t.connect = (time.monotonic() - t1) * 1000
+        else:
+            t1 = time.monotonic()
+            emit(ev.Resolving(t=t1, name=request.host, port=request.port))
+            res = resolve(request.host, request.port, pins=opts.resolve, timeout=clock.next(),
+                          dns_server=opts.dns_server)
+            ex.dns = res
+            t2 = time.monotonic()
+            t.dns = (t2 - t1) * 1000
+            emit(ev.Resolved(t=t2, name=res.name, addresses=tuple(res.addresses), source=res.source,
+                             server=res.server, elapsed_ms=res.elapsed_ms))
+            conn = None
+            last: NetlabError | None = None
+            for addr in res.addresses:
+                if cancel:
+                    cancel.check()
+                t3 = time.monotonic()
+                emit(ev.Connecting(t=t3, address=addr, port=request.port,
+                                   family="AF_INET6" if ":" in addr else "AF_INET"))
+                try:
+                    conn = open_tcp(addr, request.port, clock.next())
+                except NetlabError as err:
+                    last = err
+                    res.failed.append((addr, err.message))
+                    ex.attempts.append((addr, err.message))
+                    emit(ev.ConnectFailed(t=time.monotonic(), address=addr, port=request.port, message=err.message))
+                    continue
+                res.used = addr
+                t.connect = (time.monotonic() - t3) * 1000
+                break
+            if conn is None:
+                assert last is not None
+                if len(res.addresses) > 1:
+                    raise NetlabError(last.phase, f"{last.message} (tried {len(res.addresses)} addresses: "
+                                      f"{', '.join(res.addresses)})", last.hint)
+                raise last
+        if cancel:
+            cancel._attach(conn)
+        ex.connection = ConnectionInfo(conn.family, conn.local, conn.remote, False, conn.rtt_ms())
+        emit(ev.Connected(t=time.monotonic(), family=conn.family, local=conn.local, remote=conn.remote,
+                          reused=False, rtt_ms=ex.connection.rtt_ms))
+        if request.scheme == "https":
+            t4 = time.monotonic()
+            conn.settimeout(clock.next())
+            info = start_tls(conn, request.host, cafile=opts.cafile, insecure=opts.insecure)
+            t.tls = (time.monotonic() - t4) * 1000
+            ex.tls = info
+            emit(ev.TLSDone(t=time.monotonic(), version=info.version, cipher=info.cipher, alpn=info.alpn,
+                            verified=info.verified))
+        return conn
+
+    def _roundtrip(self, conn, request, opts, ex, emit, clock, cancel, body_path) -> None:
+        t = ex.timings
+        conn.settimeout(clock.next())
+        t1 = time.monotonic()
+        conn.sendall(request.data)
+        t2 = time.monotonic()
+        t.send = (t2 - t1) * 1000
+        emit(ev.RequestSent(t=t2, nbytes=len(request.data)))
+        reader = ResponseReader(request.method, request_close=request.wants_close,
+                                max_header_bytes=opts.max_header_bytes, max_body_bytes=opts.max_body_bytes,
+                                body_path=body_path, spill_at=opts.spill_bytes)
+        ex.response = reader.response
+        buf = bytearray(RECV_SIZE)
+        view = memoryview(buf)
+        first = None
+        expected = None
+        try:
+            while not reader.done:
+                conn.settimeout(clock.next())
+                try:
+                    n = conn.recv_into(buf)
+                except NetlabError as err:
+                    if err.phase == "timeout":
+                        step = "the response head" if not reader.response.status else "the body"
+                        raise NetlabError("timeout", f"no data for {clock.timeout:g} s while waiting for {step} "
+                                          f"(after {reader.received} bytes)") from None
+                    raise
+                now = time.monotonic()
+                if first is None:
+                    first = now
+                    t.ttfb = (now - t2) * 1000
+                steps = reader.feed(view[:n]) if n else reader.feed_eof()
+                body = 0
+                for kind, value in steps:
+                    if kind == "data":
+                        body += value
+                    elif kind == "head":
+                        cl = value.header("content-length")
+                        expected = int(cl) if cl and cl.isdigit() and value.framing == "content-length" else None
+                        emit(ev.ResponseHead(t=now, http_version=value.http_version, status=value.status,
+                                             reason=value.reason, headers=tuple(value.headers),
+                                             framing=value.framing))
+                    elif kind == "info":
+                        emit(ev.InformationalHead(t=now, status=value.status, reason=value.reason))
+                if body:
+                    emit(ev.BodyChunk(t=now, size=body, total=reader.response.body_store.size, expected=expected))
+                if not n and not reader.done:  # feed_eof raises when incomplete; belt and braces
+                    raise NetlabError("receive", "the connection closed before the response was complete")
+        finally:
+            reader.response.body_store.finish()
+            ex.bytes_received = reader.received
+            if first is not None:
+                t.download = (time.monotonic() - first) * 1000
+        ex.keep_alive = reader.keep_alive
+
+    # -- pool -----------------------------------------------------------------------------
+    def _checkin(self, conn: Conn, request: Request, ex: Exchange) -> None:
+        resp = ex.response
+        reusable = (
+            ex.keep_alive
+            and ex.options.reuse
+            and resp is not None
+            and not request.wants_close
+            and "close" not in (resp.header("connection") or "").lower()
+            and not self._closed
+        )
+        if not reusable:
+            ex.keep_alive = False
+            self._discard(conn)
+            return
+        conn.idle_since = time.monotonic()
+        with self._lock:
+            self._pool.setdefault(conn.key, []).append(conn)
+
+    def _discard(self, conn: Conn) -> None:
+        with self._lock:
+            self._live.discard(conn)
+        conn.close()
+
+
+def _nothing_received(ex: Exchange) -> bool:
+    return ex.bytes_received == 0

@@ -1,0 +1,240 @@
+"""The only module that touches sockets: connect (TCP v4/v6, Unix), TLS, read, write,
+TCP_INFO.  OS and ssl errors are translated into NetlabError here, once, with the
+phase they happened in."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import select
+import socket
+import ssl
+import struct
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from netlab.engine.errors import NetlabError, from_oserror
+
+__all__ = ["Conn", "TLSInfo", "open_tcp", "open_unix", "start_tls", "family_name"]
+
+_FAMILY = {socket.AF_INET: "AF_INET", socket.AF_INET6: "AF_INET6"}
+if hasattr(socket, "AF_UNIX"):
+    _FAMILY[socket.AF_UNIX] = "AF_UNIX"
+
+
+def family_name(family: int) -> str:
+    return _FAMILY.get(family, str(family))
+
+
+@dataclass(slots=True)
+class TLSInfo:
+    version: str
+    cipher: str
+    alpn: str | None
+    sni: str | None
+    verified: bool
+    peer_cert: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "cipher": self.cipher, "alpn": self.alpn, "sni": self.sni,
+                "verified": self.verified, "peer_cert": self.peer_cert}
+
+
+@dataclass(slots=True, eq=False)
+class Conn:
+    sock: socket.socket
+    family: str
+    local: tuple[str, int]
+    remote: tuple[str, int]
+    key: tuple = ()
+    tls: TLSInfo | None = None
+    uses: int = 0
+    created: float = field(default_factory=time.monotonic)
+    idle_since: float = 0.0
+
+    def settimeout(self, seconds: float | None) -> None:
+        self.sock.settimeout(seconds)
+
+    def sendall(self, data: bytes) -> None:
+        try:
+            self.sock.sendall(data)
+        except (OSError, ssl.SSLError) as exc:
+            raise from_oserror("send", exc, f"sending to {self.remote_text}") from None
+
+    def recv(self, n: int) -> bytes:
+        try:
+            return self.sock.recv(n)
+        except (OSError, ssl.SSLError) as exc:
+            raise from_oserror("receive", exc, f"reading from {self.remote_text}") from None
+
+    def recv_into(self, buf) -> int:
+        try:
+            return self.sock.recv_into(buf)
+        except (OSError, ssl.SSLError) as exc:
+            raise from_oserror("receive", exc, f"reading from {self.remote_text}") from None
+
+    @property
+    def remote_text(self) -> str:
+        host, port = self.remote
+        if self.family == "AF_UNIX":
+            return host
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    def rtt_ms(self) -> float | None:
+        """Smoothed RTT from the kernel's TCP_INFO (Linux), in ms."""
+        if self.family == "AF_UNIX" or not hasattr(socket, "TCP_INFO"):
+            return None
+        try:
+            raw = self.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        except OSError:
+            return None
+        if len(raw) < 76:
+            return None
+        # struct tcp_info: 8 single bytes, then u32 fields; tcpi_rtt is the 16th (offset 68), in µs
+        (rtt_us,) = struct.unpack_from("I", raw, 68)
+        return rtt_us / 1000.0
+
+    def is_idle_alive(self) -> bool:
+        """For a pooled connection: True when the peer has not closed it or sent stray bytes."""
+        try:
+            r, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not r  # readable while idle means EOF, reset, or junk: not reusable
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def abort(self) -> None:
+        """Interrupt a blocking call from another thread (cancel)."""
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _addr(sockaddr) -> tuple[str, int]:
+    if isinstance(sockaddr, tuple):
+        return (sockaddr[0], sockaddr[1])
+    return (sockaddr or "", 0)
+
+
+def open_tcp(address: str, port: int, timeout: float | None) -> Conn:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.connect((address, port))
+    except BaseException as exc:
+        sock.close()
+        if isinstance(exc, (OSError, ssl.SSLError)):
+            where = f"to [{address}]:{port}" if family == socket.AF_INET6 else f"to {address}:{port}"
+            err = from_oserror("connect", exc, where)
+            if err.phase == "timeout":
+                err = NetlabError("timeout", f"connect {where} did not complete within {timeout:g} s",
+                                  "the server may be overloaded (full accept backlog) or filtered")
+            raise err from None
+        raise
+    return Conn(sock, family_name(family), _addr(sock.getsockname()), _addr(sock.getpeername()))
+
+
+def open_unix(path: str, timeout: float | None) -> Conn:
+    if not hasattr(socket, "AF_UNIX"):
+        raise NetlabError("connect", "Unix sockets are not available on this system")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(path)
+    except OSError as exc:
+        sock.close()
+        raise from_oserror("connect", exc, f"to Unix socket {path}") from None
+    return Conn(sock, "AF_UNIX", (sock.getsockname() or "", 0), (path, 0))
+
+
+def _context(cafile: str | None, insecure: bool) -> ssl.SSLContext:
+    try:
+        ctx = ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise NetlabError("tls", f"cannot load CA file {cafile!r}: {exc}", "check the --cacert path") from None
+    if insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+_CTX_CACHE: dict[tuple, ssl.SSLContext] = {}
+
+
+def start_tls(conn: Conn, sni: str | None, *, cafile: str | None = None, insecure: bool = False) -> TLSInfo:
+    key = (cafile, insecure)
+    ctx = _CTX_CACHE.get(key)
+    if ctx is None:
+        ctx = _CTX_CACHE[key] = _context(cafile, insecure)
+    server_hostname = sni
+    try:
+        tls_sock = ctx.wrap_socket(conn.sock, server_hostname=server_hostname, do_handshake_on_connect=False)
+        tls_sock.do_handshake()
+    except (OSError, ssl.SSLError) as exc:
+        conn.close()
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError)) or (isinstance(exc, ssl.SSLEOFError)):
+            raise NetlabError("tls", f"the peer closed the connection during the TLS handshake with "
+                              f"{conn.remote_text} (is this port speaking TLS?)") from None
+        raise from_oserror("tls", exc, f"with {conn.remote_text}") from None
+    conn.sock = tls_sock
+    cipher = tls_sock.cipher()
+    der = tls_sock.getpeercert(binary_form=True)
+    info = TLSInfo(
+        version=tls_sock.version() or "",
+        cipher=cipher[0] if cipher else "",
+        alpn=tls_sock.selected_alpn_protocol(),
+        sni=server_hostname,
+        verified=not insecure,
+        peer_cert=cert_info(der, tls_sock.getpeercert() if not insecure else None),
+    )
+    conn.tls = info
+    return info
+
+
+def _name(rdns) -> str:
+    return ", ".join(f"{k}={v}" for rdn in rdns for k, v in rdn)
+
+
+def cert_info(der: bytes | None, decoded: dict | None) -> dict | None:
+    """Subject, issuer, SANs, validity and SHA-256 fingerprint of a DER certificate."""
+    if not der:
+        return None
+    if not decoded:
+        decoded = _decode_der(der)
+    return {
+        "subject": _name(decoded.get("subject", ())),
+        "issuer": _name(decoded.get("issuer", ())),
+        "san": [f"{k}:{v}" for k, v in decoded.get("subjectAltName", ())],
+        "not_before": decoded.get("notBefore"),
+        "not_after": decoded.get("notAfter"),
+        "sha256": hashlib.sha256(der).hexdigest(),
+    }
+
+
+def _decode_der(der: bytes) -> dict:
+    # The stdlib only decodes verified certificates; for --insecure ones it decodes a PEM file.
+    pem = ssl.DER_cert_to_PEM_cert(der)
+    fd, path = tempfile.mkstemp(suffix=".pem")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(pem)
+        return ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - a certificate we cannot decode still has a fingerprint
+        return {}
+    finally:
+        os.unlink(path)
+
+
+if sys.platform != "linux":  # pragma: no cover
+    Conn.rtt_ms = lambda self: None  # type: ignore[method-assign]
