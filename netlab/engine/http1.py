@@ -180,7 +180,7 @@ class Response:
 
 
 def _hdrs(items) -> list[tuple[str, str]]:
-    return [(bytes(n).decode("latin-1"), bytes(v).decode("latin-1")) for n, v in items]
+    return [(n.decode("latin-1"), v.decode("latin-1")) for n, v in items]
 
 
 class ResponseReader:
@@ -188,34 +188,48 @@ class ResponseReader:
 
     ``feed`` returns a list of steps: ("info", Informational), ("head", Response),
     ("data", nbytes), ("end", None).  h11 errors become NetlabError('parse' or
-    'limit'); the bytes received so far stay in ``response``."""
+    'limit'); the bytes received so far stay in ``response``.
+
+    h11 parses every head (1xx and final), validates the framing headers and frames
+    chunked bodies.  Once it has said a body is Content-Length- or close-delimited,
+    the reader counts those bytes itself: there is nothing left to parse, and copying
+    each byte through h11's buffers would cost most of the download throughput."""
 
     def __init__(self, method: str, *, request_close: bool = False, max_header_bytes: int = 64 * 1024,
                  max_body_bytes: int | None = None, body_path: str | None = None,
                  spill_at: int = SPILL_BYTES) -> None:
         self.method = method or "GET"
+        self.request_close = request_close
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_bytes)
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
         # h11 needs to have "sent" a request to expect a response: give it the shape of ours.
-        fake = [("Host", "netlab")] + ([("Connection", "close")] if request_close else [])
-        self._h11.send(h11.Request(method=self.method if _is_token(self.method) else "GET", target="/", headers=fake))
-        self._h11.send(h11.EndOfMessage())
+        self._h11.send(_fake_request(self.method if _is_token(self.method) else "GET", request_close))
+        self._h11.send(_EOM)
         self.response = Response(body_store=BodyStore(spill_at, body_path))
         self._spill_at = spill_at
         self._pending = bytearray()  # bytes not yet assigned to a head
         self._in_body = False
+        self._direct: int | None = None  # bytes still expected (-1: until close) on the direct path
         self.received = 0
         self.done = False
         self.leftover = b""
 
     @property
     def keep_alive(self) -> bool:
-        return (self.done and not self.leftover and self._h11.our_state is h11.DONE
-                and self._h11.their_state is h11.DONE)
+        """May the connection carry another request?  h11's rules, for both paths."""
+        if not self.done or self.leftover:
+            return False
+        if self._direct is not None:
+            r = self.response
+            return (r.framing == "content-length" and r.http_version == "HTTP/1.1" and not self.request_close
+                    and "close" not in (r.header("connection") or "").lower())
+        return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
 
-    def feed(self, data: bytes) -> list[tuple]:
+    def feed(self, data) -> list[tuple]:
         self.received += len(data)
+        if self._direct is not None:
+            return self._feed_direct(data)
         if not self._in_body:
             self._pending += data
         elif self.response.raw_body_store is not None:
@@ -224,11 +238,47 @@ class ResponseReader:
         return self._drain()
 
     def feed_eof(self) -> list[tuple]:
+        if self._direct is not None:
+            if self._direct == -1:
+                return self._end()
+            raise self._truncated()
         try:
             self._h11.receive_data(b"")
         except RuntimeError:
             pass
         return self._drain(eof=True)
+
+    def _feed_direct(self, data) -> list[tuple]:
+        if self.done:  # bytes after the end of the message
+            self.leftover += bytes(data)
+            return []
+        want = self._direct
+        if want >= 0 and len(data) >= want:
+            body, rest = data[:want], data[want:]
+        else:
+            body, rest = data, b""
+        store = self.response.body_store
+        if body:
+            store.write(body)
+            if self.max_body_bytes is not None and store.size > self.max_body_bytes:
+                raise self._too_big()
+        if want >= 0:
+            self._direct = want - len(body)
+        steps: list[tuple] = [("data", len(body))] if body else []
+        if self._direct == 0:
+            self.leftover = bytes(rest)
+            steps += self._end()
+        return steps
+
+    def _end(self) -> list[tuple]:
+        self.response.body_store.finish()
+        self.response.complete = True
+        self.done = True
+        return [("end", None)]
+
+    def _too_big(self) -> NetlabError:
+        return NetlabError("limit", f"the body exceeds the limit of {self.max_body_bytes} bytes "
+                           f"(stopped after {self.response.body_store.size} bytes)")
 
     def _unconsumed(self) -> int:
         return len(self._h11.trailing_data[0])
@@ -257,8 +307,7 @@ class ResponseReader:
             if t is h11.Data:
                 r.body_store.write(ev.data)
                 if self.max_body_bytes is not None and r.body_store.size > self.max_body_bytes:
-                    raise NetlabError("limit", f"the body exceeds the limit of {self.max_body_bytes} bytes "
-                                      f"(stopped after {r.body_store.size} bytes)")
+                    raise self._too_big()
                 steps.append(("data", len(ev.data)))
             elif t is h11.Response:
                 r.http_version = "HTTP/" + ev.http_version.decode()
@@ -268,11 +317,20 @@ class ResponseReader:
                 r.framing = self._framing(r)
                 r.raw_head = self._take_pending()
                 self._in_body = True
+                steps.append(("head", r))
                 if r.framing == "chunked":
                     r.raw_body_store = BodyStore(self._spill_at)
                     r.raw_body_store.write(self._pending)
-                self._pending = bytearray()
-                steps.append(("head", r))
+                    self._pending = bytearray()
+                elif r.framing in ("content-length", "close"):
+                    rest = bytes(self._pending)
+                    self._pending = bytearray()
+                    self._direct = int(r.header("content-length")) if r.framing == "content-length" else -1
+                    self.received -= len(rest)  # counted again by feed()
+                    if self._direct == 0:
+                        self.leftover = rest
+                        return steps + self._end()
+                    return steps + (self.feed(rest) if rest else [])
             elif t is h11.InformationalResponse:
                 info = Informational(ev.status_code, ev.reason.decode("latin-1"), _hdrs(ev.headers.raw_items()),
                                      self._take_pending())
@@ -284,11 +342,7 @@ class ResponseReader:
                 if r.raw_body_store is not None and left:
                     r.raw_body_store.truncate(r.raw_body_store.size - left)
                 self.leftover = self._h11.trailing_data[0]
-                r.body_store.finish()
-                r.complete = True
-                self.done = True
-                steps.append(("end", None))
-                return steps
+                return steps + self._end()
             elif t is h11.ConnectionClosed:
                 if not self.done:
                     raise self._truncated()
@@ -331,6 +385,19 @@ class ResponseReader:
             head = bytes(self._pending[:40])
             return NetlabError("parse", f"not an HTTP/1.x response: {text} (starts with {head!r})")
         return NetlabError("parse", f"invalid response: {text}")
+
+
+_EOM = h11.EndOfMessage()
+_FAKE: dict[tuple[str, bool], h11.Request] = {}
+
+
+def _fake_request(method: str, close: bool) -> h11.Request:
+    """The shape of our request for h11's state machine (events are immutable: cache them)."""
+    req = _FAKE.get((method, close))
+    if req is None:
+        headers = [("Host", "netlab")] + ([("Connection", "close")] if close else [])
+        req = _FAKE[(method, close)] = h11.Request(method=method, target="/", headers=headers)
+    return req
 
 
 def _is_token(s: str) -> bool:

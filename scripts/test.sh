@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set up and run netlab's whole test suite on a fresh Linux machine (Python 3.11+).
+# Installs the loopback peers the tests talk to (nginx-light, dnsmasq, dig, curl, tmux)
+# when it runs as root with apt; without them those tests skip and say why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+have nginx || need+=(nginx-light)
+have dnsmasq || need+=(dnsmasq)
+have dig || need+=(bind9-dnsutils)
+have curl || need+=(curl)
+have tmux || need+=(tmux)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing test peers: ${need[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "note: ${need[*]} missing and not root with apt: tests needing them will skip" >&2
+  fi
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,bench]'
+exec .venv/bin/python -m pytest "$@"
