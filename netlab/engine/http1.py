@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import tempfile
 import zlib
 from dataclasses import dataclass, field
@@ -141,6 +142,7 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     trailers: list[tuple[str, str]] = field(default_factory=list)
     framing: str = ""  # content-length | chunked | close | none
+    content_length: int | None = None
     raw_head: bytes = b""
     informational: list[Informational] = field(default_factory=list)
     body_store: BodyStore = field(default_factory=BodyStore)
@@ -200,12 +202,9 @@ class ResponseReader:
                  spill_at: int = SPILL_BYTES) -> None:
         self.method = method or "GET"
         self.request_close = request_close
-        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_header_bytes)
+        self._h11: h11.Connection | None = None  # created when a head needs it (see _to_h11)
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
-        # h11 needs to have "sent" a request to expect a response: give it the shape of ours.
-        self._h11.send(_fake_request(self.method if _is_token(self.method) else "GET", request_close))
-        self._h11.send(_EOM)
         self.response = Response(body_store=BodyStore(spill_at, body_path))
         self._spill_at = spill_at
         self._pending = bytearray()  # bytes not yet assigned to a head
@@ -222,14 +221,17 @@ class ResponseReader:
             return False
         if self._direct is not None:
             r = self.response
-            return (r.framing == "content-length" and r.http_version == "HTTP/1.1" and not self.request_close
-                    and "close" not in (r.header("connection") or "").lower())
+            return (r.framing in ("content-length", "none") and r.http_version == "HTTP/1.1"
+                    and not self.request_close and not _has_close(r.header("connection")))
         return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
 
     def feed(self, data) -> list[tuple]:
         self.received += len(data)
         if self._direct is not None:
             return self._feed_direct(data)
+        if self._h11 is None:
+            self._pending += data
+            return self._fast_head()
         if not self._in_body:
             self._pending += data
         elif self.response.raw_body_store is not None:
@@ -242,11 +244,61 @@ class ResponseReader:
             if self._direct == -1:
                 return self._end()
             raise self._truncated()
+        if self._h11 is None:
+            self._to_h11()
         try:
             self._h11.receive_data(b"")
         except RuntimeError:
             pass
         return self._drain(eof=True)
+
+    def _to_h11(self) -> None:
+        """Hand the bytes so far to h11, which frames from here on."""
+        self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=self.max_header_bytes)
+        # h11 needs to have "sent" a request to expect a response: give it the shape of ours.
+        self._h11.send(_fake_request(self.method if _is_token(self.method) else "GET", self.request_close))
+        self._h11.send(_EOM)
+        if self._pending:
+            self._h11.receive_data(bytes(self._pending))
+
+    def _fast_head(self) -> list[tuple]:
+        """The common case, without h11's per-header machinery: one complete, strictly
+        well-formed final head (CRLF lines, token names, plain values, a single numeric
+        Content-Length, no Transfer-Encoding).  Anything else goes to h11.  A property
+        test checks that whatever this accepts, h11 parses to the same result."""
+        buf = self._pending
+        m = _BLANK_LINE.search(buf)
+        if m is None:
+            if len(buf) > self.max_header_bytes:
+                self._to_h11()
+                return self._drain()
+            return []
+        end = m.end()
+        crlf = m.group() == b"\n\r\n" and buf[m.start() - 1: m.start()] == b"\r"
+        parsed = parse_head_strict(bytes(buf[:end])) if crlf and end <= self.max_header_bytes else None
+        if parsed is None:
+            self._to_h11()
+            return self._drain()
+        r = self.response
+        r.http_version, r.status, r.reason, r.headers, r.content_length = parsed
+        r.framing = self._framing(r)
+        r.raw_head = bytes(buf[:end])
+        rest = bytes(buf[end:])
+        self._pending = bytearray()
+        self._in_body = True
+        steps: list[tuple] = [("head", r)]
+        self.received -= len(rest)  # counted again by feed()
+        if r.framing == "content-length":
+            self._direct = r.content_length
+        elif r.framing == "close":
+            self._direct = -1
+        else:  # "none"
+            self._direct = 0
+        if self._direct == 0:
+            self.received += len(rest)
+            self.leftover = rest
+            return steps + self._end()
+        return steps + (self.feed(rest) if rest else [])
 
     def _feed_direct(self, data) -> list[tuple]:
         if self.done:  # bytes after the end of the message
@@ -314,6 +366,8 @@ class ResponseReader:
                 r.status = ev.status_code
                 r.reason = ev.reason.decode("latin-1")
                 r.headers = _hdrs(ev.headers.raw_items())
+                cl = r.header("content-length")  # h11 has checked it: digits, and duplicates agree
+                r.content_length = int(cl.split(",")[0]) if cl is not None else None
                 r.framing = self._framing(r)
                 r.raw_head = self._take_pending()
                 self._in_body = True
@@ -325,7 +379,7 @@ class ResponseReader:
                 elif r.framing in ("content-length", "close"):
                     rest = bytes(self._pending)
                     self._pending = bytearray()
-                    self._direct = int(r.header("content-length")) if r.framing == "content-length" else -1
+                    self._direct = r.content_length if r.framing == "content-length" else -1
                     self.received -= len(rest)  # counted again by feed()
                     if self._direct == 0:
                         self.leftover = rest
@@ -351,10 +405,9 @@ class ResponseReader:
     def _framing(self, r: Response) -> str:
         if self.method == "HEAD" or r.status in (204, 304) or 100 <= r.status < 200:
             return "none"
-        te = (r.header("transfer-encoding") or "").lower()
-        if "chunked" in te:
+        if self._h11 is not None and "chunked" in (r.header("transfer-encoding") or "").lower():
             return "chunked"
-        if r.header("content-length") is not None:
+        if r.content_length is not None:
             return "content-length"
         return "close"
 
@@ -363,10 +416,11 @@ class ResponseReader:
         if not r.status:
             if self.received == 0:
                 return NetlabError("receive", "the server closed the connection without sending a response")
+            start = bytes(self._pending[:40])
             return NetlabError("parse", f"the connection closed after {self.received} bytes, before a complete "
-                               "response head (is this an HTTP server?)")
+                               f"response head (is this an HTTP server? the reply starts with {start!r})")
         if r.framing == "content-length":
-            want = r.header("content-length")
+            want = r.content_length
             return NetlabError("receive", f"the connection closed after {r.body_store.size} of {want} body bytes "
                                "(body shorter than its Content-Length)")
         if r.framing == "chunked":
@@ -379,12 +433,47 @@ class ResponseReader:
         if "Receive buffer too long" in text or "too long" in text:
             where = "body framing line" if self._in_body else "response head"
             return NetlabError("limit", f"the {where} exceeds the header limit of {self.max_header_bytes} bytes")
-        if eof and ("incomplete" in text or "peer closed" in text.lower()):
+        if eof:  # h11 objects to the close itself: the reply stopped short
             return self._truncated()
         if not self.response.status:
             head = bytes(self._pending[:40])
             return NetlabError("parse", f"not an HTTP/1.x response: {text} (starts with {head!r})")
         return NetlabError("parse", f"invalid response: {text}")
+
+
+_BLANK_LINE = re.compile(rb"\n\r?\n")  # where h11 ends a head
+_STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([2-5][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n")
+_FIELD = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+:[ \t]*(?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?[ \t]*\r\n"
+_FIELDS = re.compile(rb"(?:" + _FIELD + rb")*\r\n")
+
+
+def parse_head_strict(head: bytes):
+    """(http_version, status, reason, headers, content_length) for a strictly
+    well-formed final head, else None (meaning: let h11 decide).  ``head`` ends with
+    the blank line.  One regex checks every header line at once; the split after it
+    is then plain string work."""
+    m = _STATUS_LINE.match(head)
+    if m is None or not _FIELDS.fullmatch(head, m.end()):
+        return None
+    headers = []
+    length = None
+    for line in head[m.end():-4].split(b"\r\n") if len(head) > m.end() + 2 else ():
+        name, _, value = line.partition(b":")
+        value = value.strip(b" \t")
+        lname = name.lower()
+        if lname == b"content-length":
+            if length is not None or not value.isdigit() or len(value) > 18:
+                return None
+            length = int(value)
+        elif lname == b"transfer-encoding":
+            return None
+        headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    reason = (m.group(3) or b"").decode("latin-1")
+    return "HTTP/1." + m.group(1).decode(), int(m.group(2)), reason, headers, length
+
+
+def _has_close(value: str | None) -> bool:
+    return bool(value) and any(t.strip().lower() == "close" for t in value.split(","))
 
 
 _EOM = h11.EndOfMessage()

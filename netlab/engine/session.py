@@ -153,10 +153,6 @@ class CancelToken:
             raise NetlabError("cancelled", "cancelled by the user")
 
 
-def _noop(_event) -> None:
-    pass
-
-
 _local = threading.local()
 
 
@@ -203,7 +199,7 @@ class Engine:
         """Send ``request`` and read one response.  Never raises NetlabError: it is
         recorded in ``exchange.error`` together with whatever was received."""
         opts = options or self.options
-        emit = on_event or _noop
+        emit = on_event  # events are built only when someone listens
         ex = Exchange(request=request, options=opts, started=time.time())
         t0 = time.monotonic()
         clock = _Deadline(opts.timeout, opts.deadline)
@@ -233,7 +229,8 @@ class Engine:
             if conn is not None:
                 self._discard(conn)
                 conn = None
-            emit(ev.Failed(t=time.monotonic(), phase=err.phase, message=err.message))
+            if emit:
+                emit(ev.Failed(t=time.monotonic(), phase=err.phase, message=err.message))
         finally:
             if cancel:
                 cancel._attach(None)
@@ -241,8 +238,9 @@ class Engine:
         if conn is not None:
             self._checkin(conn, request, ex)
         if ex.error is None and ex.response is not None:
-            emit(ev.Complete(t=time.monotonic(), status=ex.response.status,
-                             body_bytes=ex.response.body_bytes, total_ms=ex.timings.total))
+            if emit:
+                emit(ev.Complete(t=time.monotonic(), status=ex.response.status,
+                                 body_bytes=ex.response.body_bytes, total_ms=ex.timings.total))
         return ex
 
     def own_sockets(self) -> set[tuple[tuple[str, int], tuple[str, int]]]:
@@ -285,8 +283,9 @@ class Engine:
                     ex.dns = Resolution(request.host, [conn.remote[0]], "reused", None, 0.0, conn.remote[0])
                     ex.connection = ConnectionInfo(conn.family, conn.local, conn.remote, True, conn.rtt_ms())
                     ex.tls = conn.tls
-                    emit(ev.Connected(t=now, family=conn.family, local=conn.local, remote=conn.remote,
-                                      reused=True, rtt_ms=ex.connection.rtt_ms))
+                    if emit:
+                        emit(ev.Connected(t=now, family=conn.family, local=conn.local, remote=conn.remote,
+                                          reused=True, rtt_ms=ex.connection.rtt_ms))
                     if cancel:
                         cancel._attach(conn)
                     return conn
@@ -303,34 +302,39 @@ class Engine:
             path = opts.unix_socket
             ex.dns = Resolution(path, [path], "unix", used=path)
             t1 = time.monotonic()
-            emit(ev.Connecting(t=t1, address=path, port=0, family="AF_UNIX"))
+            if emit:
+                emit(ev.Connecting(t=t1, address=path, port=0, family="AF_UNIX"))
             conn = open_unix(path, clock.next())
             t.connect = (time.monotonic() - t1) * 1000
         else:
             t1 = time.monotonic()
-            emit(ev.Resolving(t=t1, name=request.host, port=request.port))
+            if emit:
+                emit(ev.Resolving(t=t1, name=request.host, port=request.port))
             res = resolve(request.host, request.port, pins=opts.resolve, timeout=clock.next(),
                           dns_server=opts.dns_server)
             ex.dns = res
             t2 = time.monotonic()
             t.dns = (t2 - t1) * 1000
-            emit(ev.Resolved(t=t2, name=res.name, addresses=tuple(res.addresses), source=res.source,
-                             server=res.server, elapsed_ms=res.elapsed_ms))
+            if emit:
+                emit(ev.Resolved(t=t2, name=res.name, addresses=tuple(res.addresses), source=res.source,
+                                 server=res.server, elapsed_ms=res.elapsed_ms))
             conn = None
             last: NetlabError | None = None
             for addr in res.addresses:
                 if cancel:
                     cancel.check()
                 t3 = time.monotonic()
-                emit(ev.Connecting(t=t3, address=addr, port=request.port,
-                                   family="AF_INET6" if ":" in addr else "AF_INET"))
+                if emit:
+                    emit(ev.Connecting(t=t3, address=addr, port=request.port,
+                                       family="AF_INET6" if ":" in addr else "AF_INET"))
                 try:
                     conn = open_tcp(addr, request.port, clock.next())
                 except NetlabError as err:
                     last = err
                     res.failed.append((addr, err.message))
                     ex.attempts.append((addr, err.message))
-                    emit(ev.ConnectFailed(t=time.monotonic(), address=addr, port=request.port, message=err.message))
+                    if emit:
+                        emit(ev.ConnectFailed(t=time.monotonic(), address=addr, port=request.port, message=err.message))
                     continue
                 res.used = addr
                 t.connect = (time.monotonic() - t3) * 1000
@@ -344,16 +348,18 @@ class Engine:
         if cancel:
             cancel._attach(conn)
         ex.connection = ConnectionInfo(conn.family, conn.local, conn.remote, False, conn.rtt_ms())
-        emit(ev.Connected(t=time.monotonic(), family=conn.family, local=conn.local, remote=conn.remote,
-                          reused=False, rtt_ms=ex.connection.rtt_ms))
+        if emit:
+            emit(ev.Connected(t=time.monotonic(), family=conn.family, local=conn.local, remote=conn.remote,
+                              reused=False, rtt_ms=ex.connection.rtt_ms))
         if request.scheme == "https":
             t4 = time.monotonic()
             conn.settimeout(clock.next())
             info = start_tls(conn, request.host, cafile=opts.cafile, insecure=opts.insecure)
             t.tls = (time.monotonic() - t4) * 1000
             ex.tls = info
-            emit(ev.TLSDone(t=time.monotonic(), version=info.version, cipher=info.cipher, alpn=info.alpn,
-                            verified=info.verified))
+            if emit:
+                emit(ev.TLSDone(t=time.monotonic(), version=info.version, cipher=info.cipher, alpn=info.alpn,
+                                verified=info.verified))
         return conn
 
     def _roundtrip(self, conn, request, opts, ex, emit, clock, cancel, body_path) -> None:
@@ -363,7 +369,8 @@ class Engine:
         conn.sendall(request.data)
         t2 = time.monotonic()
         t.send = (t2 - t1) * 1000
-        emit(ev.RequestSent(t=t2, nbytes=len(request.data)))
+        if emit:
+            emit(ev.RequestSent(t=t2, nbytes=len(request.data)))
         reader = ResponseReader(request.method, request_close=request.wants_close,
                                 max_header_bytes=opts.max_header_bytes, max_body_bytes=opts.max_body_bytes,
                                 body_path=body_path, spill_at=opts.spill_bytes)
@@ -392,14 +399,15 @@ class Engine:
                     if kind == "data":
                         body += value
                     elif kind == "head":
-                        cl = value.header("content-length")
-                        expected = int(cl) if cl and cl.isdigit() and value.framing == "content-length" else None
-                        emit(ev.ResponseHead(t=now, http_version=value.http_version, status=value.status,
-                                             reason=value.reason, headers=tuple(value.headers),
-                                             framing=value.framing))
+                        expected = value.content_length if value.framing == "content-length" else None
+                        if emit:
+                            emit(ev.ResponseHead(t=now, http_version=value.http_version, status=value.status,
+                                                 reason=value.reason, headers=tuple(value.headers),
+                                                 framing=value.framing))
                     elif kind == "info":
-                        emit(ev.InformationalHead(t=now, status=value.status, reason=value.reason))
-                if body:
+                        if emit:
+                            emit(ev.InformationalHead(t=now, status=value.status, reason=value.reason))
+                if body and emit:
                     emit(ev.BodyChunk(t=now, size=body, total=reader.response.body_store.size, expected=expected))
                 if not n and not reader.done:  # feed_eof raises when incomplete; belt and braces
                     raise NetlabError("receive", "the connection closed before the response was complete")

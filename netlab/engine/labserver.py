@@ -1,0 +1,871 @@
+"""The built-in loopback lab server: the other side of the lab.
+
+The rest of netlab shows what a client does under ``requests.get()``. This module is
+the peer it talks to when there is no network, and what ``netlab serve`` runs. It is
+written against the plain socket API so each server-side step shows in the code:
+
+    socket() -> setsockopt(SO_REUSEADDR) -> bind() -> listen(128)
+    accept() -> recv() until the blank line that ends the head -> recv() the body
+    sendall() the response -> wait for the next request on the same connection, or close
+
+It speaks HTTP/1.1 with keep-alive. It parses requests itself, leniently (bare LF line
+endings, HTTP/1.0, folded headers), and keeps the exact bytes it received so that
+``/echo`` can return them. Its endpoints cover every way a response body can be
+framed: Content-Length, chunked (with a trailer), and ended by closing the connection.
+
+    /                 a plain-text hello listing the endpoints
+    /ip               the client's IP address and "\\n" (like icanhazip.com)
+    /echo             the request exactly as received (head and body), any method
+    /headers          the request headers as JSON, in order, duplicates kept
+    /status/CODE      that status (100-599); 3xx adds ``Location: /``
+    /bytes/N          N deterministic bytes, streamed; ?chunked=1 or ?close=1
+    /stream/N         N JSON lines, one chunk each, trailer X-Lines; ?delay_ms=M
+    /slow/MS          waits MS milliseconds (at most 60000), then answers
+    /redirect/N       302 to /redirect/N-1 ... /redirect/0 answers 200 "done"
+    /gzip, /deflate   a JSON body compressed with gzip or zlib deflate
+
+One thread serves each connection, up to ``max_connections``; beyond that a connection
+gets ``503`` and is closed. It uses only the standard library and binds 127.0.0.1 by
+default. Usage::
+
+    with LabServer() as server:
+        urllib.request.urlopen(server.url + "/ip")
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import hashlib
+import http
+import ipaddress
+import json
+import re
+import selectors
+import socket
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TextIO
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = [
+    "BLOCK_SIZE",
+    "LabRequest",
+    "LabServer",
+    "MAX_BYTES",
+    "SERVER_SOFTWARE",
+    "is_loopback",
+    "iter_lab_bytes",
+    "lab_bytes",
+    "run",
+]
+
+SERVER_SOFTWARE = "netlab-lab/0.1"
+MAX_BYTES = 8 << 30  # /bytes/N: at most 8 GiB
+MAX_STREAM_LINES = 100_000
+MAX_DELAY_MS = 60_000  # /slow/MS and /stream?delay_ms=M are capped here
+MAX_REDIRECTS = 1_000
+BLOCK_SIZE = 64 * 1024  # /bytes repeats one block of this size; chunk size
+SEND_SIZE = 256 * 1024  # bodies go to sendall() in pieces of about this size
+RECV_SIZE = 64 * 1024
+MAX_LINE = 64 * 1024  # a chunk-size or trailer line
+LINGER_SECONDS = 2.0  # after the last response: how long to read what the client sends
+
+# SHA-256 of b"netlab-lab 0", b"netlab-lab 1", ...: easy to reproduce anywhere.
+_BLOCK = b"".join(hashlib.sha256(b"netlab-lab %d" % i).digest() for i in range(BLOCK_SIZE // 32))
+_SEND_BLOCK = _BLOCK * (SEND_SIZE // BLOCK_SIZE)
+
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_LINE_END = re.compile(r"\r?\n")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VERSION = re.compile(r"HTTP/(\d)\.(\d)")
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_TRUE = {"", "1", "true", "yes", "on"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for "localhost", 127.0.0.0/8 and ::1 (brackets and an IPv6 zone allowed)."""
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def iter_lab_bytes(n: int, piece: int = SEND_SIZE) -> Iterator[memoryview]:
+    """The first n bytes /bytes/N sends, in pieces of at most ``piece`` bytes.
+
+    Byte i is ``_BLOCK[i % BLOCK_SIZE]``; ``piece`` must be a multiple of BLOCK_SIZE
+    (or at most BLOCK_SIZE) so that every piece starts at a block boundary.
+    """
+    source = memoryview(_SEND_BLOCK if piece > BLOCK_SIZE else _BLOCK)
+    piece = min(piece, len(source))
+    while n > 0:
+        size = min(n, piece)
+        yield source[:size]
+        n -= size
+
+
+def lab_bytes(n: int) -> bytes:
+    """The body of /bytes/N as one bytes object (for tests and small N)."""
+    return b"".join(iter_lab_bytes(n))
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LabRequest:
+    """One request as the lab server received it."""
+
+    method: str
+    target: str  # as in the request line
+    path: str  # the target's path ("/bytes/10")
+    query: tuple[tuple[str, str], ...]  # the target's query, decoded, in order
+    version: str  # "HTTP/1.1", "HTTP/1.0"
+    headers: tuple[tuple[str, str], ...]  # as received: order, case and duplicates kept
+    body: bytes  # decoded (chunked framing removed)
+    raw: bytes  # head and body exactly as on the wire
+    client: tuple  # the peer address from accept()
+    force_close: bool = False  # e.g. both Transfer-Encoding and Content-Length were sent
+
+    def header(self, name: str) -> str | None:
+        """The values of header ``name`` joined by ", ", or None."""
+        return _header(self.headers, name)
+
+    def params(self, name: str) -> list[str]:
+        """The values of query parameter ``name``."""
+        return [value for key, value in self.query if key == name]
+
+    @property
+    def keep_alive(self) -> bool:
+        tokens = {t.strip().lower() for t in (self.header("Connection") or "").split(",")}
+        if self.force_close or "close" in tokens:
+            return False
+        return self.version != "HTTP/1.0" or "keep-alive" in tokens
+
+
+def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in headers if k.lower() == name.lower()]
+    return ", ".join(values) if values else None
+
+
+class _HTTPError(Exception):
+    """A request the server answers with an error status (a bad request, or bad input)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class _PeerClosed(Exception):
+    """The client closed its side of the connection."""
+
+
+class _Reader:
+    """Reads requests from one connection; keeps the exact bytes of the current one."""
+
+    def __init__(self, sock: socket.socket, limit: int) -> None:
+        self.sock = sock
+        self.limit = limit
+        self.buf = bytearray()  # received, not yet consumed (may hold pipelined requests)
+        self.raw = bytearray()  # consumed bytes of the current request
+
+    def _fill(self) -> None:
+        data = self.sock.recv(RECV_SIZE)
+        if not data:
+            raise _PeerClosed
+        self.buf += data
+
+    def _take(self, n: int) -> bytes:
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
+        self.raw += data
+        return data
+
+    def wait_for_request(self) -> bool:
+        """Wait for the first byte of a request; False if the client closed or went idle.
+
+        Empty lines before a request line are skipped (RFC 9112 section 2.2).
+        """
+        self.raw = bytearray()
+        while True:
+            while self.buf[:1] in (b"\r", b"\n"):
+                del self.buf[:1]
+            if self.buf:
+                return True
+            try:
+                self._fill()
+            except (_PeerClosed, TimeoutError):
+                return False
+
+    def read_request(self, client: tuple) -> LabRequest:
+        """Read one whole request (head and body); raises _HTTPError if it is bad."""
+        method, target, version, headers = _parse_head(self._read_head())
+        path, query = _split_target(target)
+        body, force_close = self._read_body(version, headers)
+        return LabRequest(
+            method=method, target=target, path=path, query=query, version=version,
+            headers=headers, body=body, raw=bytes(self.raw), client=client,
+            force_close=force_close,
+        )
+
+    def _read_head(self) -> bytes:
+        searched = 0
+        while True:
+            match = _HEAD_END.search(self.buf, max(0, searched - 3))
+            if match:
+                if match.end() > self.limit:
+                    break
+                return self._take(match.end())
+            if len(self.buf) > self.limit:
+                break
+            searched = len(self.buf)
+            try:
+                self._fill()
+            except _PeerClosed:
+                raise _HTTPError(400, "connection closed before the end of the request head")
+        raise _HTTPError(431, f"request head larger than {self.limit} bytes")
+
+    def _read_body(
+        self, version: str, headers: tuple[tuple[str, str], ...]
+    ) -> tuple[bytes, bool]:
+        """The body, and whether the connection must close after the response."""
+        transfer_encoding = _header(headers, "Transfer-Encoding")
+        content_length = _header(headers, "Content-Length")
+        expect_continue = "100-continue" in (_header(headers, "Expect") or "").lower()
+        if transfer_encoding is not None:
+            codings = [c.strip().lower() for c in transfer_encoding.split(",") if c.strip()]
+            if not codings or codings[-1] != "chunked":
+                raise _HTTPError(400, f"unsupported Transfer-Encoding: {transfer_encoding}")
+            if expect_continue and version != "HTTP/1.0":
+                self._send_continue()
+            return self._read_chunked(), content_length is not None
+        if content_length is None:
+            return b"", False
+        values = {v.strip() for v in content_length.split(",")}
+        if len(values) != 1 or not _DIGITS.fullmatch(value := values.pop()):
+            raise _HTTPError(400, f"bad Content-Length: {content_length}")
+        length = int(value)
+        if length > self.limit:
+            raise _HTTPError(413, f"request body larger than {self.limit} bytes")
+        if length and expect_continue and version != "HTTP/1.0":
+            self._send_continue()
+        return self._read_exact(length), False
+
+    def _send_continue(self) -> None:
+        """Tell a client waiting on "Expect: 100-continue" to send the body."""
+        if not self.buf:
+            self.sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _read_exact(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            try:
+                self._fill()
+            except _PeerClosed:
+                raise _HTTPError(400, "connection closed before the end of the request body")
+        return self._take(n)
+
+    def _read_line(self) -> bytes:
+        while (end := self.buf.find(b"\n")) < 0:
+            if len(self.buf) > MAX_LINE:
+                raise _HTTPError(400, f"chunk or trailer line longer than {MAX_LINE} bytes")
+            try:
+                self._fill()
+            except _PeerClosed:
+                raise _HTTPError(400, "connection closed inside a chunked request body")
+        return self._take(end + 1)
+
+    def _read_chunked(self) -> bytes:
+        start = len(self.raw)
+        body = bytearray()
+        while True:
+            size_text = self._read_line().split(b";", 1)[0].strip()
+            if not _HEX.fullmatch(size_text):
+                raise _HTTPError(400, f"bad chunk size: {size_text[:40]!r}")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            if len(body) + size > self.limit:
+                raise _HTTPError(413, f"request body larger than {self.limit} bytes")
+            body += self._read_exact(size)
+            if self._read_line().strip(b"\r\n"):
+                raise _HTTPError(400, "chunk data not followed by a line end")
+        while self._read_line() not in (b"\r\n", b"\n"):  # trailer fields: kept in raw only
+            if len(self.raw) - start > 2 * self.limit:
+                raise _HTTPError(413, "chunked request body too large on the wire")
+        return bytes(body)
+
+
+def _split_target(target: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Path and query of a request target (origin-form "/a?b" or absolute-form)."""
+    try:
+        parts = urlsplit(target)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError as error:
+        raise _HTTPError(400, f"malformed request target: {error}")
+    path = parts.path or ("/" if parts.scheme else target)
+    return path, tuple(query)
+
+
+def _parse_head(head: bytes) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+    """Request line and header fields from a head; lenient, raises _HTTPError(400/505)."""
+    lines = _LINE_END.split(head.decode("latin-1").rstrip("\r\n"))
+    parts = lines[0].split()
+    if len(parts) == 2:  # "GET /path": take it as HTTP/1.0
+        parts.append("HTTP/1.0")
+    if len(parts) != 3:
+        raise _HTTPError(400, f"malformed request line: {lines[0][:200]!r}")
+    method, target, version = parts
+    if not _TOKEN.fullmatch(method):
+        raise _HTTPError(400, f"malformed method: {method[:40]!r}")
+    if not (match := _VERSION.fullmatch(version)):
+        raise _HTTPError(400, f"malformed HTTP version: {version[:40]!r}")
+    if match.group(1) != "1":
+        raise _HTTPError(505, f"HTTP version not supported: {version}")
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t") and headers:  # obsolete line folding
+            name, value = headers[-1]
+            headers[-1] = (name, f"{value} {line.strip()}")
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip():
+            raise _HTTPError(400, f"malformed header line: {line[:200]!r}")
+        headers.append((name.strip(), value.strip(" \t")))
+    return method, target, version, tuple(headers)
+
+
+# -------------------------------------------------------------------------- responses
+
+
+@dataclass(slots=True)
+class _Response:
+    status: int
+    body: bytes | Iterable[bytes] = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    length: int | None = None  # Content-Length when body is an iterable
+    framing: str = "length"  # "length", "chunked" or "close"
+    trailers: list[tuple[str, str]] = field(default_factory=list)  # chunked only
+    flush_each: bool = False  # send every piece of the body as soon as it is made
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown Status"
+
+
+def _error_text(status: int, reason: str) -> str:
+    return f"{status} {_reason(status)}: {reason}\n"
+
+
+def _text(status: int, text: str, headers: Iterable[tuple[str, str]] = ()) -> _Response:
+    return _Response(
+        status, text.encode(), [("Content-Type", "text/plain; charset=utf-8"), *headers]
+    )
+
+
+def _json(data: object) -> bytes:
+    return (json.dumps(data) + "\n").encode()
+
+
+def _has_body(status: int) -> bool:
+    return status >= 200 and status not in (204, 304)
+
+
+# --------------------------------------------------------------------------- handlers
+# Each handler takes (request, path argument, stop event) and returns a _Response.
+# Bad input raises _HTTPError; the server answers it and keeps the connection.
+
+_HELLO = """\
+netlab lab server ({software}) - the other side of the lab.
+
+  /               this text
+  /ip             your IP address
+  /echo           your request, byte for byte (any method)
+  /headers        your request headers as JSON
+  /status/CODE    a response with that status code
+  /bytes/N        N deterministic bytes (?chunked=1, ?close=1)
+  /stream/N       N JSON lines, chunked, with a trailer (?delay_ms=M)
+  /slow/MS        answers after MS milliseconds
+  /redirect/N     N redirects, then "done"
+  /gzip           a gzip-compressed JSON body
+  /deflate        a deflate-compressed JSON body
+"""
+
+
+def _int_arg(text: str, what: str, maximum: int) -> int:
+    if not _DIGITS.fullmatch(text):
+        raise _HTTPError(400, f"{what} must be a whole number, got {text[:40]!r}")
+    value = int(text)
+    if value > maximum:
+        raise _HTTPError(400, f"{what} must be at most {maximum}, got {value}")
+    return value
+
+
+def _flag(request: LabRequest, name: str) -> bool:
+    return any(value.lower() in _TRUE for value in request.params(name))
+
+
+def _wait(stop: threading.Event, milliseconds: int) -> None:
+    """Sleep, but give up the response if the server is stopping meanwhile."""
+    if milliseconds and stop.wait(milliseconds / 1000):
+        raise ConnectionAbortedError("lab server stopping")
+
+
+def _hello(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    return _text(200, _HELLO.format(software=SERVER_SOFTWARE))
+
+
+def _ip(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    return _text(200, f"{request.client[0]}\n")
+
+
+def _echo(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    return _Response(200, request.raw, [("Content-Type", "application/octet-stream")])
+
+
+def _headers(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    body = _json({"headers": [list(pair) for pair in request.headers]})
+    return _Response(200, body, [("Content-Type", "application/json")])
+
+
+def _status(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    if not _DIGITS.fullmatch(arg) or not 100 <= int(arg) <= 599:
+        raise _HTTPError(400, f"status code must be 100-599, got {arg[:40]!r}")
+    status = int(arg)
+    headers = [("Location", "/")] if 300 <= status < 400 else []
+    if not _has_body(status):
+        return _Response(status, b"", headers)
+    return _text(status, f"{status} {_reason(status)}\n", headers)
+
+
+def _bytes(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    n = _int_arg(arg, "N", MAX_BYTES)
+    chunked, close = _flag(request, "chunked"), _flag(request, "close")
+    if chunked and close:
+        raise _HTTPError(400, "choose one of chunked=1 and close=1")
+    framing = "chunked" if chunked else "close" if close else "length"
+    piece = BLOCK_SIZE if chunked else SEND_SIZE
+    return _Response(
+        200, iter_lab_bytes(n, piece), [("Content-Type", "application/octet-stream")],
+        length=n, framing=framing,
+    )
+
+
+def _stream(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    n = _int_arg(arg, "N", MAX_STREAM_LINES)
+    delay = min(_int_arg((request.params("delay_ms") or ["0"])[-1], "delay_ms", 10**9),
+                MAX_DELAY_MS)
+
+    def lines() -> Iterator[bytes]:
+        for i in range(n):
+            if i:
+                _wait(stop, delay)
+            yield _json({"id": i, "line": f"line {i + 1} of {n}"})
+
+    return _Response(
+        200, lines(), [("Content-Type", "application/x-ndjson")],
+        framing="chunked", trailers=[("X-Lines", str(n))], flush_each=True,
+    )
+
+
+def _slow(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    milliseconds = min(_int_arg(arg, "MS", 10**9), MAX_DELAY_MS)
+    _wait(stop, milliseconds)
+    return _text(200, f"slept {milliseconds} ms\n")
+
+
+def _redirect(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    n = _int_arg(arg, "N", MAX_REDIRECTS)
+    if n == 0:
+        return _text(200, "done\n")
+    location = f"/redirect/{n - 1}"
+    return _text(302, f"redirecting to {location}\n", [("Location", location)])
+
+
+def _compressed(request: LabRequest, flag: str, encoding: str) -> _Response:
+    data = _json({flag: True, "method": request.method,
+                  "headers": [list(pair) for pair in request.headers]})
+    body = gzip.compress(data, mtime=0) if encoding == "gzip" else zlib.compress(data)
+    headers = [("Content-Type", "application/json"), ("Content-Encoding", encoding)]
+    return _Response(200, body, headers)
+
+
+def _gzip(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    return _compressed(request, "gzipped", "gzip")
+
+
+def _deflate(request: LabRequest, arg: str, stop: threading.Event) -> _Response:
+    return _compressed(request, "deflated", "deflate")
+
+
+_Handler = Callable[[LabRequest, str, threading.Event], _Response]
+
+# Path pattern (whole path) -> handler; the first group, if any, is the handler's arg.
+_ROUTES: list[tuple[re.Pattern[str], _Handler]] = [
+    (re.compile(r"/"), _hello),
+    (re.compile(r"/ip"), _ip),
+    (re.compile(r"/echo"), _echo),
+    (re.compile(r"/headers"), _headers),
+    (re.compile(r"/status/([^/]*)"), _status),
+    (re.compile(r"/bytes/([^/]*)"), _bytes),
+    (re.compile(r"/stream/([^/]*)"), _stream),
+    (re.compile(r"/slow/([^/]*)"), _slow),
+    (re.compile(r"/redirect/([^/]*)"), _redirect),
+    (re.compile(r"/gzip"), _gzip),
+    (re.compile(r"/deflate"), _deflate),
+]
+
+
+def _dispatch(request: LabRequest, stop: threading.Event) -> _Response:
+    path = request.path
+    for pattern, handler in _ROUTES:
+        if match := pattern.fullmatch(path):
+            try:
+                return handler(request, match.group(1) if match.groups() else "", stop)
+            except _HTTPError as error:
+                return _text(error.status, _error_text(error.status, error.reason))
+            except OSError:
+                raise  # the connection failed, or the server is stopping
+            except Exception as error:  # a bug in a handler: say so, keep serving
+                return _text(500, _error_text(500, f"{type(error).__name__}: {error}"))
+    return _text(404, _error_text(404, f"no such endpoint {path[:200]!r} (try / for the list)"))
+
+
+# ----------------------------------------------------------------------------- server
+
+
+class LabServer:
+    """A small threaded HTTP/1.1 server with keep-alive, for loopback use."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        idle_timeout: float = 15.0,
+        max_request_bytes: int = 1 << 20,
+        max_connections: int = 256,
+    ) -> None:
+        self.host = host.strip("[]")
+        self.port = port
+        self.idle_timeout = idle_timeout
+        self.max_request_bytes = max_request_bytes
+        self.max_connections = max_connections
+        self._listener: socket.socket | None = None
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._accept_thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._threads: set[threading.Thread] = set()
+        self._rejected: dict[socket.socket, float] = {}  # 503'd sockets -> close deadline
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def connection_count(self) -> int:
+        """Connections being served right now."""
+        with self._lock:
+            return len(self._connections)
+
+    # -- lifecycle
+
+    def start(self) -> LabServer:
+        """Bind, listen and serve in a daemon thread; returns self."""
+        if self._listener is not None:
+            raise RuntimeError("LabServer already started")
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.host, self.port))
+            listener.listen(128)
+            listener.setblocking(False)
+        except BaseException:
+            listener.close()
+            raise
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._accept_thread = threading.Thread(
+            target=self._accept_loop, name=f"netlab-lab-accept-{self.port}", daemon=True
+        )
+        self._accept_thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, close the listening socket and live connections, join threads."""
+        if self._listener is None or self._stopping.is_set():
+            return
+        self._stopping.set()
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+        if self._accept_thread is not threading.current_thread():
+            self._accept_thread.join()
+        self._listener.close()
+        with self._lock:
+            for conn in self._connections:  # the owning thread closes it; wake it up
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            threads = list(self._threads)
+        for thread in threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout=5.0)
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def serve_forever(self) -> None:
+        """Serve until stop() is called or KeyboardInterrupt; starts the server if needed."""
+        if self._listener is None:
+            self.start()
+        try:
+            while not self._stopping.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def __enter__(self) -> LabServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- accepting
+
+    def _accept_loop(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._listener, selectors.EVENT_READ, "listen")
+            selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+            try:
+                while not self._stopping.is_set():
+                    timeout = None
+                    if self._rejected:
+                        timeout = max(0.0, min(self._rejected.values()) - time.monotonic())
+                    for key, _ in selector.select(timeout):
+                        if key.data == "listen":
+                            self._accept(selector)
+                        elif key.data == "rejected":
+                            self._drain_rejected(selector, key.fileobj)
+                    now = time.monotonic()
+                    for conn, deadline in list(self._rejected.items()):
+                        if deadline <= now:
+                            self._close_rejected(selector, conn)
+            finally:
+                for conn in list(self._rejected):
+                    self._close_rejected(selector, conn)
+
+    def _accept(self, selector: selectors.BaseSelector) -> None:
+        try:
+            conn, address = self._listener.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return
+        except OSError:  # e.g. out of file descriptors: back off a little
+            self._stopping.wait(0.05)
+            return
+        with self._lock:
+            admitted = len(self._connections) < self.max_connections
+            if admitted:
+                thread = threading.Thread(
+                    target=self._serve_connection, args=(conn, address),
+                    name=f"netlab-lab-conn-{self.port}-{address[1]}", daemon=True,
+                )
+                self._connections.add(conn)
+                self._threads.add(thread)
+        if admitted:
+            thread.start()
+        else:
+            self._reject(selector, conn)
+
+    def _reject(self, selector: selectors.BaseSelector, conn: socket.socket) -> None:
+        """Answer 503 without a thread; read and drop what the client sends for a while,
+        so closing does not reset the connection before the client reads the answer."""
+        body = b"too many connections, try again later\n"
+        head = _head(503, [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))), ("Retry-After", "1"), ("Connection", "close"),
+        ])
+        try:
+            conn.setblocking(False)
+            conn.send(head + body)  # a fresh socket's send buffer takes this at once
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:
+            conn.close()
+            return
+        if len(self._rejected) >= self.max_connections:
+            conn.close()
+            return
+        self._rejected[conn] = time.monotonic() + LINGER_SECONDS
+        selector.register(conn, selectors.EVENT_READ, "rejected")
+
+    def _drain_rejected(self, selector: selectors.BaseSelector, conn: socket.socket) -> None:
+        try:
+            if conn.recv(RECV_SIZE):
+                return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            pass
+        self._close_rejected(selector, conn)
+
+    def _close_rejected(self, selector: selectors.BaseSelector, conn: socket.socket) -> None:
+        self._rejected.pop(conn, None)
+        try:
+            selector.unregister(conn)
+        except (KeyError, ValueError):
+            pass
+        conn.close()
+
+    # -- one connection
+
+    def _serve_connection(self, conn: socket.socket, address: tuple) -> None:
+        reader = _Reader(conn, self.max_request_bytes)
+        linger = False
+        try:
+            conn.settimeout(self.idle_timeout)
+            while not self._stopping.is_set():
+                if not reader.wait_for_request():
+                    break  # client closed, or idle for idle_timeout
+                try:
+                    request = reader.read_request(address)
+                except _HTTPError as error:
+                    self._send_error(conn, error.status, error.reason)
+                    linger = True
+                    break
+                except TimeoutError:
+                    self._send_error(conn, 408, "timed out waiting for the rest of the request")
+                    linger = True
+                    break
+                if not self._respond(conn, request, _dispatch(request, self._stopping)):
+                    linger = True
+                    break
+        except (OSError, _PeerClosed):
+            pass  # reset by the client, or shut down by stop()
+        finally:
+            if linger:
+                _linger_close(conn)
+            with self._lock:
+                self._connections.discard(conn)
+                self._threads.discard(threading.current_thread())
+            conn.close()
+
+    def _send_error(self, conn: socket.socket, status: int, reason: str) -> None:
+        body = _error_text(status, reason).encode()
+        conn.sendall(_head(status, [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))), ("Connection", "close"),
+        ]) + body)
+
+    def _respond(self, conn: socket.socket, request: LabRequest, response: _Response) -> bool:
+        """Send the response; True if the connection stays open for another request."""
+        status = response.status
+        framing = response.framing if _has_body(status) else "none"
+        if framing == "chunked" and request.version == "HTTP/1.0":
+            framing = "close"  # HTTP/1.0 clients do not know chunked
+        keep_alive = (
+            request.keep_alive and framing != "close" and status >= 200
+            and not self._stopping.is_set()
+        )
+        headers = list(response.headers)
+        body = response.body
+        if framing == "length":
+            length = len(body) if isinstance(body, bytes) else response.length
+            headers.append(("Content-Length", str(length)))
+        elif framing == "chunked":
+            headers.append(("Transfer-Encoding", "chunked"))
+            if response.trailers:
+                headers.append(("Trailer", ", ".join(name for name, _ in response.trailers)))
+        if not keep_alive:
+            headers.append(("Connection", "close"))
+        elif request.version == "HTTP/1.0":
+            headers.append(("Connection", "keep-alive"))
+        out = bytearray(_head(status, headers))
+        if framing != "none" and request.method != "HEAD":
+            pieces = [body] if isinstance(body, bytes) else body
+            for piece in pieces:
+                if not piece:
+                    continue
+                if framing == "chunked":
+                    out += b"%x\r\n" % len(piece)
+                    out += piece
+                    out += b"\r\n"
+                elif not out and len(piece) >= SEND_SIZE:
+                    conn.sendall(piece)
+                    continue
+                else:
+                    out += piece
+                if response.flush_each or len(out) >= SEND_SIZE:
+                    conn.sendall(out)
+                    out.clear()
+            if framing == "chunked":
+                out += b"0\r\n"
+                out += b"".join(f"{k}: {v}\r\n".encode("latin-1") for k, v in response.trailers)
+                out += b"\r\n"
+        if out:
+            conn.sendall(out)
+        return keep_alive
+
+
+def _head(status: int, headers: Iterable[tuple[str, str]]) -> bytes:
+    lines = [
+        f"HTTP/1.1 {status} {_reason(status)}",
+        f"Server: {SERVER_SOFTWARE}",
+        f"Date: {email.utils.formatdate(usegmt=True)}",
+        *(f"{name}: {value}" for name, value in headers),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _linger_close(conn: socket.socket) -> None:
+    """Half-close, then read what the client still sends (for up to LINGER_SECONDS),
+    so that closing with unread data does not reset the connection (RST) before the
+    client has read our last response."""
+    deadline = time.monotonic() + LINGER_SECONDS
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        while (remaining := deadline - time.monotonic()) > 0:
+            conn.settimeout(remaining)
+            if not conn.recv(RECV_SIZE):
+                break
+    except OSError:
+        pass
+
+
+def run(host: str = "127.0.0.1", port: int = 0, out: TextIO | None = None) -> int:
+    """Serve until KeyboardInterrupt (for `netlab serve`); first prints
+    ``listening on http://HOST:PORT``. ``out`` defaults to the current sys.stdout."""
+    out = sys.stdout if out is None else out
+    server = LabServer(host, port)
+    try:
+        server.start()
+        print(f"listening on {server.url}", file=out, flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0

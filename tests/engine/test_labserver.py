@@ -1,0 +1,758 @@
+"""The lab server against real clients on loopback: raw sockets and curl."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import zlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from netlab.engine.labserver import (
+    BLOCK_SIZE,
+    SERVER_SOFTWARE,
+    LabServer,
+    is_loopback,
+    iter_lab_bytes,
+    lab_bytes,
+)
+
+CURL = "/usr/bin/curl"
+TIMEOUT = 10.0  # generous socket timeout: a hang fails the test, nothing is timed
+REPO = Path(__file__).resolve().parents[2]
+
+needs_curl = pytest.mark.skipif(not os.path.exists(CURL), reason="curl is not installed")
+
+
+@pytest.fixture
+def server():
+    with LabServer("127.0.0.1", 0) as lab:
+        yield lab
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+class RawClient:
+    """A test-side HTTP/1.1 reader over a plain socket (independent of netlab)."""
+
+    def __init__(self, lab: LabServer | SimpleNamespace) -> None:
+        self.sock = socket.create_connection((lab.host, lab.port), timeout=TIMEOUT)
+        self.buf = b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _fill(self) -> bool:
+        data = self.sock.recv(65536)
+        self.buf += data
+        return bool(data)
+
+    def read_until_close(self) -> bytes:
+        while self._fill():
+            pass
+        data, self.buf = self.buf, b""
+        return data
+
+    def read_exact(self, n: int) -> bytes:
+        while len(self.buf) < n:
+            assert self._fill(), f"closed after {len(self.buf)} of {n} bytes"
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def read_line(self) -> bytes:
+        while b"\r\n" not in self.buf:
+            assert self._fill(), "closed inside a line"
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def read_head(self) -> tuple[int, list[tuple[str, str]]]:
+        while b"\r\n\r\n" not in self.buf:
+            assert self._fill(), f"closed inside the head: {self.buf!r}"
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        version, status, _reason = status_line.split(" ", 2)
+        assert version == "HTTP/1.1"
+        headers = [tuple(part.strip() for part in line.split(":", 1)) for line in lines]
+        return int(status), headers
+
+    def read_response(self, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+        """One response; body framed by Content-Length, chunked, or close."""
+        status, header_list = self.read_head()
+        headers = {name.lower(): value for name, value in header_list}
+        if method == "HEAD" or status < 200 or status in (204, 304):
+            return status, headers, b""
+        if "content-length" in headers:
+            return status, headers, self.read_exact(int(headers["content-length"]))
+        if headers.get("transfer-encoding") == "chunked":
+            body = b""
+            while size := int(self.read_line(), 16):
+                body += self.read_exact(size)
+                assert self.read_line() == b""
+            while self.read_line():  # trailers
+                pass
+            return status, headers, body
+        return status, headers, self.read_until_close()
+
+
+def exchange(lab: LabServer | SimpleNamespace, request: bytes) -> bytes:
+    """Send raw request bytes, return every byte until the server closes."""
+    client = RawClient(lab)
+    try:
+        client.send(request)
+        return client.read_until_close()
+    finally:
+        client.close()
+
+
+def split_response(data: bytes) -> tuple[str, dict[str, str], bytes]:
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status_line, headers, body
+
+
+def curl(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CURL, "-s", "--max-time", "20", *args], capture_output=True, timeout=30, check=True
+    )
+
+
+def get(path: str, *extra: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: lab\r\n{''.join(extra)}\r\n".encode()
+
+
+# ------------------------------------------------------------------ basic endpoints
+
+
+def test_ip_over_a_raw_socket(server):
+    data = exchange(server, get("/ip", "Connection: close\r\n"))
+    status_line, headers, body = split_response(data)
+    assert status_line == "HTTP/1.1 200 OK"
+    assert body == b"127.0.0.1\n"
+    assert headers["server"] == SERVER_SOFTWARE
+    assert headers["date"].endswith(" GMT")
+    assert headers["content-type"].startswith("text/plain")
+    assert headers["content-length"] == "10"
+    assert headers["connection"] == "close"
+
+
+@needs_curl
+def test_ip_with_curl(server):
+    assert curl(server.url + "/ip").stdout == b"127.0.0.1\n"
+
+
+@needs_curl
+def test_hello_lists_the_endpoints(server):
+    text = curl(server.url + "/").stdout.decode()
+    for path in ("/ip", "/echo", "/headers", "/status/", "/bytes/", "/stream/", "/gzip"):
+        assert path in text
+
+
+def test_unknown_path_is_404(server):
+    status_line, headers, body = split_response(
+        exchange(server, get("/nowhere", "Connection: close\r\n"))
+    )
+    assert status_line == "HTTP/1.1 404 Not Found"
+    assert b"/nowhere" in body
+    assert headers["content-type"].startswith("text/plain")
+
+
+# ----------------------------------------------------------------------- /echo
+
+
+def test_echo_returns_the_exact_request_bytes(server):
+    request = (
+        b"POST /echo?x=1 HTTP/1.1\r\nHost: lab\r\nX-Odd:   spaced  \r\n"
+        b"Content-Length: 11\r\nConnection: close\r\n\r\nhello\x00world"
+    )
+    status_line, headers, body = split_response(exchange(server, request))
+    assert status_line == "HTTP/1.1 200 OK"
+    assert headers["content-type"] == "application/octet-stream"
+    assert body == request
+
+
+def test_echo_accepts_bare_lf_line_endings(server):
+    request = b"GET /echo HTTP/1.1\nHost: lab\nConnection: close\n\n"
+    status_line, _, body = split_response(exchange(server, request))
+    assert status_line == "HTTP/1.1 200 OK"
+    assert body == request
+
+
+def test_echo_keeps_a_chunked_request_body_as_sent(server):
+    request = (
+        b"PUT /echo HTTP/1.1\r\nHost: lab\r\nTransfer-Encoding: chunked\r\n"
+        b"Connection: close\r\n\r\n"
+        b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: yes\r\n\r\n"
+    )
+    assert split_response(exchange(server, request))[2] == request
+
+
+def test_echo_of_pipelined_requests_keeps_them_apart(server):
+    first = get("/echo")
+    second = b"POST /echo HTTP/1.1\r\nHost: lab\r\nContent-Length: 3\r\n\r\nabc"
+    client = RawClient(server)
+    try:
+        client.send(first + second)
+        assert client.read_response()[2] == first
+        assert client.read_response()[2] == second
+    finally:
+        client.close()
+
+
+@needs_curl
+def test_echo_with_curl_post(server):
+    out = curl("--data-binary", "payload", server.url + "/echo").stdout
+    assert out.startswith(b"POST /echo HTTP/1.1\r\n")
+    assert b"\r\nContent-Length: 7\r\n" in out
+    assert out.endswith(b"\r\n\r\npayload")
+
+
+# -------------------------------------------------------------------- /headers
+
+
+def test_headers_in_order_with_duplicates(server):
+    request = get("/headers", "X-B: 2\r\nx-a: 1\r\nX-B: 3\r\nConnection: close\r\n")
+    _, headers, body = split_response(exchange(server, request))
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == {
+        "headers": [["Host", "lab"], ["X-B", "2"], ["x-a", "1"], ["X-B", "3"],
+                    ["Connection", "close"]]
+    }
+
+
+# ------------------------------------------------------------------- keep-alive
+
+
+def test_two_requests_on_one_socket(server):
+    client = RawClient(server)
+    try:
+        for _ in range(2):
+            client.send(get("/ip"))
+            status, headers, body = client.read_response()
+            assert (status, body) == (200, b"127.0.0.1\n")
+            assert "connection" not in headers
+        client.send(get("/ip", "Connection: close\r\n"))
+        status, headers, body = client.read_response()
+        assert headers["connection"] == "close"
+        assert client.read_until_close() == b""
+    finally:
+        client.close()
+
+
+def test_http10_closes_unless_keep_alive(server):
+    data = exchange(server, b"GET /ip HTTP/1.0\r\n\r\n")
+    status_line, headers, body = split_response(data)
+    assert status_line == "HTTP/1.1 200 OK"
+    assert headers["connection"] == "close"
+    assert body == b"127.0.0.1\n"
+
+    client = RawClient(server)
+    try:
+        client.send(b"GET /ip HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        status, headers, body = client.read_response()
+        assert headers["connection"] == "keep-alive"
+        client.send(b"GET /ip HTTP/1.0\r\n\r\n")
+        assert client.read_response()[2] == b"127.0.0.1\n"
+        assert client.read_until_close() == b""
+    finally:
+        client.close()
+
+
+@needs_curl
+def test_curl_reuses_the_connection(server):
+    result = curl(
+        "-w", "%{num_connects} %{local_port}\\n", "-o", "/dev/null", "-o", "/dev/null",
+        server.url + "/ip", server.url + "/headers",
+    )
+    (first_connects, first_port), (second_connects, second_port) = (
+        line.split() for line in result.stdout.decode().splitlines()
+    )
+    assert (first_connects, second_connects) == ("1", "0")
+    assert first_port == second_port
+
+
+def test_idle_connection_is_closed():
+    with LabServer(idle_timeout=0.2) as lab:
+        client = RawClient(lab)
+        try:
+            client.send(get("/ip"))
+            assert client.read_response()[0] == 200
+            assert client.read_until_close() == b""  # closed by the server, not by TIMEOUT
+        finally:
+            client.close()
+
+
+def test_partial_request_times_out_with_408():
+    with LabServer(idle_timeout=0.2) as lab:
+        client = RawClient(lab)
+        try:
+            client.send(b"GET /ip HTTP/1.1\r\nHost: lab\r\n")
+            status, headers, _ = client.read_response()
+            assert status == 408
+            assert headers["connection"] == "close"
+        finally:
+            client.close()
+
+
+# ----------------------------------------------------------------------- /bytes
+
+
+def test_lab_bytes_are_deterministic_and_block_aligned():
+    data = lab_bytes(3 * BLOCK_SIZE + 5)
+    assert data[:32] == hashlib.sha256(b"netlab-lab 0").digest()
+    assert data[BLOCK_SIZE:2 * BLOCK_SIZE] == data[:BLOCK_SIZE]
+    assert data[-5:] == data[:5]
+    assert b"".join(iter_lab_bytes(len(data), BLOCK_SIZE)) == data
+    assert len(set(data[:BLOCK_SIZE])) == 256
+
+
+@needs_curl
+@pytest.mark.parametrize("n", [0, 1, 100_000, 3 * 256 * 1024 + 7])
+def test_bytes_content_length(server, n):
+    result = curl("-D", "-", server.url + f"/bytes/{n}")
+    _, headers, body = split_response(result.stdout)
+    assert headers["content-length"] == str(n)
+    assert "transfer-encoding" not in headers
+    assert headers["content-type"] == "application/octet-stream"
+    assert body == lab_bytes(n)
+
+
+@needs_curl
+def test_bytes_chunked(server):
+    n = 200_000
+    raw = curl("--raw", "-D", "-", server.url + f"/bytes/{n}?chunked=1").stdout
+    _, headers, body = split_response(raw)
+    assert headers["transfer-encoding"] == "chunked"
+    assert "content-length" not in headers
+    assert body.startswith(b"10000\r\n")  # chunks of 64 KiB
+    assert body.endswith(b"\r\n0\r\n\r\n")
+    assert curl(server.url + f"/bytes/{n}?chunked=1").stdout == lab_bytes(n)
+
+
+@needs_curl
+def test_bytes_delimited_by_close(server):
+    n = 300_001
+    _, headers, body = split_response(
+        curl("-D", "-", server.url + f"/bytes/{n}?close=1").stdout
+    )
+    assert "content-length" not in headers
+    assert "transfer-encoding" not in headers
+    assert headers["connection"] == "close"
+    assert body == lab_bytes(n)
+
+
+def test_large_bytes_are_streamed(server):
+    n = 40 * 1024 * 1024 + 3
+    client = RawClient(server)
+    try:
+        client.send(get(f"/bytes/{n}", "Connection: close\r\n"))
+        status, headers = client.read_head()
+        assert dict(headers)["Content-Length"] == str(n)
+        digest, expected, received = hashlib.sha256(client.buf), hashlib.sha256(), len(client.buf)
+        while data := client.sock.recv(1 << 20):
+            digest.update(data)
+            received += len(data)
+        for piece in iter_lab_bytes(n):
+            expected.update(piece)
+        assert received == n
+        assert digest.digest() == expected.digest()
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/bytes/abc", "/bytes/-1", f"/bytes/{(8 << 30) + 1}", "/bytes/1?chunked=1&close=1"]
+)
+def test_bad_bytes_argument_is_400_and_keeps_the_connection(server, path):
+    client = RawClient(server)
+    try:
+        client.send(get(path))
+        status, headers, body = client.read_response()
+        assert status == 400
+        assert body.startswith(b"400 Bad Request: ")
+        client.send(get("/ip"))
+        assert client.read_response()[2] == b"127.0.0.1\n"
+    finally:
+        client.close()
+
+
+# ----------------------------------------------------------------- HEAD, /status
+
+
+def test_head_has_content_length_but_no_body(server):
+    client = RawClient(server)
+    try:
+        client.send(b"HEAD /bytes/1000 HTTP/1.1\r\nHost: lab\r\n\r\n")
+        status, headers, _ = client.read_response("HEAD")
+        assert status == 200
+        assert headers["content-length"] == "1000"
+        client.send(get("/ip"))  # had a body been sent, it would be read as this head
+        status, _, body = client.read_response()
+        assert (status, body) == (200, b"127.0.0.1\n")
+    finally:
+        client.close()
+
+
+@needs_curl
+def test_head_with_curl(server):
+    result = curl("-I", server.url + "/stream/2")
+    status_line, headers, body = split_response(result.stdout)
+    assert status_line.startswith("HTTP/1.1 200")
+    assert headers["transfer-encoding"] == "chunked"
+    assert body == b""
+
+
+def test_status_204_has_no_body_and_no_length(server):
+    client = RawClient(server)
+    try:
+        client.send(get("/status/204"))
+        status, headers, _ = client.read_response()
+        assert status == 204
+        assert "content-length" not in headers
+        assert "transfer-encoding" not in headers
+        client.send(get("/ip"))
+        assert client.read_response()[2] == b"127.0.0.1\n"
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"), [(200, "OK"), (418, "I'm a Teapot"), (503, "Service Unavailable"),
+                         (599, "Unknown Status")]
+)
+def test_status_codes(server, code, reason):
+    status_line, headers, body = split_response(
+        exchange(server, get(f"/status/{code}", "Connection: close\r\n"))
+    )
+    assert status_line == f"HTTP/1.1 {code} {reason}"
+    assert body == f"{code} {reason}\n".encode()
+    assert headers["content-length"] == str(len(body))
+
+
+def test_status_3xx_has_location(server):
+    _, headers, _ = split_response(exchange(server, get("/status/301", "Connection: close\r\n")))
+    assert headers["location"] == "/"
+
+
+def test_status_1xx_is_sent_alone_then_closed(server):
+    data = exchange(server, get("/status/103"))
+    status_line, headers, body = split_response(data)
+    assert status_line == "HTTP/1.1 103 Early Hints"
+    assert "content-length" not in headers
+    assert body == b""
+
+
+@pytest.mark.parametrize("code", ["99", "600", "abc", ""])
+def test_invalid_status_is_400(server, code):
+    data = exchange(server, get(f"/status/{code}", "Connection: close\r\n"))
+    status_line = split_response(data)[0]
+    assert status_line == "HTTP/1.1 400 Bad Request"
+
+
+# ---------------------------------------------------------------------- /stream
+
+
+def test_stream_is_chunked_with_a_trailer(server):
+    data = exchange(server, get("/stream/3", "Connection: close\r\n"))
+    head, _, framed = data.partition(b"\r\n\r\n")
+    assert b"\r\nTransfer-Encoding: chunked\r\n" in head + b"\r\n"
+    assert b"\r\nTrailer: X-Lines" in head
+    assert framed.endswith(b"\r\n0\r\nX-Lines: 3\r\n\r\n")
+    lines, rest = [], framed
+    while True:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        lines.append(rest[:size])
+        assert rest[size:size + 2] == b"\r\n"
+        rest = rest[size + 2:]
+    assert [json.loads(line) for line in lines] == [
+        {"id": i, "line": f"line {i + 1} of 3"} for i in range(3)
+    ]
+    assert all(line.endswith(b"\n") and line.count(b"\n") == 1 for line in lines)
+
+
+@needs_curl
+def test_stream_with_delay_through_curl(server):
+    out = curl(server.url + "/stream/4?delay_ms=5").stdout
+    assert [json.loads(line)["id"] for line in out.splitlines()] == [0, 1, 2, 3]
+
+
+def test_stream_to_http10_client_is_close_delimited(server):
+    _, headers, body = split_response(exchange(server, b"GET /stream/2 HTTP/1.0\r\n\r\n"))
+    assert "transfer-encoding" not in headers
+    assert headers["connection"] == "close"
+    assert len(body.splitlines()) == 2
+
+
+# ---------------------------------------------------- /slow, /redirect, /gzip, /deflate
+
+
+def test_slow(server):
+    client = RawClient(server)
+    try:
+        client.send(get("/slow/20"))
+        assert client.read_response()[:1] == (200,)
+    finally:
+        client.close()
+
+
+def test_redirect_chain(server):
+    client = RawClient(server)
+    try:
+        path, locations = "/redirect/2", []
+        while True:
+            client.send(get(path))
+            status, headers, body = client.read_response()
+            if status != 302:
+                break
+            path = headers["location"]
+            locations.append(path)
+        assert locations == ["/redirect/1", "/redirect/0"]
+        assert (status, body) == (200, b"done\n")
+    finally:
+        client.close()
+
+
+@needs_curl
+def test_redirect_with_curl_follow(server):
+    result = curl("-L", "-w", "\\n%{num_redirects} %{num_connects}", server.url + "/redirect/3")
+    body, counts = result.stdout.rsplit(b"\n", 1)
+    assert body == b"done\n"
+    assert counts == b"3 1"
+
+
+def test_gzip(server):
+    _, headers, body = split_response(exchange(server, get("/gzip", "Connection: close\r\n")))
+    assert headers["content-encoding"] == "gzip"
+    assert headers["content-type"] == "application/json"
+    assert headers["content-length"] == str(len(body))
+    data = json.loads(gzip.decompress(body))
+    assert data["gzipped"] is True
+    assert data["method"] == "GET"
+    assert ["Host", "lab"] in data["headers"]
+
+
+def test_deflate(server):
+    _, headers, body = split_response(exchange(server, get("/deflate", "Connection: close\r\n")))
+    assert headers["content-encoding"] == "deflate"
+    assert json.loads(zlib.decompress(body))["deflated"] is True
+
+
+@needs_curl
+def test_gzip_with_curl_compressed(server):
+    assert json.loads(curl("--compressed", server.url + "/gzip").stdout)["gzipped"] is True
+
+
+# ------------------------------------------------------------- malformed requests
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET /ip HTTP/1.1 extra\r\n\r\n",
+        b"GET /ip HTTP/x\r\n\r\n",
+        b"G(T /ip HTTP/1.1\r\n\r\n",
+        b"GET /ip HTTP/1.1\r\nno colon here\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+        b"POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ],
+)
+def test_malformed_request_is_400_then_closed(server, request_bytes):
+    status_line, headers, body = split_response(exchange(server, request_bytes))
+    assert status_line == "HTTP/1.1 400 Bad Request"
+    assert headers["connection"] == "close"
+    assert headers["server"] == SERVER_SOFTWARE
+    assert body.startswith(b"400 Bad Request: ")
+
+
+def test_half_closed_partial_request_is_400(server):
+    client = RawClient(server)
+    try:
+        client.send(b"GET /ip HTTP/1.1\r\nHost: lab\r\n")
+        client.sock.shutdown(socket.SHUT_WR)
+        assert split_response(client.read_until_close())[0] == "HTTP/1.1 400 Bad Request"
+    finally:
+        client.close()
+
+
+def test_http2_version_is_505(server):
+    assert split_response(exchange(server, b"GET / HTTP/2.0\r\n\r\n"))[0].startswith(
+        "HTTP/1.1 505 "
+    )
+
+
+def test_oversized_head_is_431_and_body_is_413():
+    with LabServer(max_request_bytes=1000) as lab:
+        big_head = get("/ip", f"X-Big: {'a' * 2000}\r\n")
+        assert split_response(exchange(lab, big_head))[0].startswith("HTTP/1.1 431 ")
+        big_body = b"POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + b"b" * 5000
+        assert split_response(exchange(lab, big_body))[0].startswith("HTTP/1.1 413 ")
+
+
+def test_expect_100_continue(server):
+    client = RawClient(server)
+    try:
+        client.send(b"POST /echo HTTP/1.1\r\nHost: lab\r\nContent-Length: 2\r\n"
+                    b"Expect: 100-continue\r\n\r\n")
+        assert client.read_response()[0] == 100
+        client.send(b"ok")
+        status, _, body = client.read_response()
+        assert status == 200
+        assert body.endswith(b"\r\n\r\nok")
+    finally:
+        client.close()
+
+
+# ------------------------------------------------------------- limits and lifecycle
+
+
+def test_connections_beyond_the_cap_get_503():
+    with LabServer(max_connections=1) as lab:
+        first = RawClient(lab)
+        try:
+            first.send(get("/ip"))
+            assert first.read_response()[0] == 200  # its thread is serving it now
+            status_line, headers, body = split_response(exchange(lab, get("/ip")))
+            assert status_line == "HTTP/1.1 503 Service Unavailable"
+            assert headers["connection"] == "close"
+            assert lab.connection_count == 1
+            first.send(get("/ip"))  # the admitted connection is still served
+            assert first.read_response()[2] == b"127.0.0.1\n"
+        finally:
+            first.close()
+
+
+def test_many_concurrent_clients(server):
+    results = []
+
+    def fetch():
+        results.append(split_response(exchange(server, get("/ip", "Connection: close\r\n")))[2])
+
+    threads = [threading.Thread(target=fetch) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT)
+    assert results == [b"127.0.0.1\n"] * 20
+
+
+def test_stop_closes_live_connections_and_ends_waiting_handlers():
+    lab = LabServer().start()
+    idle, waiting = RawClient(lab), RawClient(lab)
+    try:
+        idle.send(get("/ip"))
+        assert idle.read_response()[0] == 200
+        waiting.send(get("/stream/2?delay_ms=60000"))
+        assert waiting.read_head()[0] == 200
+        first_chunk = waiting.read_exact(int(waiting.read_line(), 16) + 2)
+        assert json.loads(first_chunk)["id"] == 0  # its handler now waits 60 s
+        lab.stop()
+        assert idle.read_until_close() == b""
+        assert waiting.read_until_close() == b""  # the stream was cut, not finished
+        prefix = f"netlab-lab-conn-{lab.port}-"
+        assert not [t for t in threading.enumerate() if t.name.startswith(prefix)]
+        assert lab.connection_count == 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", lab.port), timeout=TIMEOUT)
+    finally:
+        idle.close()
+        waiting.close()
+    lab.stop()  # idempotent
+
+
+def test_stop_without_start_is_harmless():
+    LabServer().stop()
+
+
+def test_url_and_port():
+    with LabServer() as lab:
+        assert lab.port > 0
+        assert lab.url == f"http://127.0.0.1:{lab.port}"
+
+
+def test_ipv6_loopback():
+    try:
+        lab = LabServer("::1").start()
+    except OSError as error:
+        pytest.skip(f"cannot bind ::1 on this machine: {error}")
+    try:
+        assert lab.url == f"http://[::1]:{lab.port}"
+        status_line, _, body = split_response(exchange(lab, get("/ip", "Connection: close\r\n")))
+        assert status_line == "HTTP/1.1 200 OK"
+        assert body == b"::1\n"
+        if os.path.exists(CURL):
+            assert curl("-g", lab.url + "/ip").stdout == b"::1\n"
+    finally:
+        lab.stop()
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("[::1]", True),
+     ("localhost", True), ("LOCALHOST.", True), ("::ffff:127.0.0.1", True),
+     ("10.0.0.1", False), ("0.0.0.0", False), ("::", False), ("example.com", False),
+     ("", False)],
+)
+def test_is_loopback(host, expected):
+    assert is_loopback(host) is expected
+
+
+# --------------------------------------------------------------------------- run()
+
+
+def test_run_prints_the_listening_line_and_serves():
+    code = "import sys; from netlab.engine.labserver import run; sys.exit(run())"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=REPO, text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:")
+        port = int(line.rsplit(":", 1)[1])
+        address = SimpleNamespace(host="127.0.0.1", port=port)
+        data = exchange(address, get("/ip", "Connection: close\r\n"))
+        assert split_response(data)[2] == b"127.0.0.1\n"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=TIMEOUT) == 0
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_standard_library_only():
+    code = (
+        "import sys, netlab.engine.labserver; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'textual', 'rich', 'h11'}))"
+    )
+    # netlab.engine's __init__ may pull in h11 for other modules; check the file itself too
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=REPO, timeout=30, check=True)
+    assert "textual" not in result.stdout and "rich" not in result.stdout
+    source = (REPO / "netlab" / "engine" / "labserver.py").read_text()
+    imported = {line.split()[1].split(".")[0] for line in source.splitlines()
+                if line.startswith(("import ", "from "))}
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}
