@@ -268,14 +268,13 @@ class ResponseReader:
         test checks that whatever this accepts, h11 parses to the same result."""
         buf = self._pending
         m = _BLANK_LINE.search(buf)
+        end = m.end() if m else len(buf)
+        if end > self.max_header_bytes:
+            raise self._head_too_big()
         if m is None:
-            if len(buf) > self.max_header_bytes:
-                self._to_h11()
-                return self._drain()
             return []
-        end = m.end()
         crlf = m.group() == b"\n\r\n" and buf[m.start() - 1: m.start()] == b"\r"
-        parsed = parse_head_strict(bytes(buf[:end])) if crlf and end <= self.max_header_bytes else None
+        parsed = parse_head_strict(bytes(buf[:end])) if crlf else None
         if parsed is None:
             self._to_h11()
             return self._drain()
@@ -332,6 +331,9 @@ class ResponseReader:
         return NetlabError("limit", f"the body exceeds the limit of {self.max_body_bytes} bytes "
                            f"(stopped after {self.response.body_store.size} bytes)")
 
+    def _head_too_big(self) -> NetlabError:
+        return NetlabError("limit", f"the response head exceeds the header limit of {self.max_header_bytes} bytes")
+
     def _unconsumed(self) -> int:
         return len(self._h11.trailing_data[0])
 
@@ -370,6 +372,8 @@ class ResponseReader:
                 r.content_length = int(cl.split(",")[0]) if cl is not None else None
                 r.framing = self._framing(r)
                 r.raw_head = self._take_pending()
+                if len(r.raw_head) > self.max_header_bytes:
+                    raise self._head_too_big()
                 self._in_body = True
                 steps.append(("head", r))
                 if r.framing == "chunked":
