@@ -12,7 +12,7 @@ from typing import Sequence
 from netlab import __version__
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("send", "serve")
+SUBCOMMANDS = ("send", "serve", "history", "replay")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +42,7 @@ def _send_parser(sub) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE (exact bytes)")
     p.add_argument("-v", "--verbose", action="store_true", help="show each step and the raw bytes both ways (stderr)")
     p.add_argument("--json", action="store_true", help="print the whole exchange as one JSON object")
+    p.add_argument("--no-history", action="store_true", help="do not record this exchange in the history")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the built-in lab server")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=0, help="port (default 0: the kernel picks one)")
+    from netlab.cli_history import add_parsers as add_history_parsers
+
+    add_history_parsers(sub)
     return p
 
 
@@ -211,6 +215,10 @@ def cmd_send(args, out=None, err=None) -> int:
     except OSError as exc:  # -o FILE cannot be opened
         err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
         return EXIT_USAGE
+    if not args.no_history:
+        from netlab.cli_history import record
+
+        record(ex, err)
     if args.json:
         out.write(json.dumps(ex.to_dict(), indent=2) + "\n")
         out.flush()
@@ -250,5 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_send(args)
     if args.command == "serve":
         return cmd_serve(args)
+    if args.command in ("history", "replay"):
+        from netlab.cli_history import run as run_history
+
+        return run_history(args)
     build_parser().print_help()
     return EXIT_USAGE

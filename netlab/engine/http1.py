@@ -35,7 +35,7 @@ class BodyStore:
         self.size = 0
         self.path = path
         self._mem: bytearray | None = bytearray()
-        self._file = open(path, "wb") if path else None
+        self._file = open(path, "w+b") if path else None  # read back for sha256 / --json
 
     @property
     def spilled(self) -> bool:

@@ -1,0 +1,169 @@
+"""`netlab history` and `netlab replay ID`: the stored exchanges, and sending one again.
+
+The history file is ``netlab.engine.history.default_path()`` ($NETLAB_HISTORY overrides).
+``replay`` sends the stored request's exact bytes to the same target, with the same
+options (timeout, TLS settings, --resolve pins, Unix socket), stores the new exchange
+too, and prints it the way ``netlab send`` does."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from types import SimpleNamespace
+
+__all__ = ["add_parsers", "run", "record"]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def add_parsers(sub) -> None:
+    """Add ``history`` and ``replay`` to an argparse subparsers object."""
+    h = sub.add_parser("history", help="list the stored exchanges, newest first",
+                       description="List the exchanges netlab has stored, newest first.")
+    h.add_argument("--limit", type=int, default=50, metavar="N", help="show at most N entries (default 50; 0: all)")
+    h.add_argument("--json", action="store_true", help="print the entries as a JSON list")
+    r = sub.add_parser("replay", help="send a stored exchange's request again (same bytes, same target)",
+                       description="Send the exact request bytes of a stored exchange again, to the same "
+                                   "target with the same options, and store the new exchange.")
+    r.add_argument("id", metavar="ID", help="the exchange's id (see `netlab history`), or 'last'")
+    r.add_argument("--json", action="store_true", help="print the new exchange as one JSON object")
+    r.add_argument("-v", "--verbose", action="store_true", help="show each step and the raw bytes both ways (stderr)")
+
+
+def run(args, out=None, err=None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if args.command == "history":
+        return cmd_history(args, out, err)
+    if args.command == "replay":
+        return cmd_replay(args, out, err)
+    err.write(f"netlab: unknown command {args.command!r}\n")
+    return EXIT_USAGE
+
+
+def record(exchange, err=None) -> int | None:
+    """Store ``exchange`` in the history (for `netlab send`); a history that cannot be
+    written is reported on ``err`` and never fails the command.  Returns the new id."""
+    from netlab.engine.history import History, HistoryError
+
+    err = err or sys.stderr
+    try:
+        with History() as history:
+            if history.notice:
+                err.write(f"netlab: {history.notice}\n")
+            return history.add(exchange)
+    except HistoryError as exc:
+        err.write(f"netlab: {exc}\n")
+        return None
+
+
+def _open(err):
+    from netlab.engine.history import History
+
+    history = History()
+    if history.notice:
+        err.write(f"netlab: {history.notice}\n")
+    return history
+
+
+def _status(entry) -> str:
+    if entry.error_phase:
+        return entry.error_phase
+    return str(entry.status) if entry.status is not None else "-"
+
+
+def cmd_history(args, out, err) -> int:
+    from netlab.cli import _safe
+    from netlab.engine.history import HistoryError
+
+    history = _open(err)
+    try:
+        entries = history.list(args.limit)
+    except HistoryError as exc:
+        err.write(f"netlab: {exc}\n")
+        return EXIT_FAIL
+    finally:
+        history.close()
+    if args.json:
+        out.write(json.dumps([{"id": e.id, "started": e.started, "method": e.method, "url": e.url,
+                               "status": e.status, "duration_ms": round(e.duration_ms, 3),
+                               "error_phase": e.error_phase, "reused": e.reused} for e in entries],
+                             indent=2) + "\n")
+        out.flush()
+        return EXIT_OK
+    if not entries:
+        err.write(f"netlab: no exchanges in history yet ({history.path})\n")
+        return EXIT_OK
+    rows = [(str(e.id), time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.started)), _safe(e.method) or "-",
+             _safe(e.url), _status(e), f"{e.duration_ms:.1f}", "reused" if e.reused else "new") for e in entries]
+    head = ("ID", "TIME", "METHOD", "URL", "STATUS", "MS", "CONN")
+    widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
+    right = {0, 5}  # numbers right-aligned
+
+    def line(cells) -> str:
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return "  ".join(parts).rstrip() + "\n"
+
+    out.write(line(head))
+    for r in rows:
+        out.write(line(r))
+    out.flush()
+    return EXIT_OK
+
+
+def cmd_replay(args, out, err) -> int:
+    from netlab.cli import _print_human, _safe, _verbose_printer
+    from netlab.engine import Engine
+    from netlab.engine.history import HistoryError
+
+    history = _open(err)
+    try:
+        text = str(args.id).strip()
+        if text.lower() == "last":
+            ident = history.last_id()
+            if ident is None:
+                err.write(f"netlab: the history is empty ({history.path}); nothing to replay\n")
+                return EXIT_USAGE
+        else:
+            try:
+                ident = int(text.lstrip("#"))
+            except ValueError:
+                err.write(f"netlab: replay: {text!r} is not an exchange id (a number from `netlab history`, "
+                          "or 'last')\n")
+                return EXIT_USAGE
+        try:
+            stored = history.get(ident)
+        except KeyError:
+            err.write(f"netlab: no exchange with id {ident} in the history ({history.path}); "
+                      "see `netlab history`\n")
+            return EXIT_USAGE
+        except HistoryError as exc:
+            err.write(f"netlab: {exc}\n")
+            return EXIT_FAIL
+        on_event = _verbose_printer(err) if args.verbose and not args.json else None
+        if args.verbose and not args.json:
+            err.write(f"* replaying #{ident}: {_safe(stored.request.method)} {_safe(stored.request.url)} "
+                      f"({len(stored.request.data)} bytes)\n")
+        with Engine(stored.options) as engine:
+            ex = engine.send(stored.request, on_event, options=stored.options)
+        try:
+            new_id = history.add(ex)
+            if args.verbose and not args.json:
+                err.write(f"* stored as #{new_id}\n")
+        except HistoryError as exc:
+            err.write(f"netlab: {exc}\n")
+    finally:
+        history.close()
+    if args.json:
+        out.write(json.dumps(ex.to_dict(), indent=2) + "\n")
+        out.flush()
+    else:
+        _print_human(ex, SimpleNamespace(verbose=args.verbose, output=None, compressed=False), out, err)
+    if ex.error is not None:
+        if not args.json:
+            err.write(f"netlab: {ex.error.phase} failed: {_safe(ex.error.message)}\n")
+            if ex.error.hint:
+                err.write(f"  next: {ex.error.hint}\n")
+        return EXIT_FAIL
+    return EXIT_OK

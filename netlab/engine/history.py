@@ -1,0 +1,540 @@
+"""SQLite store of exchanges: every request sent, what came back, and how to send it again.
+
+One row per exchange holds the request exactly as sent (its bytes and its parsed
+fields), the options that decide where and how it goes (timeout, deadline, TLS,
+``--resolve`` pins, Unix socket, DNS server), the DNS resolution, the connection and
+TLS details, the response (head, trailers, framing, body up to ``body_cap`` bytes),
+the timings and the error.  ``History.get`` rebuilds a ``netlab.engine.session.Exchange``
+from it, so ``get(id).to_dict()`` has the shape of ``netlab send --json`` and
+
+    ex = history.get(id)
+    Engine().send(ex.request, options=ex.options)
+
+sends the same bytes to the same target again.
+
+The file holds secrets (cookies, tokens): it is created 0600 in a 0700 directory.  It
+is opened in WAL mode with a busy timeout, so several netlab processes can write at
+once; each ``add`` is one transaction.  One connection is shared by all threads behind
+a lock.  A file that is not a netlab history (corrupt, or another program's database)
+is moved aside to ``<path>.corrupt-<timestamp>`` and a new history is started; the
+reason is in ``History.notice``.  When the file cannot be used at all (unwritable
+directory, a newer netlab's schema), history is kept in memory for this process only,
+again with a ``notice``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+
+from netlab.engine.errors import PHASES, NetlabError
+from netlab.engine.http1 import SPILL_BYTES, BodyStore, Informational, Response
+from netlab.engine.request import Request
+from netlab.engine.resolve import Pin, Resolution, parse_pin
+from netlab.engine.session import ConnectionInfo, Exchange, Options, Timings
+from netlab.engine.transport import TLSInfo
+
+__all__ = ["History", "HistoryEntry", "HistoryError", "StoredBody", "default_path", "pin_text",
+           "SCHEMA_VERSION", "APPLICATION_ID"]
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x6E6C6162  # "nlab" in the SQLite header: marks the file as ours
+BUSY_TIMEOUT_S = 10.0
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+
+_SCHEMA = """
+CREATE TABLE exchange (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    started         REAL    NOT NULL,            -- epoch seconds
+    method          TEXT    NOT NULL,
+    url             TEXT    NOT NULL,
+    status          INTEGER,                     -- NULL: no response head
+    duration_ms     REAL    NOT NULL,
+    error_phase     TEXT,
+    error_message   TEXT,
+    error_hint      TEXT,
+    reused          INTEGER NOT NULL,
+    request         TEXT    NOT NULL,            -- JSON: scheme, host, port, target, headers, is_raw
+    request_body    BLOB    NOT NULL,
+    request_data    BLOB    NOT NULL,            -- the exact bytes sent
+    options         TEXT    NOT NULL,            -- JSON: Options, pins as "host:port:addr,addr"
+    dns             TEXT,                        -- JSON: Resolution
+    connection      TEXT,                        -- JSON: ConnectionInfo
+    tls             TEXT,                        -- JSON: TLSInfo (peer_cert included)
+    response        TEXT,                        -- JSON: head fields, trailers, 1xx heads
+    raw_head        BLOB,
+    body            BLOB,                        -- at most body_cap bytes
+    body_bytes      INTEGER,                     -- the full body size as received
+    body_truncated  INTEGER NOT NULL DEFAULT 0,
+    raw_body        BLOB,                        -- chunked framing only: wire body, capped
+    raw_body_bytes  INTEGER,
+    raw_body_truncated INTEGER NOT NULL DEFAULT 0,
+    timings         TEXT    NOT NULL,            -- JSON: Timings in ms
+    extra           TEXT    NOT NULL             -- JSON: attempts, bytes_received, keep_alive
+);
+CREATE INDEX exchange_started ON exchange (started);
+"""
+
+_COLUMNS = ("started", "method", "url", "status", "duration_ms", "error_phase", "error_message", "error_hint",
+            "reused", "request", "request_body", "request_data", "options", "dns", "connection", "tls",
+            "response", "raw_head", "body", "body_bytes", "body_truncated", "raw_body", "raw_body_bytes",
+            "raw_body_truncated", "timings", "extra")
+_INSERT = f"INSERT INTO exchange ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+
+
+def default_path() -> str:
+    """``$NETLAB_HISTORY``, else ``<user data dir>/netlab/history.sqlite3``."""
+    env = os.environ.get("NETLAB_HISTORY")
+    if env:
+        return os.path.expanduser(env)
+    import platformdirs
+
+    return os.path.join(platformdirs.user_data_dir("netlab"), "history.sqlite3")
+
+
+class HistoryError(Exception):
+    """The history store could not be read or written (disk full, locked too long, closed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: int
+    started: float  # epoch seconds
+    method: str
+    url: str
+    status: int | None
+    duration_ms: float
+    error_phase: str | None
+    reused: bool
+
+
+class StoredBody(BodyStore):
+    """A body read back from history: ``size`` is what was stored; ``full_size`` what was
+    received; ``truncated`` tells whether the two differ (the store caps bodies)."""
+
+    def __init__(self, data: bytes, full_size: int, truncated: bool, spill_at: int = SPILL_BYTES) -> None:
+        super().__init__(spill_at)
+        self.write(data)
+        self.finish()
+        self.full_size = full_size
+        self.truncated = truncated
+
+
+def pin_text(pin: Pin) -> str:
+    """A Pin as the ``--resolve`` text ``parse_pin`` reads back: ``host:port:addr,addr``."""
+    port = "*" if pin.port is None else str(pin.port)
+    addrs = ",".join(f"[{a}]" if ":" in a else a for a in pin.addresses)
+    return f"{pin.host}:{port}:{addrs}"
+
+
+# ------------------------------------------------------------------------- encoding
+
+
+def _text(value):
+    """JSON-safe: bytes (an abstract Unix socket name, say) become Latin-1 text."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    if isinstance(value, (list, tuple)):
+        return [_text(v) for v in value]
+    return value
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _addr(value) -> tuple[str, int]:
+    return (value[0], int(value[1]))
+
+
+def _encode_options(opts: Options) -> str:
+    out = {}
+    for f in dataclasses.fields(Options):
+        value = getattr(opts, f.name)
+        if f.name == "resolve":
+            value = [pin_text(p) for p in value]
+        elif f.name == "dns_server":
+            value = None if value is None else [value[0], int(value[1])]
+        out[f.name] = value
+    return _dumps(out)
+
+
+def _decode_options(text: str) -> Options:
+    data = json.loads(text)
+    known = {f.name for f in dataclasses.fields(Options)}
+    kwargs = {k: v for k, v in data.items() if k in known}
+    if "resolve" in kwargs:
+        kwargs["resolve"] = tuple(parse_pin(t) for t in kwargs["resolve"])
+    if kwargs.get("dns_server") is not None:
+        kwargs["dns_server"] = _addr(kwargs["dns_server"])
+    return Options(**kwargs)
+
+
+def _headers(items) -> list[list[str]]:
+    return [[n, v] for n, v in items]
+
+
+def _head(store: BodyStore, n: int) -> bytes:
+    if n <= 0:
+        return b""
+    if store.path:  # written to a user's file (-o FILE): its handle is write-only, read the file
+        store.finish()
+        with open(store.path, "rb") as f:
+            return f.read(n)
+    return store.head(n)
+
+
+def _capped(store: BodyStore | None, cap: int, keep: bool) -> tuple[bytes, int, bool]:
+    """(the first ``cap`` bytes, the full size, whether bytes were left out)."""
+    if store is None:
+        return b"", 0, False
+    size = store.size
+    if not keep:
+        return b"", size, size > 0
+    try:
+        data = _head(store, min(cap, size))
+    except OSError:  # the body's file went away: keep the exchange without it
+        data = b""
+    return data, size, len(data) < size
+
+
+def _error(phase: str | None, message: str | None, hint: str | None) -> NetlabError | None:
+    if phase is None:
+        return None
+    if phase not in PHASES:  # written by a netlab that knows more phases
+        return NetlabError("receive", f"{phase}: {message}", hint)
+    return NetlabError(phase, message or "", hint)
+
+
+# ---------------------------------------------------------------------------- store
+
+
+class History:
+    """The history of exchanges in one SQLite file.  Safe to share between threads."""
+
+    def __init__(self, path: str | None = None, *, body_cap: int = 1 << 20, store_bodies: bool = True) -> None:
+        self.path = os.path.abspath(path or default_path())
+        self.body_cap = max(0, int(body_cap))
+        self.store_bodies = store_bodies
+        self.notice: str | None = None
+        self.persistent = True  # False: the file could not be used; this history lives in memory
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self._conn = self._open_file()
+        except (OSError, sqlite3.Error, _Unusable) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.notice = (f"history is not saved: cannot use {self.path}: {reason} "
+                           "(this session keeps it in memory only)")
+            self.persistent = False
+            self._conn = self._connect(":memory:")
+            self._init(self._conn)
+
+    # -- opening -------------------------------------------------------------------------
+    @staticmethod
+    def _connect(target: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        return conn
+
+    def _create_file(self) -> None:
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            os.chmod(directory, 0o700)
+        # Create it 0600 ourselves before SQLite does (SQLite would use 0644 & ~umask);
+        # SQLite gives its -wal and -shm files the database file's mode.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+
+    def _open_file(self) -> sqlite3.Connection:
+        self._create_file()
+        conn = self._connect(self.path)
+        try:
+            state = _state(conn)
+        except _Foreign as exc:
+            conn.close()
+            aside = _move_aside(self.path)
+            self.notice = (f"{self.path} was not a netlab history database ({exc}); it was moved to "
+                           f"{aside} and a new history was started")
+            self._create_file()
+            conn = self._connect(self.path)
+            state = _state(conn)
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            if state == "newer":
+                raise _Unusable("it was written by a newer netlab (schema version "
+                                f"{conn.execute('PRAGMA user_version').fetchone()[0]} > {SCHEMA_VERSION})")
+            _wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            if state != "ours":
+                self._init(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _init(conn: sqlite3.Connection) -> None:
+        """Create the schema (or migrate an older one) in one write transaction; another
+        process may be doing the same at the same moment, so look again under the lock."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            app = conn.execute("PRAGMA application_id").fetchone()[0]
+            if app == APPLICATION_ID and version == SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                return
+            if version == 0:  # a new file: the current schema
+                for stmt in _SCHEMA.split(";"):  # not executescript(): it would COMMIT
+                    if stmt.strip():
+                        conn.execute(stmt)
+            else:  # an older netlab's file: migrate v -> v + 1 up to the current version
+                for v in range(version, SCHEMA_VERSION):
+                    for stmt in _MIGRATIONS[v]:
+                        conn.execute(stmt)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # -- public --------------------------------------------------------------------------
+    def add(self, exchange: Exchange) -> int:
+        """Store ``exchange``; returns its id.  Raises HistoryError when the store fails."""
+        row = self._row(exchange)
+        with self._lock:
+            conn = self._live()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                cur = conn.execute(_INSERT, row)
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise HistoryError(f"cannot write to history {self.path}: {exc}") from None
+            return int(cur.lastrowid)
+
+    def list(self, limit: int = 50) -> list[HistoryEntry]:
+        """The newest ``limit`` entries (all when ``limit`` < 1), newest first."""
+        sql = ("SELECT id, started, method, url, status, duration_ms, error_phase, reused "
+               "FROM exchange ORDER BY id DESC LIMIT ?")
+        rows = self._query(sql, (limit if limit and limit > 0 else -1,))
+        return [HistoryEntry(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows]
+
+    def last_id(self) -> int | None:
+        rows = self._query("SELECT MAX(id) FROM exchange", ())
+        return rows[0][0] if rows else None
+
+    def get(self, id: int) -> Exchange:  # noqa: A002 - the API's name
+        """The stored exchange rebuilt; KeyError when there is no such id."""
+        rows = self._query(f"SELECT {', '.join(_COLUMNS)} FROM exchange WHERE id = ?", (int(id),))
+        if not rows:
+            raise KeyError(id)
+        return self._exchange(dict(zip(_COLUMNS, rows[0])))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "History":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- internals -----------------------------------------------------------------------
+    def _live(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise HistoryError("the history is closed")
+        return self._conn
+
+    def _query(self, sql: str, params: tuple) -> list[tuple]:
+        with self._lock:
+            conn = self._live()
+            try:
+                return conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise HistoryError(f"cannot read history {self.path}: {exc}") from None
+
+    def _row(self, ex: Exchange) -> tuple:
+        req = ex.request
+        r = ex.response
+        err = ex.error
+        request = _dumps({"scheme": req.scheme, "host": req.host, "port": req.port, "target": req.target,
+                          "headers": _headers(req.headers), "is_raw": req.is_raw})
+        dns = None
+        if ex.dns is not None:
+            d = ex.dns
+            dns = _dumps({"name": d.name, "addresses": list(d.addresses), "source": d.source, "server": d.server,
+                          "elapsed_ms": d.elapsed_ms, "used": d.used, "failed": [list(f) for f in d.failed]})
+        connection = None
+        if ex.connection is not None:
+            c = ex.connection
+            connection = _dumps({"family": c.family, "local": _text(list(c.local)), "remote": _text(list(c.remote)),
+                                 "reused": c.reused, "rtt_ms": c.rtt_ms})
+        tls = None
+        if ex.tls is not None:
+            tls = _dumps({f.name: getattr(ex.tls, f.name) for f in dataclasses.fields(TLSInfo)})
+        response = raw_head = body = body_bytes = raw_body = raw_body_bytes = None
+        body_truncated = raw_body_truncated = False
+        if r is not None:
+            response = _dumps({
+                "http_version": r.http_version, "status": r.status, "reason": r.reason,
+                "headers": _headers(r.headers), "trailers": _headers(r.trailers), "framing": r.framing,
+                "complete": r.complete,
+                "informational": [{"status": i.status, "reason": i.reason, "headers": _headers(i.headers),
+                                   "raw": i.raw.decode("latin-1")} for i in r.informational],
+            })
+            raw_head = r.raw_head
+            body, body_bytes, body_truncated = _capped(r.body_store, self.body_cap, self.store_bodies)
+            if r.raw_body_store is not None:
+                raw_body, raw_body_bytes, raw_body_truncated = _capped(r.raw_body_store, self.body_cap,
+                                                                       self.store_bodies)
+        extra = _dumps({"attempts": [list(a) for a in ex.attempts], "bytes_received": ex.bytes_received,
+                        "keep_alive": ex.keep_alive})
+        values = {
+            "started": ex.started, "method": req.method, "url": req.url,
+            "status": r.status if r is not None and r.status else None,
+            "duration_ms": ex.timings.total,
+            "error_phase": err.phase if err else None, "error_message": err.message if err else None,
+            "error_hint": err.hint if err else None,
+            "reused": int(bool(ex.connection and ex.connection.reused)),
+            "request": request, "request_body": bytes(req.body), "request_data": bytes(req.data),
+            "options": _encode_options(ex.options), "dns": dns, "connection": connection, "tls": tls,
+            "response": response, "raw_head": raw_head, "body": body, "body_bytes": body_bytes,
+            "body_truncated": int(body_truncated), "raw_body": raw_body, "raw_body_bytes": raw_body_bytes,
+            "raw_body_truncated": int(raw_body_truncated),
+            "timings": _dumps(dataclasses.asdict(ex.timings)), "extra": extra,
+        }
+        return tuple(values[c] for c in _COLUMNS)
+
+    def _exchange(self, row: dict) -> Exchange:
+        rq = json.loads(row["request"])
+        request = Request(method=row["method"], url=row["url"], scheme=rq["scheme"], host=rq["host"],
+                          port=int(rq["port"]), target=rq["target"],
+                          headers=tuple((n, v) for n, v in rq["headers"]), body=bytes(row["request_body"]),
+                          data=bytes(row["request_data"]), is_raw=bool(rq["is_raw"]))
+        dns = None
+        if row["dns"]:
+            d = json.loads(row["dns"])
+            dns = Resolution(d["name"], list(d["addresses"]), d["source"], d.get("server"),
+                             d.get("elapsed_ms", 0.0), d.get("used"), [tuple(f) for f in d.get("failed", [])])
+        connection = None
+        if row["connection"]:
+            c = json.loads(row["connection"])
+            connection = ConnectionInfo(c["family"], _addr(c["local"]), _addr(c["remote"]), bool(c["reused"]),
+                                        c.get("rtt_ms"))
+        tls = None
+        if row["tls"]:
+            t = json.loads(row["tls"])
+            known = {f.name for f in dataclasses.fields(TLSInfo)}
+            tls = TLSInfo(**{k: v for k, v in t.items() if k in known})
+        response = None
+        if row["response"]:
+            h = json.loads(row["response"])
+            body = StoredBody(bytes(row["body"] or b""), row["body_bytes"] or 0, bool(row["body_truncated"]))
+            raw_store = None
+            if row["raw_body"] is not None:
+                raw_store = StoredBody(bytes(row["raw_body"]), row["raw_body_bytes"] or 0,
+                                       bool(row["raw_body_truncated"]))
+            response = Response(
+                http_version=h["http_version"], status=h["status"], reason=h["reason"],
+                headers=[(n, v) for n, v in h["headers"]], trailers=[(n, v) for n, v in h["trailers"]],
+                framing=h["framing"], raw_head=bytes(row["raw_head"] or b""),
+                informational=[Informational(i["status"], i["reason"], [(n, v) for n, v in i["headers"]],
+                                             i["raw"].encode("latin-1")) for i in h.get("informational", [])],
+                body_store=body, raw_body_store=raw_store, complete=bool(h.get("complete")),
+            )
+        known_t = {f.name for f in dataclasses.fields(Timings)}
+        timings = Timings(**{k: v for k, v in json.loads(row["timings"]).items() if k in known_t})
+        extra = json.loads(row["extra"])
+        return Exchange(
+            request=request, options=_decode_options(row["options"]), dns=dns, connection=connection, tls=tls,
+            response=response, timings=timings,
+            error=_error(row["error_phase"], row["error_message"], row["error_hint"]),
+            started=row["started"], attempts=[tuple(a) for a in extra.get("attempts", [])],
+            bytes_received=extra.get("bytes_received", 0), keep_alive=bool(extra.get("keep_alive")),
+        )
+
+
+# Migrations from schema version v to v + 1, as lists of statements (none yet).
+_MIGRATIONS: dict[int, list[str]] = {}
+
+
+class _Foreign(Exception):
+    """The file is not a netlab history (its reason is the message)."""
+
+
+class _Unusable(Exception):
+    """The file is a netlab history this netlab must not touch."""
+
+
+def _state(conn: sqlite3.Connection) -> str:
+    """'new' (empty database), 'ours', 'older' (ours, to migrate), 'newer'; raises _Foreign."""
+    try:
+        app = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) in (_SQLITE_NOTADB, _SQLITE_CORRUPT) or \
+                "not a database" in str(exc) or "malformed" in str(exc):
+            raise _Foreign(str(exc)) from None
+        raise
+    if app == APPLICATION_ID:
+        if version > SCHEMA_VERSION:
+            return "newer"
+        if version == SCHEMA_VERSION and "exchange" in tables:
+            return "ours"
+        return "older"
+    if app == 0 and version == 0 and not tables:
+        return "new"
+    what = f"application id {app:#x}" if app else f"tables: {', '.join(sorted(tables)) or 'none'}"
+    raise _Foreign(f"another program's SQLite database ({what})")
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    # Switching to WAL needs a moment of exclusive access; a second process opening the
+    # same new file can make it report "locked" without waiting: retry briefly.
+    for attempt in range(50):
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        time.sleep(0.01 * (attempt + 1))
+    raise sqlite3.OperationalError("cannot switch the history database to WAL mode (locked)")
+
+
+def _move_aside(path: str) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = f"{path}.corrupt-{stamp}"
+    n = 1
+    while os.path.exists(aside):
+        aside = f"{path}.corrupt-{stamp}-{n}"
+        n += 1
+    os.replace(path, aside)
+    for suffix in ("-wal", "-shm", "-journal"):
+        try:
+            os.replace(path + suffix, aside + suffix)
+        except FileNotFoundError:
+            pass
+    return aside

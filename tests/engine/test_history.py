@@ -1,0 +1,531 @@
+"""History store and `netlab history` / `netlab replay` against real loopback peers."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.server
+import json
+import os
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from netlab.engine import Engine, Options, Request
+from netlab.engine.history import APPLICATION_ID, History, HistoryEntry, HistoryError, default_path, pin_text
+from netlab.engine.resolve import parse_pin
+
+HANG_GUARD = 30.0  # socket timeouts only guard against hangs; nothing is timed
+REPO = Path(__file__).resolve().parents[2]
+
+HELLO = b"hello from http.server\n" * 20
+CHUNKS = [b"first chunk\n", b"x" * 300, b"last\n"]
+
+
+# --------------------------------------------------------------------------- peers
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path == "/chunked":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Trailer", "X-Checksum")
+            self.end_headers()
+            for c in CHUNKS:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
+            self.wfile.write(b"0\r\nX-Checksum: abc123\r\n\r\n")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(HELLO)))
+        self.send_header("X-Lab", "history")
+        self.end_headers()
+        self.wfile.write(HELLO)
+
+
+@pytest.fixture
+def web():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+class Recorder:
+    """A raw TCP server that keeps every request's exact bytes (head + Content-Length body)."""
+
+    REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 9\r\nConnection: close\r\n\r\nrecorded\n"
+
+    def __init__(self) -> None:
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.received: list[bytes] = []
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(HANG_GUARD)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value.strip())
+                while len(body) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    body += chunk
+                self.received.append(data[: len(head) + 4] + body if b"\r\n\r\n" in data else data)
+                conn.sendall(self.REPLY)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def recorder():
+    r = Recorder()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def hpath(tmp_path, monkeypatch):
+    path = tmp_path / "data" / "netlab" / "history.sqlite3"
+    monkeypatch.setenv("NETLAB_HISTORY", str(path))
+    return path
+
+
+def _refused_port():
+    """A port bound but not listening: connecting to it is refused, deterministically."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    return s
+
+
+def _synthetic(i: int) -> "Exchange":  # noqa: F821
+    from netlab.engine.session import Exchange
+
+    return Exchange(request=Request.from_url(f"http://127.0.0.1:9/item/{i}"), options=Options(), started=1000.0 + i)
+
+
+# --------------------------------------------------------------------------- store
+
+
+def test_default_path_env_override(monkeypatch, tmp_path):
+    monkeypatch.setenv("NETLAB_HISTORY", str(tmp_path / "h.db"))
+    assert default_path() == str(tmp_path / "h.db")
+    monkeypatch.delenv("NETLAB_HISTORY")
+    import platformdirs
+
+    assert default_path() == os.path.join(platformdirs.user_data_dir("netlab"), "history.sqlite3")
+
+
+def test_round_trip_of_a_real_exchange(web, hpath):
+    opts = Options(timeout=7.5, deadline=20.0, resolve=(parse_pin(f"lab.invalid:{web}:127.0.0.1"),),
+                   max_body_bytes=10_000)
+    req = Request.from_url(f"http://lab.invalid:{web}/hello?x=1", headers=["X-Token: s3cret"])
+    with Engine() as engine:
+        ex = engine.send(req, options=opts)
+    assert ex.ok, ex.error
+    h = History()
+    assert h.notice is None
+    ident = h.add(ex)
+    got = h.get(ident)
+
+    assert got.request == ex.request
+    assert got.request.data == ex.request.data
+    assert got.options == opts
+    assert got.dns.source == "pin" and got.dns.used == "127.0.0.1"
+    assert got.connection.local == ex.connection.local and got.connection.remote == ("127.0.0.1", web)
+    r, g = ex.response, got.response
+    assert (g.status, g.reason, g.http_version, g.framing) == (200, "OK", "HTTP/1.1", "content-length")
+    assert g.headers == r.headers and ("X-Lab", "history") in g.headers
+    assert g.body == HELLO and g.raw_head == r.raw_head and g.complete
+    assert not g.body_store.truncated and g.body_store.full_size == len(HELLO)
+    assert got.timings == ex.timings
+    assert got.started == ex.started and got.error is None
+    assert got.to_dict() == ex.to_dict()
+
+    [entry] = h.list()
+    assert entry == HistoryEntry(ident, ex.started, "GET", req.url, 200, ex.timings.total, None, False)
+    assert h.last_id() == ident
+    h.close()
+    # and from a second, independent History on the same file
+    with History() as again:
+        assert again.get(ident).to_dict() == ex.to_dict()
+
+
+def test_chunked_body_is_capped_with_flags(web, hpath):
+    with Engine() as engine:
+        ex = engine.send(Request.from_url(f"http://127.0.0.1:{web}/chunked"))
+    assert ex.ok, ex.error
+    full = b"".join(CHUNKS)
+    assert ex.response.body == full
+    with History(body_cap=100) as h:
+        got = h.get(h.add(ex))
+    r = got.response
+    assert r.framing == "chunked"
+    assert r.trailers == [("X-Checksum", "abc123")]
+    assert r.body == full[:100]
+    assert r.body_store.truncated and r.body_store.full_size == len(full)
+    assert r.raw_body == ex.response.raw_body[:100]
+    assert r.raw_body_store.truncated and r.raw_body_store.full_size == len(ex.response.raw_body)
+
+    with History(body_cap=1 << 20) as h:
+        whole = h.get(h.add(ex)).response
+    assert whole.body == full and not whole.body_store.truncated
+    assert whole.raw_body == ex.response.raw_body and not whole.raw_body_store.truncated
+
+    with History(store_bodies=False) as h:
+        none = h.get(h.add(ex)).response
+    assert none.body == b"" and none.body_store.truncated and none.body_store.full_size == len(full)
+    assert none.headers == ex.response.headers
+
+
+def test_bodies_in_files_are_stored(web, hpath, tmp_path):
+    with Engine() as engine:
+        spilled = engine.send(Request.from_url(f"http://127.0.0.1:{web}/hello"),
+                              options=Options(spill_bytes=16))  # the body goes to a temporary file
+        out = tmp_path / "out.bin"
+        to_file = engine.send(Request.from_url(f"http://127.0.0.1:{web}/hello"), body_path=str(out))  # -o FILE
+    assert spilled.response.body_store.spilled and to_file.ok
+    with History() as h:
+        a = h.get(h.add(spilled)).response
+        b = h.get(h.add(to_file)).response
+    assert a.body == HELLO and not a.body_store.truncated
+    assert b.body == HELLO == out.read_bytes() and not b.body_store.truncated
+
+
+def test_unusable_path_falls_back_to_memory(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"x")
+    with History(str(blocker / "history.sqlite3")) as h:  # its "directory" is a file
+        assert h.notice and "not saved" in h.notice and not h.persistent
+        ident = h.add(_synthetic(1))
+        assert h.get(ident).request.url == "http://127.0.0.1:9/item/1"
+    assert blocker.read_bytes() == b"x"
+
+
+def test_failed_exchange_round_trip(hpath):
+    blocker = _refused_port()
+    try:
+        port = blocker.getsockname()[1]
+        with Engine() as engine:
+            ex = engine.send(Request.from_url(f"http://127.0.0.1:{port}/"))
+    finally:
+        blocker.close()
+    assert ex.error is not None and ex.error.phase == "connect"
+    with History() as h:
+        ident = h.add(ex)
+        got = h.get(ident)
+        [entry] = h.list()
+    assert got.response is None and got.connection is None
+    assert (got.error.phase, got.error.message, got.error.hint) == (ex.error.phase, ex.error.message, ex.error.hint)
+    assert got.attempts == ex.attempts
+    assert got.to_dict() == ex.to_dict()
+    assert entry.status is None and entry.error_phase == "connect"
+
+
+def test_file_and_directory_modes(hpath):
+    assert not hpath.parent.exists()
+    with History() as h:
+        h.add(_synthetic(1))
+        assert stat.S_IMODE(os.stat(hpath).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(hpath.parent).st_mode) == 0o700
+        for side in (Path(f"{hpath}-wal"), Path(f"{hpath}-shm")):
+            if side.exists():
+                assert stat.S_IMODE(os.stat(side).st_mode) == 0o600, side
+        with sqlite3.connect(hpath) as raw:
+            assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert raw.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+def test_existing_loose_file_is_tightened(tmp_path):
+    path = tmp_path / "loose.sqlite3"
+    path.touch(mode=0o644)
+    os.chmod(path, 0o644)
+    with History(str(path)) as h:
+        h.add(_synthetic(1))
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_list_newest_first_limit_and_unknown_id(hpath):
+    with History() as h:
+        assert h.list() == [] and h.last_id() is None
+        ids = [h.add(_synthetic(i)) for i in range(5)]
+        assert ids == sorted(ids) and len(set(ids)) == 5
+        entries = h.list()
+        assert [e.id for e in entries] == ids[::-1]
+        assert [e.url for e in entries] == [f"http://127.0.0.1:9/item/{i}" for i in range(4, -1, -1)]
+        assert [e.id for e in h.list(2)] == ids[:-3:-1]
+        assert len(h.list(0)) == 5
+        assert h.last_id() == ids[-1]
+        with pytest.raises(KeyError):
+            h.get(ids[-1] + 100)
+    with pytest.raises(HistoryError):
+        h.add(_synthetic(9))
+
+
+@pytest.mark.parametrize("kind", ["garbage", "foreign-sqlite"])
+def test_corrupt_or_foreign_file_is_moved_aside(tmp_path, kind):
+    path = tmp_path / "history.sqlite3"
+    if kind == "garbage":
+        original = b"this is not an SQLite database\n" * 200
+        path.write_bytes(original)
+    else:
+        with sqlite3.connect(path) as other:
+            other.execute("CREATE TABLE notes (text TEXT)")
+            other.execute("INSERT INTO notes VALUES ('keep me')")
+        other.close()
+        original = path.read_bytes()
+    with History(str(path)) as h:
+        assert h.notice is not None and "moved to" in h.notice
+        aside = [p for p in tmp_path.iterdir() if p.name.startswith("history.sqlite3.corrupt-")
+                 and not p.name.endswith(("-wal", "-shm"))]
+        assert len(aside) == 1 and str(aside[0]) in h.notice
+        assert aside[0].read_bytes() == original
+        ident = h.add(_synthetic(1))
+        assert h.get(ident).request.url == "http://127.0.0.1:9/item/1"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with History(str(path)) as h:  # the new file is a good history now: no notice
+        assert h.notice is None and [e.id for e in h.list()] == [ident]
+
+
+def test_newer_schema_is_left_alone(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    with History(str(path)) as h:
+        h.add(_synthetic(1))
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version = 99")
+    raw.close()
+    with History(str(path)) as h:
+        assert h.notice and "newer" in h.notice and not h.persistent
+        h.add(_synthetic(2))  # kept in memory
+        assert len(h.list()) == 1
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 99
+        assert raw.execute("SELECT COUNT(*) FROM exchange").fetchone()[0] == 1
+    raw.close()
+
+
+def test_threads_share_one_history(hpath):
+    with History() as h:
+        ids: list[int] = []
+        errors: list[BaseException] = []
+
+        def work(base: int) -> None:
+            try:
+                for i in range(10):
+                    ids.append(h.add(_synthetic(base + i)))
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n * 100,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(HANG_GUARD)
+        assert not errors
+        assert len(set(ids)) == 40 and len(h.list(0)) == 40
+
+
+_WRITER = textwrap.dedent("""
+    import os, sys, time
+    from netlab.engine import Options, Request
+    from netlab.engine.history import History
+    from netlab.engine.session import Exchange
+    path, go, tag = sys.argv[1], sys.argv[2], sys.argv[3]
+    end = time.monotonic() + 30
+    while not os.path.exists(go):
+        if time.monotonic() > end:
+            sys.exit("no go signal")
+        time.sleep(0.005)
+    h = History(path)
+    assert h.notice is None, h.notice
+    for i in range(25):
+        h.add(Exchange(request=Request.from_url(f"http://127.0.0.1:9/{tag}/{i}"), options=Options(),
+                       started=time.time()))
+    h.close()
+""")
+
+
+def test_two_processes_write_at_once(tmp_path):
+    path = tmp_path / "shared" / "history.sqlite3"  # neither process finds it: both create it
+    go = tmp_path / "go"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), str(go), tag], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for tag in ("a", "b")]
+    go.touch()
+    results = [p.communicate(timeout=60) for p in procs]
+    for p, (out, err) in zip(procs, results):
+        assert p.returncode == 0, err.decode(errors="replace")
+    with History(str(path)) as h:
+        urls = {e.url for e in h.list(0)}
+    assert urls == {f"http://127.0.0.1:9/{t}/{i}" for t in "ab" for i in range(25)}
+
+
+def test_replay_sends_identical_bytes_to_the_same_target(recorder, hpath):
+    # Odd on purpose: header spacing and case, a body; the host name only resolves via the pin.
+    raw = (b"POST /submit?q=1 HTTP/1.1\r\nHost: replay.invalid\r\nx-ODD-case:   spaced  \r\n"
+           b"Content-Length: 11\r\nConnection: close\r\n\r\nhello\x00world")
+    opts = Options(resolve=(parse_pin(f"replay.invalid:{recorder.port}:127.0.0.1"),))
+    with Engine() as engine:
+        first = engine.send(Request.raw(raw, f"http://replay.invalid:{recorder.port}/"), options=opts)
+    assert first.ok, first.error
+    with History() as h:
+        stored = h.get(h.add(first))
+    assert stored.request.data == raw and stored.request.is_raw
+    assert [pin_text(p) for p in stored.options.resolve] == [f"replay.invalid:{recorder.port}:127.0.0.1"]
+    again = Engine().send(stored.request, options=stored.options)
+    assert again.ok, again.error
+    assert recorder.received == [raw, raw]
+    assert again.connection.remote == ("127.0.0.1", recorder.port)
+    assert again.response.body == b"recorded\n"
+
+
+def test_pin_text_round_trips():
+    for text in ("a.test:80:127.0.0.1", "b.test:*:127.0.0.1,127.0.0.2", "c.test:443:[::1],127.0.0.1"):
+        assert parse_pin(pin_text(parse_pin(text))) == parse_pin(text)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def _cli(*argv):
+    from netlab.cli_history import add_parsers
+
+    parser = argparse.ArgumentParser(prog="netlab")
+    sub = parser.add_subparsers(dest="command")
+    add_parsers(sub)
+    return parser.parse_args(list(argv))
+
+
+def test_cli_history_table_and_json(web, hpath, capsys):
+    from netlab.cli_history import run
+
+    assert run(_cli("history")) == 0
+    assert "no exchanges" in capsys.readouterr().err
+    with Engine() as engine, History() as h:
+        ok = h.add(engine.send(Request.from_url(f"http://127.0.0.1:{web}/hello")))
+        blocker = _refused_port()
+        try:
+            bad = h.add(engine.send(Request.from_url(f"http://127.0.0.1:{blocker.getsockname()[1]}/down")))
+        finally:
+            blocker.close()
+    assert run(_cli("history")) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "TIME", "METHOD", "URL", "STATUS", "MS", "CONN"]
+    assert lines[1].split()[0] == str(bad) and "connect" in lines[1].split() and "/down" in lines[1]
+    assert lines[2].split()[0] == str(ok) and "200" in lines[2].split() and lines[2].split()[-1] == "new"
+
+    assert run(_cli("history", "--json", "--limit", "1")) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["id"] for d in data] == [bad]
+    assert data[0]["status"] is None and data[0]["error_phase"] == "connect" and data[0]["reused"] is False
+    assert set(data[0]) == {"id", "started", "method", "url", "status", "duration_ms", "error_phase", "reused"}
+
+
+def test_cli_replay(recorder, hpath, capsys):
+    from netlab.cli_history import run
+
+    raw = b"GET /again HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Lab:  1\r\nConnection: close\r\n\r\n"
+    with Engine() as engine, History() as h:
+        ident = h.add(engine.send(Request.raw(raw, f"http://127.0.0.1:{recorder.port}/")))
+
+    assert run(_cli("replay", str(ident))) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("HTTP/1.1 200 OK\n") and out.endswith("recorded\n")
+    assert recorder.received == [raw, raw]
+
+    assert run(_cli("replay", "last", "--json")) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["request"]["raw"] == raw.decode("latin-1")
+    assert data["response"]["status"] == 200 and data["error"] is None
+    assert recorder.received == [raw, raw, raw]
+
+    assert run(_cli("replay", str(ident), "-v")) == 0
+    err = capsys.readouterr().err
+    assert f"replaying #{ident}" in err and "> GET /again HTTP/1.1\\r\\n" in err and "stored as #" in err
+
+    with History() as h:
+        entries = h.list(0)
+    assert len(entries) == 4 and all(e.status == 200 for e in entries)
+
+
+def test_cli_replay_unknown_id_and_failure(recorder, hpath, capsys):
+    from netlab.cli_history import run
+
+    assert run(_cli("replay", "41")) == 2
+    assert "no exchange with id 41" in capsys.readouterr().err
+    assert run(_cli("replay", "nope")) == 2
+    assert "not an exchange id" in capsys.readouterr().err
+    assert run(_cli("replay", "last")) == 2
+    assert "empty" in capsys.readouterr().err
+
+    with Engine() as engine, History() as h:
+        ident = h.add(engine.send(Request.from_url(f"http://127.0.0.1:{recorder.port}/")))
+    recorder.close()  # the target is gone: the replay fails to connect
+    assert run(_cli("replay", str(ident))) == 1
+    err = capsys.readouterr().err
+    assert "connect failed" in err and "next:" in err
+    with History() as h:
+        latest = h.list(1)[0]
+    assert latest.id != ident and latest.error_phase == "connect"
+
+
+def test_record_for_netlab_send(recorder, hpath, tmp_path, monkeypatch):
+    import io
+
+    from netlab.cli_history import record
+
+    with Engine() as engine:
+        ex = engine.send(Request.from_url(f"http://127.0.0.1:{recorder.port}/sent"))
+    err = io.StringIO()
+    ident = record(ex, err)
+    assert err.getvalue() == ""
+    with History() as h:
+        assert h.get(ident).request.data == ex.request.data
+    # a history that cannot be opened is reported, and the exchange still goes somewhere harmless
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_bytes(b"")
+    monkeypatch.setenv("NETLAB_HISTORY", str(blocker / "h.sqlite3"))
+    err = io.StringIO()
+    assert record(ex, err) is not None
+    assert "history is not saved" in err.getvalue()
