@@ -415,8 +415,14 @@ class ResponseReader:
             return "content-length"
         return "close"
 
+    def _keep_partial_head(self) -> None:
+        """No valid head: keep what did arrive, so it can be shown."""
+        if not self.response.status and not self.response.raw_head:
+            self.response.raw_head = bytes(self._pending)
+
     def _truncated(self) -> NetlabError:
         r = self.response
+        self._keep_partial_head()
         if not r.status:
             if self.received == 0:
                 return NetlabError("receive", "the server closed the connection without sending a response")
@@ -440,6 +446,7 @@ class ResponseReader:
         if eof:  # h11 objects to the close itself: the reply stopped short
             return self._truncated()
         if not self.response.status:
+            self._keep_partial_head()
             head = bytes(self._pending[:40])
             return NetlabError("parse", f"not an HTTP/1.x response: {text} (starts with {head!r})")
         return NetlabError("parse", f"invalid response: {text}")

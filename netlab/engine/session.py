@@ -98,7 +98,7 @@ class Exchange:
         req = self.request
         r = self.response
         response = None
-        if r is not None and r.status:
+        if r is not None and (r.status or r.raw_head):  # a reply that was not HTTP still shows its bytes
             body = None
             if r.body_bytes <= TEXT_BODY_LIMIT:
                 try:

@@ -1,0 +1,562 @@
+"""Shared fixtures: REAL peers on loopback, never mocks, never a non-loopback address.
+
+    lab_server        netlab's own lab server on 127.0.0.1 (session)
+    lab_server_v6     the lab server on ::1 (session; skipped without IPv6 loopback)
+    http_server       Python's http.server (HTTP/1.0) serving a temp dir (session)
+    unix_http_server  http.server on an AF_UNIX socket (session)
+    nginx             the real nginx binary: plain, TLS (trustme cert) and a Unix socket (session)
+    dnsmasq           a real dnsmasq on 127.0.0.1 with known.test -> 127.0.0.1 (session)
+    tcp_peer          factory: a raw TCP server whose per-connection behaviour a test writes
+    curl, curl_fetch  /usr/bin/curl as the cross-check client
+    run_cli           `netlab ...` in-process; run_cli_subprocess: `python -m netlab ...`
+
+Long timeouts below only guard against hangs; no test asserts on elapsed time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import http.server
+import io
+import os
+import random
+import shutil
+import socket
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+CURL = "/usr/bin/curl"
+NGINX = "/usr/sbin/nginx"
+HANG_GUARD = 30  # seconds: only to keep a broken peer from hanging the suite
+
+# The files every static peer serves (http.server, nginx).
+HELLO = b"".join(b"hello %d from a static file\n" % i for i in range(40))
+BINARY = bytes(range(256)) * 64 + b"\x00\xff\r\n\r\n tail"
+BIG = random.Random(1234).randbytes(1 << 20)  # 1 MiB, deterministic
+JSON = b'{"kind": "json", "items": [1, 2, 3], "text": "' + b"x" * 300 + b'"}\n'
+CLOSE_DELIMITED = b"this body ends when the server closes the connection\n" * 20
+
+
+def _static_tree(root: Path) -> dict[str, bytes]:
+    files = {"hello.txt": HELLO, "binary.bin": BINARY, "big.bin": BIG, "empty.txt": b"",
+             "data.json": JSON, "close.txt": HELLO}
+    root.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (root / name).write_bytes(data)
+    return files
+
+
+def _wait_tcp(host: str, port: int, proc: subprocess.Popen | None = None, timeout: float = HANG_GUARD) -> None:
+    end = time.monotonic() + timeout
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {host}:{port}")
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.settimeout(1)
+                s.connect((host, port))
+                return
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.02)
+
+
+def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
+    """A port the kernel just gave out and took back (bind to 0, close)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def short_tmpdir(prefix: str) -> str:
+    """A short path under /tmp (AF_UNIX paths are limited to 108 bytes)."""
+    return tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+
+
+# ------------------------------------------------------------------------ lab server
+
+
+@pytest.fixture(scope="session")
+def lab_server():
+    from netlab.engine.labserver import LabServer
+
+    server = LabServer(host="127.0.0.1", port=0).start()
+    _wait_tcp("127.0.0.1", server.port)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_server_v6():
+    if not socket.has_ipv6:
+        pytest.skip("IPv6 is not available in this Python build")
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+    except OSError as exc:
+        pytest.skip(f"::1 (IPv6 loopback) is not available here: {exc}")
+    from netlab.engine.labserver import LabServer
+
+    server = LabServer(host="::1", port=0).start()
+    _wait_tcp("::1", server.port)
+    yield server
+    server.stop()
+
+
+# ----------------------------------------------------------------------- http.server
+
+
+class _StaticHandler(http.server.SimpleHTTPRequestHandler):
+    """SimpleHTTPRequestHandler (HTTP/1.0), quiet, plus one close-delimited path."""
+
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        pass
+
+    def address_string(self) -> str:  # AF_UNIX peers have no (host, port)
+        return str(self.client_address[0]) if self.client_address else "unix"
+
+    def do_GET(self):
+        if self.path == "/close-delimited":
+            # No Content-Length: an HTTP/1.0 body that ends when the server closes.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(CLOSE_DELIMITED)
+            return
+        super().do_GET()
+
+
+@dataclass
+class StaticServer:
+    url: str
+    port: int
+    root: Path
+    files: dict[str, bytes]
+    path: str = ""  # for a Unix socket server
+
+
+@pytest.fixture(scope="session")
+def http_server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("http_server_root")
+    files = _static_tree(root)
+    handler = functools.partial(_StaticHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="http.server", daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    _wait_tcp("127.0.0.1", port)
+    yield StaticServer(f"http://127.0.0.1:{port}", port, root, files)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def unix_http_server(tmp_path_factory):
+    if not hasattr(socket, "AF_UNIX"):
+        pytest.skip("AF_UNIX sockets are not available on this system")
+    root = tmp_path_factory.mktemp("unix_server_root")
+    files = _static_tree(root)
+    sockdir = short_tmpdir("netlab-unix-")
+    path = os.path.join(sockdir, "http.sock")
+    handler = functools.partial(_StaticHandler, directory=str(root))
+    server = socketserver.ThreadingUnixStreamServer(path, handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="unix http.server", daemon=True)
+    thread.start()
+    yield StaticServer("http://localhost", 0, root, files, path)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    shutil.rmtree(sockdir, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------- nginx
+
+
+@dataclass
+class Nginx:
+    port: int
+    tls_port: int
+    root: Path
+    files: dict[str, bytes]
+    unix_path: str
+    ca_path: str  # the trustme CA that signed the TLS certificate (PEM)
+    cert_path: str  # the leaf certificate nginx serves (PEM, first in the file)
+    leaf_pem: bytes
+    prefix: Path
+    proc: subprocess.Popen = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def tls_url(self) -> str:
+        return f"https://localhost:{self.tls_port}"
+
+    def error_log(self) -> str:
+        try:
+            return (self.prefix / "error.log").read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+_NGINX_CONF = """\
+{user}
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 128; }}
+http {{
+    access_log {prefix}/access.log;
+    client_body_temp_path {prefix}/tmp_body;
+    proxy_temp_path {prefix}/tmp_proxy;
+    fastcgi_temp_path {prefix}/tmp_fastcgi;
+    uwsgi_temp_path {prefix}/tmp_uwsgi;
+    scgi_temp_path {prefix}/tmp_scgi;
+    types {{ text/plain txt; application/json json; application/octet-stream bin; }}
+    default_type application/octet-stream;
+    keepalive_timeout 60;
+    keepalive_requests 1000;
+    gzip on;
+    gzip_types text/plain application/json;
+    gzip_min_length 1;
+    server {{
+        listen 127.0.0.1:{port};
+        listen unix:{unix_path};
+        server_name localhost;
+        root {root};
+        location = /nocontent {{ return 204; }}
+        location = /close.txt {{ keepalive_timeout 0; }}
+    }}
+    server {{
+        listen 127.0.0.1:{tls_port} ssl;
+        server_name localhost;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        root {root};
+        location = /nocontent {{ return 204; }}
+    }}
+}}
+"""
+
+
+@pytest.fixture(scope="session")
+def nginx(tmp_path_factory):
+    if not os.path.exists(NGINX):
+        pytest.skip("nginx not installed: run the README test command as root to apt-get it")
+    trustme = pytest.importorskip("trustme", reason="trustme is needed for the nginx TLS block")
+    prefix = Path(short_tmpdir("netlab-nginx-"))
+    root = prefix / "root"
+    files = _static_tree(root)
+    ca = trustme.CA(organization_name="netlab test CA")
+    leaf = ca.issue_cert("localhost", "127.0.0.1", common_name="localhost")
+    ca_path, cert_path, key_path = prefix / "ca.pem", prefix / "cert.pem", prefix / "key.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    cert_path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
+    leaf.private_key_pem.write_to_path(str(key_path))
+    unix_path = str(prefix / "nginx.sock")
+    proc = None
+    last_err = ""
+    for _attempt in range(5):  # a port picked by free_port() can be taken meanwhile: retry
+        port, tls_port = free_port(), free_port()
+        if port == tls_port:
+            continue
+        conf = prefix / "nginx.conf"
+        conf.write_text(_NGINX_CONF.format(
+            user="user root;" if os.geteuid() == 0 else "", prefix=prefix, port=port, tls_port=tls_port,
+            unix_path=unix_path, root=root, cert=cert_path, key=key_path))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(unix_path)
+        proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            _wait_tcp("127.0.0.1", port, proc, timeout=10)
+            _wait_tcp("127.0.0.1", tls_port, proc, timeout=10)
+            break
+        except (OSError, RuntimeError):
+            if proc.poll() is None:
+                proc.terminate()
+            _, err = proc.communicate(timeout=10)
+            log = prefix / "error.log"
+            last_err = err.decode(errors="replace") + (log.read_text(errors="replace") if log.exists() else "")
+            proc = None
+    if proc is None:
+        pytest.fail(f"nginx did not start: {last_err}")
+    server = Nginx(port, tls_port, root, files, unix_path, str(ca_path), str(cert_path),
+                   leaf.cert_chain_pems[0].bytes(), prefix, proc)
+    yield server
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    if proc.stderr:
+        proc.stderr.close()
+    shutil.rmtree(prefix, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- dnsmasq
+
+
+@dataclass
+class Dnsmasq:
+    port: int
+    server: tuple[str, int]
+    proc: subprocess.Popen = field(repr=False)
+
+
+@pytest.fixture(scope="session")
+def dnsmasq():
+    exe = shutil.which("dnsmasq") or ("/usr/sbin/dnsmasq" if os.path.exists("/usr/sbin/dnsmasq") else None)
+    if exe is None:
+        pytest.skip("dnsmasq not installed: run the README test command as root to apt-get it")
+    import dns.message
+    import dns.query
+    import dns.rcode
+
+    workdir = short_tmpdir("netlab-dnsmasq-")
+    for _attempt in range(5):
+        port = free_port(socket.SOCK_DGRAM)
+        # --local=/test/ and /invalid/: names there that dnsmasq does not know get NXDOMAIN
+        # (without it, and with --no-resolv, dnsmasq answers REFUSED).
+        proc = subprocess.Popen(
+            [exe, "--conf-file=/dev/null", f"--port={port}", "--listen-address=127.0.0.1", "--bind-interfaces",
+             "--no-resolv", "--no-hosts", "--keep-in-foreground", f"--pid-file={workdir}/dnsmasq.pid",
+             "--host-record=known.test,127.0.0.1", "--local=/test/", "--local=/invalid/"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        end = time.monotonic() + 10
+        ready = False
+        while time.monotonic() < end and proc.poll() is None:
+            try:
+                reply = dns.query.udp(dns.message.make_query("known.test", "A"), "127.0.0.1", port=port, timeout=0.5)
+                ready = reply.rcode() == dns.rcode.NOERROR
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                time.sleep(0.05)
+        if ready:
+            break
+        if proc.poll() is None:
+            proc.terminate()
+        proc.communicate(timeout=10)
+    else:
+        pytest.fail("dnsmasq did not start on a loopback port")
+    yield Dnsmasq(port, ("127.0.0.1", port), proc)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    if proc.stderr:
+        proc.stderr.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+# -------------------------------------------------------------------------- tcp_peer
+
+
+def read_request_head(conn: socket.socket, limit: int = 1 << 20) -> bytes:
+    """Read from ``conn`` until the blank line that ends a request head (or EOF)."""
+    data = b""
+    while b"\r\n\r\n" not in data and b"\n\n" not in data and len(data) < limit:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@dataclass
+class TcpPeer:
+    port: int
+    host: str = "127.0.0.1"
+    received: list = field(default_factory=list)  # request heads, per connection
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@pytest.fixture
+def tcp_peer():
+    """Factory: ``tcp_peer(handler, read_request=True)`` starts a raw TCP server on
+    127.0.0.1; for each connection it reads the request head (kept in ``.received``),
+    then calls ``handler(conn, peer)``, then closes.  ``peer.stop`` is set at teardown
+    (a handler that waits should wait on it)."""
+    started: list[tuple[socket.socket, TcpPeer, threading.Thread]] = []
+    conns: list[socket.socket] = []
+
+    def start(handler, read_request: bool = True) -> TcpPeer:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        peer = TcpPeer(listener.getsockname()[1])
+
+        def serve_one(conn):
+            try:
+                conn.settimeout(HANG_GUARD)
+                if read_request:
+                    peer.received.append(read_request_head(conn))
+                handler(conn, peer)
+            except OSError:
+                pass
+            finally:
+                with contextlib.suppress(OSError):
+                    conn.close()
+
+        def accept_loop():
+            while not peer.stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                conns.append(conn)
+                threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
+
+        thread = threading.Thread(target=accept_loop, daemon=True)
+        thread.start()
+        started.append((listener, peer, thread))
+        return peer
+
+    yield start
+    for listener, peer, thread in started:
+        peer.stop.set()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(timeout=5)
+    for conn in conns:
+        with contextlib.suppress(OSError):
+            conn.close()
+
+
+# ------------------------------------------------------------------------------ curl
+
+
+@pytest.fixture(scope="session")
+def curl():
+    """``curl(*args) -> (returncode, stdout_bytes, stderr_bytes)`` running /usr/bin/curl -s."""
+    if not os.path.exists(CURL):
+        pytest.skip("curl not installed: run the README test command as root to apt-get it")
+
+    def run(*args: str) -> tuple[int, bytes, bytes]:
+        p = subprocess.run([CURL, "-s", *args], capture_output=True, timeout=HANG_GUARD)
+        return p.returncode, p.stdout, p.stderr
+
+    return run
+
+
+@dataclass
+class CurlResult:
+    status_line: str
+    status: int
+    headers: list[tuple[str, str]]
+    trailers: list[tuple[str, str]]
+    body: bytes
+    raw_head: bytes
+
+
+@pytest.fixture(scope="session")
+def curl_fetch(curl, tmp_path_factory):
+    """``curl_fetch(url, *args) -> CurlResult``: what curl receives for ``url``, sending
+    the same User-Agent as netlab so that the two requests are byte-identical."""
+    from netlab.engine.request import USER_AGENT
+
+    workdir = tmp_path_factory.mktemp("curl")
+    counter = iter(range(1_000_000))
+
+    def fetch(url: str, *args: str) -> CurlResult:
+        n = next(counter)
+        head_file, body_file = workdir / f"head{n}", workdir / f"body{n}"
+        rc, _out, err = curl("-A", USER_AGENT, "-D", str(head_file), "-o", str(body_file), *args, url)
+        assert rc == 0, f"curl {url} failed (rc={rc}): {err.decode(errors='replace')}"
+        raw = head_file.read_bytes()
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status_line = lines[0]
+        headers = [tuple(s.strip() for s in line.split(":", 1)) for line in lines[1:] if line]
+        trailers = [tuple(s.strip() for s in line.split(":", 1))
+                    for line in rest.decode("latin-1").split("\r\n") if line.strip()]
+        body = body_file.read_bytes() if body_file.exists() else b""
+        return CurlResult(status_line, int(status_line.split()[1]), headers, trailers, body, head + b"\r\n\r\n")
+
+    return fetch
+
+
+# ------------------------------------------------------------------------------- CLI
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+    def __iter__(self):  # (exit_code, stdout, stderr)
+        return iter((self.code, self.out, self.err))
+
+
+@pytest.fixture
+def run_cli():
+    """``run_cli(*argv) -> (exit_code, stdout, stderr)``: netlab.cli.main in-process."""
+    from netlab import cli
+
+    def run(*argv: str) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main([str(a) for a in argv])
+            except SystemExit as exc:  # argparse usage errors, --help
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+@pytest.fixture
+def run_cli_subprocess():
+    """``run_cli_subprocess(*argv) -> (exit_code, stdout, stderr)``: `python -m netlab` for real."""
+
+    def run(*argv: str) -> CliResult:
+        p = subprocess.run([sys.executable, "-m", "netlab", *map(str, argv)], capture_output=True,
+                           timeout=HANG_GUARD, stdin=subprocess.DEVNULL)
+        return CliResult(p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
+
+    return run
+
+
+@pytest.fixture
+def engine():
+    """A fresh Engine, closed after the test."""
+    from netlab.engine import Engine
+
+    with Engine() as e:
+        yield e
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path_factory, monkeypatch):
+    """Every test gets its own history file: the user's real history is never touched."""
+    monkeypatch.setenv("NETLAB_HISTORY", str(tmp_path_factory.mktemp("history") / "history.sqlite3"))
