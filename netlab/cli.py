@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Sequence
 
@@ -194,6 +195,8 @@ def _print_human(ex, args, out, err) -> None:
         out.write(safe_text(text))
         if not text.endswith("\n"):
             out.write("\n")
+    for name, value in r.trailers:  # after the last chunk, as curl -i shows them
+        out.write(f"{_safe(name)}: {_safe(value)}\n")
     out.flush()
 
 
@@ -250,6 +253,17 @@ def cmd_tui(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `netlab send ... | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help")):
         return cmd_tui(argv)
