@@ -456,29 +456,31 @@ _BLANK_LINE = re.compile(rb"\n\r?\n")  # where h11 ends a head
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([2-5][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n")
 _FIELD = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+:[ \t]*(?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?[ \t]*\r\n"
 _FIELDS = re.compile(rb"(?:" + _FIELD + rb")*\r\n")
+_PAIR = re.compile(r"([^:\r\n]+):[ \t]*([^\r\n]*?)[ \t]*\r\n")
 
 
 def parse_head_strict(head: bytes):
     """(http_version, status, reason, headers, content_length) for a strictly
     well-formed final head, else None (meaning: let h11 decide).  ``head`` ends with
-    the blank line.  One regex checks every header line at once; the split after it
-    is then plain string work."""
+    the blank line.  One regex checks every header line at once; one more pulls the
+    name/value pairs out (this runs once per response: it is kept to C-level calls)."""
     m = _STATUS_LINE.match(head)
     if m is None or not _FIELDS.fullmatch(head, m.end()):
         return None
-    headers = []
+    text = head[m.end():].decode("latin-1")
+    headers = _PAIR.findall(text)
+    low = "\r\n" + text.lower()
+    if "\r\ntransfer-encoding:" in low:
+        return None
     length = None
-    for line in head[m.end():-4].split(b"\r\n") if len(head) > m.end() + 2 else ():
-        name, _, value = line.partition(b":")
-        value = value.strip(b" \t")
-        lname = name.lower()
-        if lname == b"content-length":
-            if length is not None or not value.isdigit() or len(value) > 18:
-                return None
-            length = int(value)
-        elif lname == b"transfer-encoding":
+    count = low.count("\r\ncontent-length:")
+    if count:
+        if count > 1:
             return None
-        headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        value = next(v for n, v in headers if n.lower() == "content-length")
+        if not value.isdigit() or not value.isascii() or len(value) > 18:
+            return None
+        length = int(value)
     reason = (m.group(3) or b"").decode("latin-1")
     return "HTTP/1." + m.group(1).decode(), int(m.group(2)), reason, headers, length
 

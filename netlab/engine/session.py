@@ -236,7 +236,7 @@ class Engine:
                 cancel._attach(None)
             ex.timings.total = (time.monotonic() - t0) * 1000
         if conn is not None:
-            self._checkin(conn, request, ex)
+            self._checkin(conn, ex)
         if ex.error is None and ex.response is not None:
             if emit:
                 emit(ev.Complete(t=time.monotonic(), status=ex.response.status,
@@ -419,17 +419,10 @@ class Engine:
         ex.keep_alive = reader.keep_alive
 
     # -- pool -----------------------------------------------------------------------------
-    def _checkin(self, conn: Conn, request: Request, ex: Exchange) -> None:
-        resp = ex.response
-        reusable = (
-            ex.keep_alive
-            and ex.options.reuse
-            and resp is not None
-            and not request.wants_close
-            and "close" not in (resp.header("connection") or "").lower()
-            and not self._closed
-        )
-        if not reusable:
+    def _checkin(self, conn: Conn, ex: Exchange) -> None:
+        """Back to the pool when the reader saw a complete response that leaves the
+        connection open (h11's keep-alive rules: neither side said close, HTTP/1.1)."""
+        if not (ex.keep_alive and ex.options.reuse and not self._closed):
             ex.keep_alive = False
             self._discard(conn)
             return
