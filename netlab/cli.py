@@ -222,6 +222,11 @@ def cmd_send(args, out=None, err=None) -> int:
         from netlab.cli_history import record
 
         record(ex, err)
+    return report(ex, args, out, err)
+
+
+def report(ex, args, out, err) -> int:
+    """Print an exchange (human or --json) and give the exit status: send and replay."""
     if args.json:
         out.write(json.dumps(ex.to_dict(), indent=2) + "\n")
         out.flush()

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 __all__ = ["add_parsers", "run", "record"]
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+from netlab.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE  # noqa: E402 - one set of exit codes
 
 
 def add_parsers(sub) -> None:
@@ -113,7 +113,7 @@ def cmd_history(args, out, err) -> int:
 
 
 def cmd_replay(args, out, err) -> int:
-    from netlab.cli import _print_human, _safe, _verbose_printer
+    from netlab.cli import _safe, _verbose_printer, report
     from netlab.engine import Engine
     from netlab.engine.history import HistoryError
 
@@ -155,15 +155,5 @@ def cmd_replay(args, out, err) -> int:
             err.write(f"netlab: {exc}\n")
     finally:
         history.close()
-    if args.json:
-        out.write(json.dumps(ex.to_dict(), indent=2) + "\n")
-        out.flush()
-    else:
-        _print_human(ex, SimpleNamespace(verbose=args.verbose, output=None, compressed=False), out, err)
-    if ex.error is not None:
-        if not args.json:
-            err.write(f"netlab: {ex.error.phase} failed: {_safe(ex.error.message)}\n")
-            if ex.error.hint:
-                err.write(f"  next: {ex.error.hint}\n")
-        return EXIT_FAIL
-    return EXIT_OK
+    shown = SimpleNamespace(json=args.json, verbose=args.verbose, output=None, compressed=False)
+    return report(ex, shown, out, err)

@@ -314,11 +314,24 @@ def nginx(tmp_path_factory):
 # --------------------------------------------------------------------------- dnsmasq
 
 
+# what the shared dnsmasq knows (tests/engine/test_dns.py checks these against dig)
+DNS_BIG_TXT = ("a" * 250, "b" * 250, "c" * 250)  # > 512 bytes in all: forces EDNS or TCP
+DNS_RECORDS = (
+    "--host-record=known.test,127.0.0.1",
+    "--host-record=web.lab.test,127.0.0.1",
+    "--cname=www.lab.test,web.lab.test",
+    "--mx-host=lab.test,mail.lab.test,10",
+    "--txt-record=lab.test,hello world",
+    *[f"--txt-record=big.lab.test,{t}" for t in DNS_BIG_TXT],
+)
+
+
 @dataclass
 class Dnsmasq:
     port: int
     server: tuple[str, int]
     proc: subprocess.Popen = field(repr=False)
+    big_txt: tuple[str, ...] = DNS_BIG_TXT
 
 
 @pytest.fixture(scope="session")
@@ -338,7 +351,8 @@ def dnsmasq():
         proc = subprocess.Popen(
             [exe, "--conf-file=/dev/null", f"--port={port}", "--listen-address=127.0.0.1", "--bind-interfaces",
              "--no-resolv", "--no-hosts", "--keep-in-foreground", f"--pid-file={workdir}/dnsmasq.pid",
-             "--host-record=known.test,127.0.0.1", "--local=/test/", "--local=/invalid/"],
+             *DNS_RECORDS, "--local=/test/", "--local=/invalid/",
+             *(["--user=root"] if os.geteuid() == 0 else [])],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         end = time.monotonic() + 10
         ready = False

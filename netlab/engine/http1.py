@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import h11
 
 from netlab.engine.errors import NetlabError
+from netlab.engine.request import find_header
 
 __all__ = ["BodyStore", "Response", "ResponseReader", "SPILL_BYTES", "decode_content"]
 
@@ -150,11 +151,7 @@ class Response:
     complete: bool = False
 
     def header(self, name: str) -> str | None:
-        name = name.lower()
-        for n, v in self.headers:
-            if n.lower() == name:
-                return v
-        return None
+        return find_header(self.headers, name)
 
     @property
     def body(self) -> bytes:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from netlab import __version__
 from netlab.engine.errors import NetlabError
 
-__all__ = ["Request", "Target", "parse_target", "USER_AGENT", "format_host"]
+__all__ = ["Request", "Target", "parse_target", "USER_AGENT", "format_host", "find_header"]
 
 USER_AGENT = f"netlab/{__version__}"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -138,11 +138,7 @@ class Request:
         return self.data[:end] if end >= 0 else self.data
 
     def header(self, name: str) -> str | None:
-        name = name.lower()
-        for n, v in self.headers:
-            if n.lower() == name:
-                return v
-        return None
+        return find_header(self.headers, name)
 
     @property
     def wants_close(self) -> bool:
@@ -152,6 +148,15 @@ class Request:
     @property
     def origin(self) -> str:
         return f"{self.scheme}://{format_host(self.host, self.port, self.scheme)}"
+
+
+def find_header(headers, name: str) -> str | None:
+    """The first value of header ``name`` (case-insensitive) in (name, value) pairs."""
+    name = name.lower()
+    for n, v in headers:
+        if n.lower() == name:
+            return v
+    return None
 
 
 def _head_end(data: bytes) -> int:

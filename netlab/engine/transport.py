@@ -194,12 +194,22 @@ def start_tls(conn: Conn, sni: str | None, *, cafile: str | None = None, insecur
         version=tls_sock.version() or "",
         cipher=cipher[0] if cipher else "",
         alpn=tls_sock.selected_alpn_protocol(),
-        sni=server_hostname,
+        sni=None if _is_ip(server_hostname) else server_hostname,  # no SNI is sent for an IP
         verified=not insecure,
         peer_cert=cert_info(der, tls_sock.getpeercert() if not insecure else None),
     )
     conn.tls = info
     return info
+
+
+def _is_ip(host: str | None) -> bool:
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host or "")
+            return True
+        except OSError:
+            pass
+    return False
 
 
 def _name(rdns) -> str:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
-import time
 
 import pytest
 
@@ -18,77 +15,15 @@ from netlab.engine import dns as ndns
 from netlab.engine.dns import DnsResult, Record, lookup, parse_rdtype, system_servers
 
 HANG_GUARD = 30.0
-DNSMASQ = shutil.which("dnsmasq") or ("/usr/sbin/dnsmasq" if os.path.exists("/usr/sbin/dnsmasq") else None)
 DIG = shutil.which("dig")
-# Three TXT records of 250 bytes each: over 512 bytes, so a plain UDP reply is truncated (TC).
-BIG_TXT = ["a" * 250, "b" * 250, "c" * 250]
 
 needs_dig = pytest.mark.skipif(DIG is None, reason="dig (bind9-dnsutils) is not installed")
 
 
-def _free_port() -> int:
-    """A port free for both UDP and TCP right now (dnsmasq binds both)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(("127.0.0.1", 0))
-            port = u.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-                try:
-                    t.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free port")
-
-
-@pytest.fixture(scope="module")
-def dnsmasq():
-    if DNSMASQ is None:
-        pytest.skip("dnsmasq is not installed (apt-get install dnsmasq-base)")
-    import dns.message
-    import dns.query
-
-    workdir = tempfile.mkdtemp(prefix="nl-dns-")
-    proc = None
-    for _attempt in range(5):
-        port = _free_port()
-        args = [DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", f"--port={port}",
-                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
-                "--local=/lab.test/",  # unknown names under lab.test: NXDOMAIN (not REFUSED)
-                "--host-record=web.lab.test,127.0.0.1", "--cname=www.lab.test,web.lab.test",
-                "--mx-host=lab.test,mail.lab.test,10", "--txt-record=lab.test,hello world",
-                *[f"--txt-record=big.lab.test,{t}" for t in BIG_TXT],
-                f"--pid-file={workdir}/dnsmasq.pid", "--log-facility=-"]
-        if os.geteuid() == 0:
-            args.append("--user=root")
-        proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        end = time.monotonic() + HANG_GUARD
-        ready = False
-        while time.monotonic() < end and proc.poll() is None:
-            try:
-                dns.query.udp(dns.message.make_query("web.lab.test", "A"), "127.0.0.1", port=port, timeout=0.2)
-                ready = True
-                break
-            except Exception:  # noqa: BLE001 - not answering yet
-                time.sleep(0.02)
-        if ready:
-            break
-        if proc.poll() is None:
-            proc.terminate()
-        proc.communicate(timeout=10)
-        proc = None
-    if proc is None:
-        shutil.rmtree(workdir, ignore_errors=True)
-        pytest.fail("dnsmasq did not start answering on 127.0.0.1")
-    yield port
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-    proc.stderr.close()
-    shutil.rmtree(workdir, ignore_errors=True)
+@pytest.fixture
+def lab_dns(dnsmasq) -> int:
+    """The port of the shared dnsmasq (tests/conftest.py) that serves lab.test."""
+    return dnsmasq.port
 
 
 def dig(port: int, *args: str) -> list[str]:
@@ -110,34 +45,34 @@ def ask(port: int, name: str, rdtype: str = "A", **kw) -> DnsResult:
     ("lab.test", "MX"),
     ("lab.test", "TXT"),
 ])
-def test_answers_match_dig(dnsmasq, name, rdtype):
-    res = ask(dnsmasq, name, rdtype)
+def test_answers_match_dig(lab_dns, name, rdtype):
+    res = ask(lab_dns, name, rdtype)
     assert res.error is None and res.rcode == "NOERROR"
-    assert [r.data for r in res.answer] == dig(dnsmasq, name, rdtype)
+    assert [r.data for r in res.answer] == dig(lab_dns, name, rdtype)
     assert res.transport == "udp" and "qr" in res.flags
     assert all(r.cls == "IN" for r in res.answer)
 
 
-def test_sections_and_records(dnsmasq):
-    res = ask(dnsmasq, "www.lab.test", "A")
+def test_sections_and_records(lab_dns):
+    res = ask(lab_dns, "www.lab.test", "A")
     assert res.answer == (
         Record("www.lab.test.", res.answer[0].ttl, "IN", "CNAME", "web.lab.test."),
         Record("web.lab.test.", res.answer[1].ttl, "IN", "A", "127.0.0.1"),
     )
-    assert (res.name, res.rdtype, res.server, res.port) == ("www.lab.test", "A", "127.0.0.1", dnsmasq)
+    assert (res.name, res.rdtype, res.server, res.port) == ("www.lab.test", "A", "127.0.0.1", lab_dns)
     assert set(res.flags) >= {"qr", "aa", "rd"}
     assert res.flags == tuple(f for f in ("qr", "aa", "tc", "rd", "ra", "ad", "cd") if f in res.flags)
-    mx = ask(dnsmasq, "lab.test", "MX")
+    mx = ask(lab_dns, "lab.test", "MX")
     assert [(r.type, r.data) for r in mx.answer] == [("MX", "10 mail.lab.test.")]
-    txt = ask(dnsmasq, "lab.test", "TXT")
+    txt = ask(lab_dns, "lab.test", "TXT")
     assert [r.data for r in txt.answer] == ['"hello world"']
 
 
-def test_to_dict_shape(dnsmasq):
-    d = ask(dnsmasq, "web.lab.test", "A").to_dict()
+def test_to_dict_shape(lab_dns):
+    d = ask(lab_dns, "web.lab.test", "A").to_dict()
     json.dumps(d)
     assert set(d) == {"query", "rcode", "flags", "answer", "authority", "additional", "elapsed_ms", "size", "error"}
-    assert d["query"] == {"name": "web.lab.test", "type": "A", "server": "127.0.0.1", "port": dnsmasq,
+    assert d["query"] == {"name": "web.lab.test", "type": "A", "server": "127.0.0.1", "port": lab_dns,
                           "transport": "udp"}
     assert d["answer"] == [{"name": "web.lab.test.", "ttl": d["answer"][0]["ttl"], "class": "IN", "type": "A",
                             "data": "127.0.0.1"}]
@@ -145,39 +80,39 @@ def test_to_dict_shape(dnsmasq):
 
 
 @needs_dig
-def test_size_matches_dig(dnsmasq):
+def test_size_matches_dig(lab_dns):
     # dig adds EDNS by default (a bigger query and reply); without it the replies are identical.
-    p = subprocess.run([DIG, "@127.0.0.1", "-p", str(dnsmasq), "+noedns", "+time=5", "+tries=1",
+    p = subprocess.run([DIG, "@127.0.0.1", "-p", str(lab_dns), "+noedns", "+time=5", "+tries=1",
                         "web.lab.test", "A"], capture_output=True, text=True, timeout=HANG_GUARD)
     m = re.search(r"MSG SIZE\s+rcvd:\s+(\d+)", p.stdout)
     assert m, p.stdout
-    assert ask(dnsmasq, "web.lab.test", "A").size == int(m.group(1))
+    assert ask(lab_dns, "web.lab.test", "A").size == int(m.group(1))
 
 
-def test_nxdomain_and_nodata_are_answers(dnsmasq):
-    nx = ask(dnsmasq, "nothing-here.lab.test", "A")
+def test_nxdomain_and_nodata_are_answers(lab_dns):
+    nx = ask(lab_dns, "nothing-here.lab.test", "A")
     assert nx.error is None and nx.rcode == "NXDOMAIN" and nx.answer == ()
     assert nx.to_dict()["error"] is None
-    nodata = ask(dnsmasq, "web.lab.test", "MX")
+    nodata = ask(lab_dns, "web.lab.test", "MX")
     assert nodata.error is None and nodata.rcode == "NOERROR" and nodata.answer == ()
 
 
-def test_tcp_transport(dnsmasq):
-    udp = ask(dnsmasq, "www.lab.test", "A")
-    tcp = ask(dnsmasq, "www.lab.test", "A", transport="tcp")
+def test_tcp_transport(lab_dns):
+    udp = ask(lab_dns, "www.lab.test", "A")
+    tcp = ask(lab_dns, "www.lab.test", "A", transport="tcp")
     assert tcp.error is None and tcp.transport == "tcp"
     assert [r.data for r in tcp.answer] == [r.data for r in udp.answer]
     assert tcp.size == udp.size  # the same message; TCP's 2-byte length prefix is not counted
 
 
 @needs_dig
-def test_truncated_udp_reply_is_asked_again_over_tcp(dnsmasq):
-    res = ask(dnsmasq, "big.lab.test", "TXT")
+def test_truncated_udp_reply_is_asked_again_over_tcp(lab_dns, dnsmasq):
+    res = ask(lab_dns, "big.lab.test", "TXT")
     assert res.error is None, res.error
     assert res.transport == "tcp" and "tc" not in res.flags
     assert res.size > 512
-    assert sorted(r.data for r in res.answer) == sorted(dig(dnsmasq, "big.lab.test", "TXT"))
-    assert sorted(r.data for r in res.answer) == [f'"{t}"' for t in BIG_TXT]
+    assert sorted(r.data for r in res.answer) == sorted(dig(lab_dns, "big.lab.test", "TXT"))
+    assert sorted(r.data for r in res.answer) == [f'"{t}"' for t in dnsmasq.big_txt]
 
 
 def test_timeout_against_a_silent_server():
@@ -244,9 +179,9 @@ def test_usage_errors(kwargs, fragment):
     assert res.rcode is None
 
 
-def test_record_type_by_number(dnsmasq):
+def test_record_type_by_number(lab_dns):
     assert parse_rdtype("15") == parse_rdtype("mx") == parse_rdtype(15)
-    res = ask(dnsmasq, "lab.test", "15")
+    res = ask(lab_dns, "lab.test", "15")
     assert res.rdtype == "MX" and [r.data for r in res.answer] == ["10 mail.lab.test."]
 
 
@@ -258,7 +193,7 @@ def test_default_server_and_missing_config(monkeypatch):
     assert res.error[0] == "config" and "no DNS server configured" in res.error[1]
 
 
-def test_system_server_is_used_when_none_given(dnsmasq, monkeypatch):
+def test_system_server_is_used_when_none_given(lab_dns, monkeypatch):
     monkeypatch.setattr(ndns, "system_servers", lambda: ["127.0.0.1"])
-    res = lookup("web.lab.test", port=dnsmasq)
+    res = lookup("web.lab.test", port=lab_dns)
     assert res.error is None and res.server == "127.0.0.1" and res.answer[0].data == "127.0.0.1"
