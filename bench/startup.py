@@ -1,0 +1,123 @@
+"""Start-up benchmark: time from process start to the first frame, netlab against a
+minimal Textual app (Header, Static, Footer), measured side by side in one run.
+
+Each app runs in a fresh subprocess on a pseudo-terminal of 120 x 40 (the real Linux
+driver draws to it; this script drains the output).  The clock starts just before the
+spawn; the app writes ``time.time()`` to $NETLAB_FIRST_FRAME_FILE once its first frame
+has been drawn (``call_after_refresh`` from ``on_mount``) and exits.  The two apps run
+alternately, after one discarded warm-up run each (which also writes the byte-code
+cache to a private directory, as an installed package would have it), and the medians
+are compared.  Target: netlab within 2x the minimal app.
+
+    python bench/startup.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+MINIMAL = r"""
+import os, time
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Minimal(App):
+    def compose(self):
+        yield Header()
+        yield Static("Hello from a minimal Textual app")
+        yield Footer()
+
+    def on_mount(self):
+        self.call_after_refresh(self.first_frame)
+
+    def first_frame(self):
+        with open(os.environ["NETLAB_FIRST_FRAME_FILE"], "w") as f:
+            f.write(repr(time.time()))
+        self.exit()
+
+Minimal().run()
+"""
+
+NETLAB = "import sys; from netlab.cli import main; sys.exit(main([]))"
+COLS, ROWS = 120, 40
+HANG_GUARD = 60.0
+
+
+def first_frame_ms(code: str, env: dict) -> float:
+    """Spawn ``python -c code`` on a pty; ms from spawn to its first frame."""
+    fd, path = tempfile.mkstemp(prefix="netlab-frame-")
+    os.close(fd)
+    os.unlink(path)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    env = dict(env, NETLAB_FIRST_FRAME_FILE=path)
+    t0 = time.time()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=slave, stdout=slave, stderr=slave, env=env,
+                            close_fds=True, start_new_session=True)
+    os.close(slave)
+    end = time.monotonic() + HANG_GUARD
+    try:
+        while proc.poll() is None and time.monotonic() < end:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    os.read(master, 1 << 16)
+                except OSError:
+                    break
+        proc.wait(timeout=max(0.1, end - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    try:
+        with open(path) as f:
+            t1 = float(f.read())
+    except (OSError, ValueError):
+        raise SystemExit(f"the app did not report a first frame (exit code {proc.returncode})") from None
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+    return (t1 - t0) * 1000
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=7, help="measured runs per app (default 7)")
+    args = ap.parse_args()
+    cache = tempfile.mkdtemp(prefix="netlab-bench-pycache-")
+    home = tempfile.mkdtemp(prefix="netlab-bench-home-")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "TEXTUAL")}
+    env.update(TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS), PYTHONPYCACHEPREFIX=cache,
+               NETLAB_HISTORY=os.path.join(home, "history.sqlite3"))
+    apps = [("minimal Textual app", MINIMAL), ("netlab", NETLAB)]
+    for _name, code in apps:  # warm-up: byte-code cache, page cache
+        first_frame_ms(code, env)
+    times: dict[str, list[float]] = {name: [] for name, _ in apps}
+    for _ in range(args.runs):
+        for name, code in apps:
+            times[name].append(first_frame_ms(code, env))
+    print(f"first frame at {COLS}x{ROWS}, {args.runs} runs each, alternating (ms from spawn)")
+    print(f"{'run':>4}  " + "  ".join(f"{name:>20}" for name, _ in apps))
+    for i in range(args.runs):
+        print(f"{i + 1:>4}  " + "  ".join(f"{times[name][i]:>20.1f}" for name, _ in apps))
+    medians = {name: statistics.median(v) for name, v in times.items()}
+    print(f"{'med':>4}  " + "  ".join(f"{medians[name]:>20.1f}" for name, _ in apps))
+    ratio = medians["netlab"] / medians["minimal Textual app"]
+    print(f"\nnetlab / minimal = {ratio:.2f}x  (target <= 2x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

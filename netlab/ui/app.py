@@ -1,0 +1,293 @@
+"""NetlabApp: four panes on one engine.  The app composes the panes, owns the bindings,
+starts workers for the panes' intents and hands the results back to the panes.
+Everything else lives in the panes (netlab/ui/panes/), the thread-side work
+(workers.py) and the renderers (render.py, requesttext.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+from functools import partial
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Header
+
+from netlab.ui import messages as m
+from netlab.ui.panes.composer import Composer
+from netlab.ui.panes.connections import ConnectionsPane
+from netlab.ui.panes.dns import DnsPane
+from netlab.ui.panes.grid import PaneGrid
+from netlab.ui.panes.keybar import KeyBar
+from netlab.ui.panes.response import ResponseView
+
+_panes = Binding.Group("Panes", compact=True)
+
+
+class NetlabApp(App):
+    """The netlab TUI.  Test-only knobs: ``lab`` (start the lab server when there is no
+    URL), ``live_connections`` (poll the connection table), ``history_path``/``history``."""
+
+    CSS_PATH = "netlab.tcss"
+    TITLE = "netlab"
+    ESCAPE_TO_MINIMIZE = False
+    AUTO_FOCUS = "#url"
+    BINDINGS = [
+        Binding("ctrl+j", "send", "Send", priority=True, tooltip="Send the composer's request"),
+        Binding("escape", "cancel", "Cancel", tooltip="Cancel the request in flight (or restore a maximised pane)"),
+        Binding("ctrl+r", "replay_last", "Replay", priority=True, tooltip="Send the last exchange's bytes again"),
+        Binding("f2", "show_pane('composer')", "Composer", group=_panes, tooltip="Go to the composer"),
+        Binding("f3", "show_pane('response')", "Response", group=_panes, tooltip="Go to the response viewer"),
+        Binding("f4", "show_pane('dns')", "DNS", group=_panes, tooltip="Go to the DNS pane"),
+        Binding("f5", "show_pane('connections')", "Connections", group=_panes, tooltip="Go to the connection table"),
+        Binding("f6", "history", "History", group=_panes, tooltip="The history of exchanges"),
+        Binding("f11,ctrl+t", "toggle_maximize", "Maximise", tooltip="Maximise the current pane, or restore it"),
+        Binding("f1", "help", "Help", tooltip="Every key, by pane"),
+        Binding("f10,ctrl+q", "quit", "Quit", tooltip="Quit netlab"),
+    ]
+
+    def __init__(self, url: str | None = None, *, lab: bool = True, live_connections: bool = True,
+                 history: bool = True, history_path: str | None = None) -> None:
+        super().__init__()
+        self.start_url = url
+        self.use_lab = lab and not url
+        self.live_connections = live_connections
+        from netlab.ui.workers import Services
+
+        self.services = Services(history_path, history=history)
+        self.history_entries: list = []
+        self._send_id = 0
+        self._cancel = None
+        self._last = None  # (request, options) of the last send
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with PaneGrid(id="panes"):
+            yield Composer(id="composer", classes="pane")
+            yield ResponseView(id="response", classes="pane")
+            yield DnsPane(id="dns", classes="pane")
+            yield ConnectionsPane(id="connections", classes="pane", live=self.live_connections)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self.composer, self.response = self.query_one(Composer), self.query_one(ResponseView)
+        self.dns, self.connections = self.query_one(DnsPane), self.query_one(ConnectionsPane)
+        self.grid = self.query_one(PaneGrid)
+        if self.start_url:
+            self.composer.load_url(self.start_url)
+        elif self.use_lab:
+            self.sub_title = "starting the lab server …"
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Start what the first frame does not need: lab server, connection table, history."""
+        if os.environ.get("NETLAB_FIRST_FRAME_FILE"):  # bench/startup.py
+            with open(os.environ["NETLAB_FIRST_FRAME_FILE"], "w") as f:
+                f.write(repr(time.time()))
+            self.exit()
+            return
+        self.composer.schedule_tabs()
+        self.response.schedule_tabs()
+        if self.use_lab:
+            self._thread(self._work().start_lab, self.services)
+        if self.live_connections:
+            self.set_interval(1.0, self._poll_connections)
+            self._poll_connections()
+        if self.services.store is not None:
+            self._thread(self._work().refresh_history, self.services)
+
+    def on_unmount(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()
+        self.services.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+    @staticmethod
+    def _work():
+        from netlab.ui import workers
+
+        return workers
+
+    def _thread(self, fn, *args, group: str = "default", exclusive: bool = False) -> None:
+        self.run_worker(partial(fn, *args, post=self.post_message), thread=True, group=group,
+                        exclusive=exclusive, exit_on_error=False)
+
+    @property
+    def compact(self) -> bool:
+        return self.grid.compact
+
+    def on_resize(self, event) -> None:
+        self.query_one(PaneGrid).arrange_for(event.size)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "cancel":
+            return self._cancel is not None or self.screen.maximized is not None
+        return True
+
+    def get_system_commands(self, screen):
+        from netlab.ui.commands import system_commands
+
+        yield from super().get_system_commands(screen)
+        yield from system_commands(self, screen)
+
+    def on_problem(self, msg: m.Problem) -> None:
+        self.notify(msg.text, severity="warning", markup=False)
+
+    # -- actions -------------------------------------------------------------------------------
+    def action_send(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.composer.request_send()
+
+    def action_cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()
+        elif self.screen.maximized is not None:
+            self.screen.minimize()
+
+    def action_replay_last(self) -> None:
+        if self._last is not None:
+            request, options = self._last
+            self.composer.load(request.data, request.url, options)
+            self._start_send(request, options)
+        elif self.services.store is not None:
+            self._thread(self._work().load_history, self.services, None, True, group="history")
+        else:
+            self.notify("nothing to replay yet: send a request first (ctrl+j)", markup=False)
+
+    def action_help(self) -> None:
+        from netlab.ui.commands import help_sections
+        from netlab.ui.panes.help import HelpScreen
+
+        self.push_screen(HelpScreen(help_sections(type(self))))
+
+    def action_history(self) -> None:
+        from netlab.ui.panes.history import HistoryScreen
+
+        if self.services.store is None:
+            self.notify("history is off", markup=False)
+            return
+        if isinstance(self.screen, HistoryScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HistoryScreen(self.history_entries))
+        self._thread(self._work().refresh_history, self.services, group="history")
+
+    def action_show_pane(self, name: str) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        pane = self.query_one(f"#{name}")
+        if pane is self.dns:
+            self.dns.suggest(self.composer.host)
+        self.grid.show(pane)
+        if self.screen.maximized is not None and self.screen.maximized is not pane:
+            self.screen.maximize(pane, container=False)
+        self.call_after_refresh(pane.focus_pane)
+
+    def action_toggle_maximize(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+            return
+        self.screen.maximize(self.grid.pane_of(self.focused) or self.grid.current, container=False)
+
+    # -- sending -------------------------------------------------------------------------------
+    def on_send_requested(self, msg: m.SendRequested) -> None:
+        self._start_send(msg.request, msg.options)
+
+    def _start_send(self, request, options) -> None:
+        from netlab.engine import CancelToken
+
+        if self._cancel is not None:
+            self._cancel.cancel()
+        self._send_id += 1
+        self._cancel = CancelToken()
+        self._last = (request, options)
+        self.response.begin(self._send_id, f"{request.method} {request.url}")
+        if self.compact:
+            self.action_show_pane("response")
+        self._thread(self._work().send, self.services, request, options, self._cancel, self._send_id,
+                     group="send")
+        self.refresh_bindings()
+
+    def on_exchange_event(self, msg: m.ExchangeEvent) -> None:
+        if msg.send_id == self._send_id:
+            self.response.apply(msg.event)
+            if type(msg.event).__name__ == "Connected":
+                self.services.remember(msg.event.local, msg.event.remote)
+                self._poll_connections()
+
+    def on_exchange_done(self, msg: m.ExchangeDone) -> None:
+        if msg.send_id != self._send_id:
+            return
+        self._cancel = None
+        self.refresh_bindings()
+        if msg.prepared is None:
+            self.response.in_flight = False
+            return
+        self.response.prepared = msg.prepared
+        connection = msg.prepared.exchange.connection
+        if connection is not None and connection.family != "AF_UNIX":
+            self.connections.select_exchange(connection.local, connection.remote)
+            self._poll_connections()
+
+    # -- DNS, connections, history, lab ----------------------------------------------------------
+    def on_lookup_requested(self, msg: m.LookupRequested) -> None:
+        self._thread(self._work().lookup, msg.name, msg.rdtype, msg.server, msg.port, group="dns",
+                     exclusive=True)
+
+    def on_lookup_done(self, msg: m.LookupDone) -> None:
+        self.dns.result = msg.result
+
+    def on_pin_requested(self, msg: m.PinRequested) -> None:
+        pin = self.composer.pin(msg.address)
+        text = f"pinned {pin}: the next send connects there" if pin else "no valid URL in the composer to pin"
+        self.notify(text, markup=False)
+
+    def _poll_connections(self) -> None:
+        feed = self.services.feed
+        if not self.live_connections or self.connections.paused or feed.busy:
+            return
+        maximized = self.screen.maximized
+        if not self.connections.display or (maximized is not None and maximized is not self.connections):
+            return  # nobody sees the table: save the CPU
+        feed.busy = True
+        self._thread(self._work().poll_connections, self.services, group="netstat")
+
+    def on_connections_changed(self, msg: m.ConnectionsChanged) -> None:
+        self.connections.apply(msg)
+
+    def on_history_changed(self, msg: m.HistoryChanged) -> None:
+        self.history_entries = msg.entries
+        for pane in self.screen.query("HistoryPane"):
+            pane.entries = msg.entries
+
+    def on_history_load_requested(self, msg: m.HistoryLoadRequested) -> None:
+        self._thread(self._work().load_history, self.services, msg.entry_id, False, group="history")
+
+    def on_history_replay_requested(self, msg: m.HistoryReplayRequested) -> None:
+        self._thread(self._work().load_history, self.services, msg.entry_id, True, group="history")
+
+    def on_history_loaded(self, msg: m.HistoryLoaded) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        ex = msg.prepared.exchange
+        self.composer.load(ex.request.data, ex.request.url, ex.options)
+        if msg.replay:
+            self._start_send(ex.request, ex.options)
+        else:
+            self.response.prepared = msg.prepared
+
+    def on_lab_ready(self, msg: m.LabReady) -> None:
+        if msg.url is None:
+            self.sub_title = "no lab server"
+            self.notify(msg.error or "the lab server did not start", severity="error", markup=False)
+            return
+        self.sub_title = f"lab server {msg.url}"
+        self.composer.load_url(msg.url + "/ip")
+
+
+def run_app(url: str | None = None) -> int:
+    """``netlab [URL]``: with no URL the built-in lab server is the target."""
+    app = NetlabApp(url)
+    app.run()
+    return app.return_code or 0

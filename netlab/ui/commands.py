@@ -1,0 +1,55 @@
+"""The help screen's sections and the command palette's commands, both generated from
+the bindings, so every action with a key is also listed and searchable."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Iterable
+
+from textual.binding import Binding
+
+
+def _bindings(cls) -> list[Binding]:
+    out = []
+    for b in cls.__dict__.get("BINDINGS", ()):
+        out.append(b if isinstance(b, Binding) else Binding(*b))
+    return out
+
+
+def pane_classes():
+    from netlab.ui.panes.composer import Composer
+    from netlab.ui.panes.connections import ConnectionsPane
+    from netlab.ui.panes.dns import DnsPane, DnsTable
+    from netlab.ui.panes.history import HistoryTable
+    from netlab.ui.panes.response import ResponseView
+
+    return [("Composer", (Composer,)), ("Response", (ResponseView,)), ("DNS", (DnsPane, DnsTable)),
+            ("Connections", (ConnectionsPane,)), ("History (F6)", (HistoryTable,))]
+
+
+def help_sections(app_cls) -> list:
+    from netlab.ui.panes.help import binding_rows
+
+    sections = [("Everywhere", binding_rows(_bindings(app_cls)) + [("ctrl+p", "Commands", "Search every action"),
+                                                                   ("tab, shift+tab", "Focus", "Move between fields")])]
+    for title, classes in pane_classes():
+        rows = [row for cls in classes for row in binding_rows(_bindings(cls))]
+        sections.append((title, rows))
+    return sections
+
+
+def system_commands(app, screen) -> Iterable:
+    """A SystemCommand for each described binding of the app and of the panes on ``screen``."""
+    from textual.app import SystemCommand
+
+    for b in _bindings(type(app)):
+        if b.description and app.check_action(b.action.split("(")[0], ()) is not False:
+            yield SystemCommand(b.description, f"{b.tooltip or b.description}  ({b.key.split(',')[0]})",
+                                partial(app.run_action, b.action))
+    for title, classes in pane_classes():
+        for cls in classes:
+            for node in screen.query(cls.__name__):
+                for b in _bindings(cls):
+                    if b.description:
+                        yield SystemCommand(f"{title}: {b.description}", f"{b.tooltip or b.description}  ({b.key})",
+                                            partial(app.run_action, b.action, node))

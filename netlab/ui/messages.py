@@ -1,0 +1,145 @@
+"""Every message of the netlab UI, in one small module.
+
+Panes post intents (``...Requested``) up to the app; workers post results (``...Done``,
+``...Changed``) to the app from their threads with ``post_message``; the app sets the
+results on the panes' attributes.  Noisy messages say so with ``can_replace``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+
+class SendRequested(Message):
+    """The composer wants this request sent with these options."""
+
+    def __init__(self, request: Any, options: Any) -> None:
+        super().__init__()
+        self.request = request
+        self.options = options
+
+
+class ExchangeEvent(Message):
+    """One engine event of send number ``send_id`` (posted from the send worker)."""
+
+    def __init__(self, send_id: int, event: Any) -> None:
+        super().__init__()
+        self.send_id = send_id
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        # Progress is noisy: a body chunk may be superseded by the next one of the same send.
+        return (isinstance(message, ExchangeEvent) and message.send_id == self.send_id
+                and type(message.event).__name__ == type(self.event).__name__ == "BodyChunk")
+
+
+class ExchangeDone(Message):
+    """Send number ``send_id`` finished; ``prepared`` is the render of its exchange."""
+
+    def __init__(self, send_id: int, prepared: Any) -> None:
+        super().__init__()
+        self.send_id = send_id
+        self.prepared = prepared
+
+
+class LookupRequested(Message):
+    """The DNS pane wants ``name`` looked up."""
+
+    def __init__(self, name: str, rdtype: str, server: str | None, port: int) -> None:
+        super().__init__()
+        self.name = name
+        self.rdtype = rdtype
+        self.server = server
+        self.port = port
+
+
+class LookupDone(Message):
+    """A DNS lookup finished (``result`` is a DnsResult)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
+class PinRequested(Message):
+    """Pin ``address`` for the composer's host (the next send's --resolve)."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+
+class ConnectionsChanged(Message):
+    """A connection-table snapshot, as a diff against the previous one."""
+
+    def __init__(self, added: tuple, removed: tuple, changed: tuple, own: frozenset,
+                 total: int, elapsed_ms: float, notice: str | None) -> None:
+        super().__init__()
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+        self.own = own
+        self.total = total
+        self.elapsed_ms = elapsed_ms
+        self.notice = notice
+
+
+class HistoryChanged(Message):
+    """The history list, newest first (a list of HistoryEntry)."""
+
+    def __init__(self, entries: list) -> None:
+        super().__init__()
+        self.entries = entries
+
+
+class HistoryLoadRequested(Message):
+    """Load history entry ``entry_id`` into the composer and the viewer."""
+
+    def __init__(self, entry_id: int) -> None:
+        super().__init__()
+        self.entry_id = entry_id
+
+
+class HistoryReplayRequested(Message):
+    """Replay history entry ``entry_id`` exactly: same bytes, same target."""
+
+    def __init__(self, entry_id: int) -> None:
+        super().__init__()
+        self.entry_id = entry_id
+
+
+class HistoryLoaded(Message):
+    """A stored exchange was read back (``replay`` says whether to send it again)."""
+
+    def __init__(self, prepared: Any, replay: bool) -> None:
+        super().__init__()
+        self.prepared = prepared
+        self.replay = replay
+
+
+class LabReady(Message):
+    """The built-in lab server listens at ``url`` (or failed to start: ``error``)."""
+
+    def __init__(self, url: str | None, error: str | None = None) -> None:
+        super().__init__()
+        self.url = url
+        self.error = error
+
+
+class Problem(Message):
+    """Something went wrong in a worker; tell the user (plain text, never markup)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class TabSelected(Message):
+    """A tab name was clicked in ``strip`` (its pane shows that tab)."""
+
+    def __init__(self, strip: Any, tab_id: str) -> None:
+        super().__init__()
+        self.strip = strip
+        self.tab_id = tab_id

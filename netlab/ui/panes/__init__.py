@@ -1,0 +1,1 @@
+"""The panes of the netlab TUI: one widget per file."""

@@ -1,0 +1,126 @@
+"""The history list: method, URL, status, time and duration of every exchange, newest
+first.  ``enter`` loads an entry into the composer and the viewer; ``r`` replays it
+exactly (same bytes, same target).  The app sets ``entries`` (read in a worker)."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from netlab.ui.messages import HistoryLoadRequested, HistoryReplayRequested
+
+
+def _safe(value) -> str:
+    from netlab.engine.text import safe_text
+
+    return safe_text(str(value), keep_newlines=False)
+
+
+class HistoryTable(DataTable):
+    """History rows keyed by entry id."""
+
+    BINDINGS = [
+        Binding("enter", "load", "Load", tooltip="Load this exchange into the composer and the viewer"),
+        Binding("r", "replay", "Replay", tooltip="Send these exact bytes to the same target again"),
+    ]
+
+    def _entry_id(self) -> int | None:
+        if not self.row_count:
+            return None
+        return int(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value)
+
+    def action_load(self) -> None:
+        entry = self._entry_id()
+        if entry is not None:
+            self.post_message(HistoryLoadRequested(entry))
+
+    def action_replay(self) -> None:
+        entry = self._entry_id()
+        if entry is not None:
+            self.post_message(HistoryReplayRequested(entry))
+
+
+class HistoryPane(Vertical):
+    """Every exchange, newest first."""
+
+    ALLOW_MAXIMIZE = True
+    entries = reactive((), always_update=True, init=False)
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.border_title = "History"
+        self.border_subtitle = "F6"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("enter loads · r replays exactly · ctrl+r replays the last one", "dim italic"),
+                     id="history-status")
+        yield HistoryTable(id="history-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(HistoryTable)
+        for name in ("#", "time", "method", "url", "status", "duration"):
+            table.add_column(name, key=name)
+
+    def watch_entries(self, entries) -> None:
+        """Add new entries and drop vanished ones by key, newest first."""
+        table = self.query_one(HistoryTable)
+        wanted = {str(e.id): e for e in entries}
+        with self.app.batch_update():
+            for key in [k.value for k in table.rows if k.value not in wanted]:
+                table.remove_row(key)
+            for key, entry in wanted.items():
+                if key not in table.rows:
+                    table.add_row(*_cells(entry), key=key)
+            table.sort("#", key=lambda cell: -int(cell.plain), reverse=False)
+        if entries:
+            table.move_cursor(row=0, animate=False)
+
+    def focus_table(self) -> None:
+        self.query_one(HistoryTable).focus()
+
+
+def _cells(e) -> list[Text]:
+    status = e.status
+    if e.error_phase:
+        st = Text(f"✗ {_safe(e.error_phase)}", "red")
+    elif status is None:
+        st = Text("-", "dim")
+    else:
+        st = Text(str(status), "green" if status < 300 else "cyan" if status < 400 else "yellow" if status < 500 else "red")
+    when = time.strftime("%H:%M:%S", time.localtime(e.started)) if e.started else "-"
+    ms = e.duration_ms
+    duration = "-" if ms is None else f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms"
+    return [Text(str(e.id), "dim"), Text(when), Text(_safe(e.method), "bold"), Text(_safe(e.url)), st,
+            Text(duration + (" (reused)" if getattr(e, "reused", False) else ""), "dim")]
+
+
+class HistoryScreen(ModalScreen):
+    """The history list over the panes; escape or F6 closes it."""
+
+    BINDINGS = [Binding("escape,f6", "dismiss", "Close", tooltip="Back to the panes")]
+    DEFAULT_CSS = """
+    HistoryScreen { align: center middle; }
+    HistoryScreen > HistoryPane { width: 95%; height: 90%; border: round $accent; background: $surface; }
+    """
+
+    def __init__(self, entries=()) -> None:
+        super().__init__()
+        self._entries = entries
+
+    def compose(self) -> ComposeResult:
+        yield HistoryPane(id="history")
+        from netlab.ui.panes.keybar import KeyBar
+
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        pane = self.query_one(HistoryPane)
+        pane.entries = self._entries
+        pane.focus_table()

@@ -1,0 +1,82 @@
+"""Waterfall: the phases of one exchange as horizontal bars on a shared time axis."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+PHASES = (
+    ("dns", "name → address", "cyan"),
+    ("connect", "TCP handshake", "green"),
+    ("tls", "TLS handshake", "magenta"),
+    ("send", "request bytes out", "yellow"),
+    ("ttfb", "waiting (first byte)", "blue"),
+    ("download", "response bytes in", "bright_green"),
+)
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def _ms(ms: float) -> str:
+    return f"{ms / 1000:8.2f} s " if ms >= 10_000 else f"{ms:8.2f} ms"
+
+
+def _bar(start: float, length: float) -> str:
+    """Cells for a bar from ``start`` to ``start + length`` (in cells), eighth-cell precise."""
+    lead = int(start)
+    eighths = max(1, round(length * 8)) if length > 0 else 0
+    full, part = divmod(eighths, 8)
+    return " " * lead + "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def waterfall_text(timings, width: int) -> Text:
+    """The waterfall as text for a ``width``-cell-wide area."""
+    t = Text(no_wrap=True)
+    if timings is None:
+        t.append("No exchange yet: send a request (ctrl+j) to see where the time goes.", "dim italic")
+        return t
+    values = {key: max(0.0, float(getattr(timings, key, 0.0) or 0.0)) for key, _, _ in PHASES}
+    total = max(float(getattr(timings, "total", 0.0) or 0.0), sum(values.values()), 1e-9)
+    label_w = 9 + 22 + 12
+    bar_w = max(10, width - label_w - 1)
+    scale = bar_w / total
+    t.append(f"{'phase':<9}{'what':<22}{'time':>11}  ", "bold")
+    t.append("0", "dim")
+    t.append(f"{_ms(total).strip():>{bar_w - 1}}\n", "dim")
+    at = 0.0
+    for key, what, colour in PHASES:
+        ms = values[key]
+        t.append(f"{key:<9}", "bold")
+        t.append(f"{what:<22}", "dim")
+        t.append(f"{_ms(ms)}  " if ms else f"{'-':>11}  ", "" if ms else "dim")
+        if ms:
+            t.append(_bar(at * scale, ms * scale), colour)
+        t.append("\n")
+        at += ms
+    t.append(f"{'total':<9}{'':<22}", "bold")
+    t.append(f"{_ms(total)}", "bold")
+    return t
+
+
+class Waterfall(Widget):
+    """Horizontal bars for dns, connect, tls, send, ttfb and download, with ms figures."""
+
+    DEFAULT_CSS = """
+    Waterfall { height: auto; min-height: 9; padding: 1 1; }
+    """
+
+    timings = reactive(None, always_update=True)
+
+    def __init__(self, *, id: str | None = None, source=None) -> None:
+        super().__init__(id=id)
+        self._source = source  # gives the timings to show: see pull()
+
+    def on_mount(self) -> None:
+        self.pull()
+
+    def pull(self) -> None:
+        if self._source is not None:
+            self.timings = self._source()
+
+    def render(self) -> Text:
+        return waterfall_text(self.timings, self.size.width)

@@ -1,0 +1,509 @@
+"""What the response viewer shows, prepared off the UI thread.
+
+``prepare(exchange)`` turns a finished Exchange into ready-to-draw pieces: the status
+line, the body (pretty JSON, text, or a hex view for binary bodies), the raw bytes
+with their framing marked, a hex dump and the connection details.  Long views are
+``Lines``: a count and a function that renders line *i* on demand, so a viewer only
+draws what is visible.  It runs in the send worker, never on the UI thread.
+
+Untrusted bytes (body, header names and values, reason phrase, certificate fields)
+go through ``safe_text`` and into ``rich.text.Text`` objects: never into markup.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+from rich.cells import cell_len
+from rich.text import Text
+
+from netlab.engine.text import safe_text, visible_line_endings
+
+__all__ = [
+    "Lines",
+    "Prepared",
+    "prepare",
+    "hex_lines",
+    "raw_lines",
+    "body_lines",
+    "connection_lines",
+    "status_text",
+    "fmt_bytes",
+    "fmt_ms",
+    "fmt_addr",
+    "safe",
+]
+
+BODY_TEXT_LIMIT = 2 << 20  # text/JSON bodies are shown up to this many bytes
+JSON_LIMIT = 4 << 20  # bodies larger than this are not pretty-printed
+HEX_LIMIT = 16 << 20  # hex views cover at most this many bytes
+RAW_BODY_LIMIT = 1 << 20  # the Raw tab shows this much of the wire body
+RAW_BINARY_LIMIT = 16 << 10  # ... or this much when it is binary
+DECODE_LIMIT = 32 << 20  # gzip/deflate bodies are decoded for display up to this size
+LINE_PIECE = 512  # long lines are cut into pieces of this many characters
+
+MARK = "bold magenta"
+NOTE = "dim italic"
+ERROR = "bold red"
+
+
+def safe(value, limit: int | None = None) -> str:
+    """One line of untrusted text, every control character made visible."""
+    s = safe_text(value if value is not None else "", keep_newlines=False)
+    return s if limit is None or len(s) <= limit else s[: limit - 1] + "…"
+
+
+def fmt_bytes(n: int | float) -> str:
+    n = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"  # pragma: no cover
+
+
+def fmt_ms(ms: float | None) -> str:
+    if ms is None:
+        return "-"
+    if ms >= 1000:
+        return f"{ms / 1000:.2f} s"
+    if ms >= 100:
+        return f"{ms:.0f} ms"
+    return f"{ms:.2f} ms"
+
+
+def fmt_addr(addr) -> str:
+    if not addr:
+        return "-"
+    host, port = addr[0], addr[1]
+    if not port:
+        return safe(host) or "(unnamed)"
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """A long view: ``count`` lines, line ``i`` rendered by ``line(i)``, ``width`` cells wide."""
+
+    count: int
+    line: Callable[[int], Text]
+    width: int
+
+    @classmethod
+    def of(cls, texts: list[Text]) -> "Lines":
+        width = max((_width(t.plain) for t in texts), default=0)
+        return cls(len(texts), texts.__getitem__, width)
+
+    @classmethod
+    def empty(cls) -> "Lines":
+        return cls.of([])
+
+    def plain(self, limit: int = 10_000) -> str:
+        """The text of the first ``limit`` lines (for tests and copying)."""
+        return "\n".join(self.line(i).plain for i in range(min(self.count, limit)))
+
+
+def _width(s: str) -> int:
+    return len(s) if s.isascii() else cell_len(s)
+
+
+# -- hex -------------------------------------------------------------------------------------
+
+def _hex_line(data: bytes, i: int, base: int = 0) -> Text:
+    chunk = data[i * 16 : i * 16 + 16]
+    hexes = " ".join(f"{b:02x}" for b in chunk[:8])
+    if len(chunk) > 8:
+        hexes += "  " + " ".join(f"{b:02x}" for b in chunk[8:])
+    ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+    t = Text(no_wrap=True)
+    t.append(f"{base + i * 16:08x}", "dim")
+    t.append("  ")
+    t.append(f"{hexes:<48}")
+    t.append("  |")
+    t.append(ascii_, "cyan")
+    t.append("|")
+    return t
+
+
+def hex_lines(data: bytes, total: int | None = None) -> Lines:
+    """offset / hex / ASCII columns, 16 bytes a line; ``total`` > len(data) adds a note."""
+    data = bytes(data)
+    n = (len(data) + 15) // 16
+    cut = total is not None and total > len(data)
+
+    def line(i: int) -> Text:
+        if i == n:
+            return Text(f"… {fmt_bytes(total - len(data))} more not shown (hex view is limited to "
+                        f"{fmt_bytes(len(data))})", NOTE)
+        return _hex_line(data, i)
+
+    return Lines(n + (1 if cut else 0), line, 78)
+
+
+# -- raw bytes with framing -------------------------------------------------------------------
+
+def _pieces(s: str) -> list[str]:
+    if len(s) <= LINE_PIECE:
+        return [s]
+    return [s[i : i + LINE_PIECE] for i in range(0, len(s), LINE_PIECE)]
+
+
+def _wire(out: list[Text], data: bytes, style: str = "", note: str = "") -> None:
+    """Append raw bytes as display lines, line endings visible, long lines cut."""
+    for line in visible_line_endings(data):
+        pieces = _pieces(line)
+        for k, piece in enumerate(pieces):
+            t = Text(no_wrap=True)
+            if k:
+                t.append("↪ ", NOTE)
+            ending = piece.endswith(("\\r\\n", "\\n")) and k == len(pieces) - 1
+            if ending:
+                cut = 4 if piece.endswith("\\r\\n") else 2
+                t.append(piece[:-cut], style)
+                t.append(piece[-cut:], "dim cyan")
+            else:
+                t.append(piece, style)
+            if note and k == len(pieces) - 1:
+                t.append(f"  ← {note}", NOTE)
+            out.append(t)
+
+
+def _marker(text: str, style: str = MARK) -> Text:
+    return Text(f"── {text} ──", style, no_wrap=True)
+
+
+def _chunk_segments(raw: bytes) -> list[tuple]:
+    """Split a chunked wire body into ("size", line, n), ("data", bytes), ("crlf", bytes),
+    ("trailer", line), ("final", line), ("partial", bytes)."""
+    out: list[tuple] = []
+    pos, n = 0, len(raw)
+    while pos < n:
+        eol = raw.find(b"\n", pos)
+        if eol < 0:
+            out.append(("partial", raw[pos:]))
+            return out
+        line = raw[pos : eol + 1]
+        pos = eol + 1
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            out.append(("partial", line + raw[pos:]))
+            return out
+        out.append(("size", line, size))
+        if size == 0:
+            while pos < n:
+                eol = raw.find(b"\n", pos)
+                if eol < 0:
+                    out.append(("partial", raw[pos:]))
+                    return out
+                line = raw[pos : eol + 1]
+                pos = eol + 1
+                if not line.strip():
+                    out.append(("final", line))
+                    return out
+                out.append(("trailer", line))
+            return out
+        data = raw[pos : pos + size]
+        out.append(("data", data))
+        pos += len(data)
+        if len(data) < size:
+            return out
+        for end in (b"\r\n", b"\n"):
+            if raw.startswith(end, pos):
+                out.append(("crlf", end))
+                pos += len(end)
+                break
+    return out
+
+
+_FRAMING = {
+    "content-length": "the body is framed by Content-Length: {cl} bytes",
+    "chunked": "the body is framed by Transfer-Encoding: chunked (size lines in cyan)",
+    "close": "no Content-Length and not chunked: the body ends when the server closes the connection",
+    "none": "no body (a HEAD request, or a 1xx, 204 or 304 status)",
+}
+
+
+def raw_lines(response, error=None) -> Lines:
+    """The bytes received, exactly, line endings visible, framing marked."""
+    out: list[Text] = []
+    if response is None or (not response.status and not response.raw_head):
+        out.append(Text("(nothing received)", NOTE))
+        if error is not None:
+            out.append(_marker(f"{error.phase}: {safe(error.message)}", ERROR))
+        return Lines.of(out)
+    for info in response.informational:
+        _wire(out, info.raw)
+        out.append(_marker(f"end of informational head {info.status} ({len(info.raw)} bytes); the real response follows"))
+    _wire(out, response.raw_head)
+    framing = response.framing
+    why = _FRAMING.get(framing, framing).format(cl=response.header("content-length"))
+    out.append(_marker(f"end of head ({len(response.raw_head)} bytes)"))
+    out.append(Text(f"   {why}", NOTE))
+    store = response.raw_body_store or response.body_store
+    wire_size = store.size
+    shown = store.head(RAW_BODY_LIMIT) if wire_size else b""
+    if _looks_binary(shown[:8192]):
+        shown = shown[:RAW_BINARY_LIMIT]  # escaped binary is unreadable at length: the Hex tab shows it
+    if framing == "chunked":
+        for seg in _chunk_segments(shown):
+            kind = seg[0]
+            if kind == "size":
+                note = "last chunk (size 0), trailers follow" if seg[2] == 0 else f"chunk size 0x{seg[1].split(b';')[0].strip().decode('latin-1', 'replace')} = {seg[2]} bytes"
+                _wire(out, seg[1], "bold cyan", note)
+            elif kind == "data":
+                _wire(out, seg[1])
+            elif kind == "crlf":
+                _wire(out, seg[1], "", "end of chunk data")
+            elif kind == "trailer":
+                _wire(out, seg[1], "yellow", "trailer")
+            elif kind == "final":
+                _wire(out, seg[1], "", "end of the chunked body")
+            else:
+                _wire(out, seg[1])
+    elif shown:
+        _wire(out, shown)
+    if wire_size > len(shown):
+        out.append(Text(f"… {fmt_bytes(wire_size - len(shown))} more body bytes not shown here "
+                        f"(the Hex tab shows up to {fmt_bytes(HEX_LIMIT)})", NOTE))
+    if error is not None:
+        out.append(_marker(f"incomplete: {error.phase} failed after {fmt_bytes(wire_size)} of body: "
+                           f"{safe(error.message)}", ERROR))
+    elif response.complete:
+        if framing == "content-length":
+            out.append(_marker(f"end of body: all {response.body_bytes} bytes of Content-Length received"))
+        elif framing == "chunked":
+            out.append(_marker(f"end of body: the size-0 chunk ({response.body_bytes} body bytes in "
+                               f"{wire_size} bytes on the wire)"))
+        elif framing == "close":
+            out.append(_marker(f"end of body: the server closed the connection ({response.body_bytes} bytes)"))
+        else:
+            out.append(_marker("end of response: no body"))
+    return Lines.of(out)
+
+
+# -- body ----------------------------------------------------------------------------------
+
+def _looks_binary(sample: bytes) -> bool:
+    if not sample:
+        return False
+    if b"\x00" in sample:
+        return True
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 3:  # not just a character cut at the end of the sample
+            return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
+    return controls > len(sample) // 10
+
+
+def _json_lines(text: str) -> list[Text] | None:
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    from rich.highlighter import JSONHighlighter
+
+    hl = JSONHighlighter()
+    pretty = json.dumps(obj, indent=2, ensure_ascii=False)
+    out = []
+    for line in pretty.split("\n"):
+        t = Text(safe(line), no_wrap=True)
+        hl.highlight(t)
+        out.append(t)
+    return out
+
+
+def _text_lines(text: str) -> list[Text]:
+    out = []
+    for line in text.split("\n"):
+        line = line[:-1] if line.endswith("\r") else line
+        for k, piece in enumerate(_pieces(safe(line.expandtabs(4)))):
+            out.append(Text(("↪ " if k else "") + piece, no_wrap=True))
+    return out
+
+
+def body_lines(response) -> tuple[Text, Lines, str]:
+    """(note, lines, kind): the body for reading; kind is json | text | binary | empty."""
+    from netlab.engine.errors import NetlabError
+
+    size = response.body_bytes
+    ctype = safe(response.header("content-type") or "", 80)
+    note = Text(no_wrap=True)
+    if not size:
+        note.append("(no body)", NOTE)
+        return note, Lines.empty(), "empty"
+    data = response.body_store.head(max(HEX_LIMIT, BODY_TEXT_LIMIT)) if size > DECODE_LIMIT else response.body
+    encoding = (response.header("content-encoding") or "").strip().lower()
+    note.append(fmt_bytes(size))
+    if ctype:
+        note.append(f" · {ctype}")
+    if encoding and encoding != "identity":
+        if size > DECODE_LIMIT:
+            note.append(f" · {safe(encoding, 20)} body too large to decode here", "yellow")
+        else:
+            try:
+                decoded = response.decoded_body()
+            except NetlabError as exc:
+                note.append(f" · {safe(exc.message)}", "red")
+            else:
+                note.append(f" · {safe(encoding, 20)}: {fmt_bytes(size)} on the wire → {fmt_bytes(len(decoded))} decoded",
+                            "green")
+                data = decoded
+                size = len(decoded)
+    if _looks_binary(data[:8192]):
+        note.append(" · binary, shown as hex")
+        return note, hex_lines(data[:HEX_LIMIT], size), "binary"
+    text_part = data[:BODY_TEXT_LIMIT]
+    text = text_part.decode("utf-8", "backslashreplace")
+    if len(data) <= JSON_LIMIT and ("json" in ctype.lower() or text.lstrip()[:1] in ("{", "[")):
+        lines = _json_lines(data.decode("utf-8", "backslashreplace"))
+        if lines is not None:
+            note.append(" · JSON, pretty-printed")
+            return note, Lines.of(lines), "json"
+    lines = _text_lines(text)
+    if len(data) > len(text_part):
+        lines.append(Text(f"… {fmt_bytes(len(data) - len(text_part))} more not shown", NOTE))
+    return note, Lines.of(lines), "text"
+
+
+# -- connection ------------------------------------------------------------------------------
+
+def _kv(out: list[Text], key: str, value, style: str = "") -> None:
+    t = Text(no_wrap=True)
+    t.append(f"  {key:<14}", "bold")
+    t.append(value if isinstance(value, str) else str(value), style)
+    out.append(t)
+
+
+def _section(out: list[Text], title: str) -> None:
+    if out:
+        out.append(Text(""))
+    out.append(Text(title, "bold underline"))
+
+
+def connection_lines(ex) -> Lines:
+    out: list[Text] = []
+    c = ex.connection
+    _section(out, "Connection")
+    if c is None:
+        out.append(Text("  (no connection was made)", NOTE))
+    else:
+        _kv(out, "family", c.family)
+        _kv(out, "local", fmt_addr(c.local) + ("   (the port the kernel chose)" if c.local and c.local[1] else ""))
+        _kv(out, "remote", fmt_addr(c.remote))
+        _kv(out, "connection", "reused (keep-alive)" if c.reused else "new", "green" if c.reused else "")
+        _kv(out, "RTT", fmt_ms(c.rtt_ms) + ("  (kernel TCP_INFO)" if c.rtt_ms is not None else ""))
+        _kv(out, "after", "kept open for reuse" if ex.keep_alive else "closed")
+    d = ex.dns
+    if d is not None:
+        _section(out, "Name resolution")
+        _kv(out, "name", safe(d.name))
+        _kv(out, "source", d.source)
+        if d.server:
+            _kv(out, "server", safe(d.server))
+        _kv(out, "addresses", safe(", ".join(d.addresses)))
+        if d.used:
+            _kv(out, "used", safe(d.used))
+        _kv(out, "time", fmt_ms(d.elapsed_ms))
+        for addr, why in list(getattr(d, "failed", []) or []):
+            _kv(out, "failed", f"{safe(addr)}: {safe(why)}", "red")
+    tls = ex.tls
+    if tls is not None:
+        _section(out, "TLS")
+        _kv(out, "version", safe(tls.version))
+        _kv(out, "cipher", safe(tls.cipher))
+        _kv(out, "ALPN", safe(tls.alpn or "-"))
+        _kv(out, "SNI", safe(tls.sni or "-"))
+        _kv(out, "verified", "yes" if tls.verified else "no (--insecure)", "green" if tls.verified else "yellow")
+        cert = tls.peer_cert or {}
+        if cert:
+            _section(out, "Certificate")
+            _kv(out, "subject", safe(cert.get("subject")))
+            _kv(out, "issuer", safe(cert.get("issuer")))
+            for san in cert.get("san") or ():
+                _kv(out, "SAN", safe(san))
+            _kv(out, "not before", safe(cert.get("not_before")))
+            _kv(out, "not after", safe(cert.get("not_after")))
+            _kv(out, "sha256", safe(cert.get("sha256")))
+    _section(out, "Request")
+    _kv(out, "target", safe(f"{ex.request.origin}{ex.request.target}"))
+    _kv(out, "bytes sent", str(len(ex.request.data)))
+    if ex.options.resolve:
+        _kv(out, "pinned", ", ".join(f"{p.host}:{p.port or '*'}:{','.join(p.addresses)}" for p in ex.options.resolve))
+    if ex.options.unix_socket:
+        _kv(out, "unix socket", safe(ex.options.unix_socket))
+    if ex.options.insecure:
+        _kv(out, "TLS check", "off (--insecure)", "yellow")
+    for addr, why in ex.attempts:
+        _kv(out, "attempt", f"{safe(addr)}: {safe(why)}", "red")
+    return Lines.of(out)
+
+
+# -- status --------------------------------------------------------------------------------
+
+def status_style(status: int) -> str:
+    if status >= 500:
+        return "bold white on red"
+    if status >= 400:
+        return "bold black on yellow"
+    if status >= 300:
+        return "bold black on cyan"
+    return "bold black on green"
+
+
+def status_text(ex) -> Text:
+    t = Text(no_wrap=True, overflow="ellipsis")
+    r = ex.response
+    if r is not None and r.status:
+        t.append(f" {r.http_version} {r.status} {safe(r.reason, 60)} ", status_style(r.status))
+        t.append(f"  {fmt_bytes(r.body_bytes)} · {fmt_ms(ex.timings.total)}")
+    if ex.connection is not None:
+        t.append(" · reused " if ex.connection.reused else " · new ")
+        t.append(f"{fmt_addr(ex.connection.local)} → {fmt_addr(ex.connection.remote)}", "dim")
+    if ex.error is not None:
+        if t.plain:
+            t.append("\n")
+        t.append(f" ✗ {ex.error.phase} ", "bold white on red")
+        t.append(f" {safe(ex.error.message)}")
+        if ex.error.hint:
+            t.append(f"\n   next: {safe(ex.error.hint)}", NOTE)
+    return t
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A finished exchange, ready to draw."""
+
+    exchange: object
+    status: Text
+    body_note: Text
+    body: Lines
+    body_kind: str
+    headers: tuple[tuple[str, str], ...]
+    trailers: tuple[tuple[str, str], ...]
+    raw: Lines
+    hex: Lines
+    connection: Lines
+    history_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def prepare(ex, history_id: int | None = None) -> Prepared:
+    r = ex.response
+    if r is not None and r.status:
+        note, body, kind = body_lines(r)
+        store = r.raw_body_store or r.body_store
+        prefix = b"".join(i.raw for i in r.informational) + r.raw_head
+        wire = prefix + store.head(max(0, HEX_LIMIT - len(prefix)))
+        hexv = hex_lines(wire, len(prefix) + store.size)
+        headers, trailers = tuple(r.headers), tuple(r.trailers)
+    else:
+        note, body, kind = Text("(no response)", NOTE), Lines.empty(), "empty"
+        hexv = hex_lines(r.raw_head if r is not None else b"")
+        headers = trailers = ()
+    return Prepared(ex, status_text(ex), note, body, kind, headers, trailers, raw_lines(r, ex.error), hexv,
+                    connection_lines(ex), history_id)

@@ -1,0 +1,59 @@
+"""UI test helpers: an app factory whose history lives in a temp dir, and a waiter.
+
+The real peers (lab_server, dnsmasq, tcp_peer) come from tests/conftest.py."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+HANG_GUARD = 30.0  # seconds: only keeps a broken test from hanging; nothing is timed
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path, monkeypatch):
+    """Never touch the user's real history."""
+    path = tmp_path / "history.sqlite3"
+    monkeypatch.setenv("NETLAB_HISTORY", str(path))
+    return path
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    from netlab.ui.app import NetlabApp
+
+    def make(url: str | None = None, **kw) -> NetlabApp:
+        kw.setdefault("lab", False)
+        kw.setdefault("live_connections", False)
+        kw.setdefault("history_path", str(tmp_path / "history.sqlite3"))
+        app = NetlabApp(url, **kw)
+        app.animation_level = "none"  # fewer frames to wait for; nothing here is timed
+        return app
+
+    return make
+
+
+async def wait_for(pilot, condition, what: str = "condition") -> None:
+    """Let the app run until ``condition()`` holds (fails after HANG_GUARD seconds)."""
+    end = time.monotonic() + HANG_GUARD
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"gave up waiting for {what}")
+        await pilot.pause(0.02)
+    await asyncio.sleep(0)
+
+
+async def send_and_wait(pilot, app) -> object:
+    """Press ctrl+j and wait until the viewer shows the finished exchange."""
+    before = app.response.prepared
+    await pilot.press("ctrl+j")
+    await wait_for(pilot, lambda: app.response.prepared is not before and app._cancel is None, "the exchange")
+    await pilot.pause()
+    return app.response.prepared
