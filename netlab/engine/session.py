@@ -301,15 +301,15 @@ class Engine:
         if opts.unix_socket:
             path = opts.unix_socket
             ex.dns = Resolution(path, [path], "unix", used=path)
+            if emit:  # events go out before a step's clock starts: a slow listener is not timed
+                emit(ev.Connecting(t=time.monotonic(), address=path, port=0, family="AF_UNIX"))
             t1 = time.monotonic()
-            if emit:
-                emit(ev.Connecting(t=t1, address=path, port=0, family="AF_UNIX"))
             conn = open_unix(path, clock.next())
             t.connect = (time.monotonic() - t1) * 1000
         else:
-            t1 = time.monotonic()
             if emit:
-                emit(ev.Resolving(t=t1, name=request.host, port=request.port))
+                emit(ev.Resolving(t=time.monotonic(), name=request.host, port=request.port))
+            t1 = time.monotonic()
             res = resolve(request.host, request.port, pins=opts.resolve, timeout=clock.next(),
                           dns_server=opts.dns_server)
             ex.dns = res
@@ -323,10 +323,10 @@ class Engine:
             for addr in res.addresses:
                 if cancel:
                     cancel.check()
-                t3 = time.monotonic()
                 if emit:
-                    emit(ev.Connecting(t=t3, address=addr, port=request.port,
+                    emit(ev.Connecting(t=time.monotonic(), address=addr, port=request.port,
                                        family="AF_INET6" if ":" in addr else "AF_INET"))
+                t3 = time.monotonic()
                 try:
                     conn = open_tcp(addr, request.port, clock.next())
                 except NetlabError as err:

@@ -288,6 +288,12 @@ class NetlabApp(App):
 
 def run_app(url: str | None = None) -> int:
     """``netlab [URL]``: with no URL the built-in lab server is the target."""
+    import sys
+
+    # Sends run in worker threads while the UI thread renders; with the default 5 ms GIL
+    # switch interval a worker can wait that long between two socket calls, and the
+    # timings would show the wait.  A 0.5 ms interval keeps them close to the wire.
+    sys.setswitchinterval(0.0005)
     app = NetlabApp(url)
     app.run()
     return app.return_code or 0
