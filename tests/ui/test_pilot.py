@@ -87,7 +87,7 @@ async def test_raw_view_is_byte_for_byte_what_is_sent(make_app, lab_server):
 
 
 async def test_no_freeze_during_a_slow_request_and_escape_cancels(make_app, lab_server):
-    app = make_app(lab_server.url + "/slow/3000", live_connections=True)
+    app = make_app(lab_server.url + "/slow/30000", live_connections=True)  # escape cancels it long before
     async with app.run_test(size=SIZE) as pilot:
         table = app.connections.query_one(DataTable)
         await wait_for(pilot, lambda: table.row_count, "the connection table")
