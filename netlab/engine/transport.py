@@ -71,7 +71,7 @@ class Conn:
         if self.tls is not None or not _KERNEL_TIMEOUTS or seconds is None:
             self.sock.settimeout(seconds)
         else:
-            if self._timeout is None or self._timeout < 0 or self.sock.gettimeout() is not None:
+            if self.sock.gettimeout() is not None:  # no syscall to ask; one to change
                 self.sock.settimeout(None)
             whole = int(seconds)
             usec = int((seconds - whole) * 1e6) or (0 if whole else 1)  # a zero timeval means "forever"
@@ -149,12 +149,16 @@ def _addr(sockaddr) -> tuple[str, int]:
 def open_tcp(address: str, port: int, timeout: float | None) -> Conn:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
+    conn = Conn(sock, family_name(family), ("", 0), (address, port))
     try:
-        sock.settimeout(timeout)
+        # With kernel timeouts a blocking connect() gives up after SO_SNDTIMEO (EINPROGRESS).
+        conn.settimeout(timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.connect((address, port))
     except BaseException as exc:
         sock.close()
+        if isinstance(exc, BlockingIOError):
+            exc = TimeoutError()
         if isinstance(exc, (OSError, ssl.SSLError)):
             where = f"to [{address}]:{port}" if family == socket.AF_INET6 else f"to {address}:{port}"
             err = from_oserror("connect", exc, where)
@@ -163,7 +167,8 @@ def open_tcp(address: str, port: int, timeout: float | None) -> Conn:
                                   "the server may be overloaded (full accept backlog) or filtered")
             raise err from None
         raise
-    return Conn(sock, family_name(family), _addr(sock.getsockname()), _addr(sock.getpeername()))
+    conn.local = _addr(sock.getsockname())  # the port the kernel picked
+    return conn
 
 
 def open_unix(path: str, timeout: float | None) -> Conn:
