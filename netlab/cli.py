@@ -13,7 +13,7 @@ from typing import Sequence
 from netlab import __version__
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("send", "serve", "history", "replay")
+SUBCOMMANDS = ("send", "serve", "history", "replay", "conns", "dns")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,6 +33,8 @@ def _send_parser(sub) -> None:
     p.add_argument("--raw", metavar="FILE|-", help="send the exact bytes of FILE (or standard input) as the request")
     p.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR",
                    help="pin HOST:PORT to ADDR instead of resolving it (repeatable)")
+    p.add_argument("--dns-server", metavar="ADDR[:PORT]",
+                   help="resolve the host with this DNS server (skipping /etc/hosts), as `netlab dns` does")
     p.add_argument("--unix-socket", metavar="PATH", help="connect to this Unix socket instead of TCP")
     p.add_argument("--cacert", metavar="FILE", help="verify the server against this CA bundle")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify the TLS certificate")
@@ -57,10 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     from netlab.cli_history import add_parsers as add_history_parsers
 
     add_history_parsers(sub)
+    from netlab.cli_conns import add_parsers as add_conns_parsers
+
+    add_conns_parsers(sub)
+    from netlab.cli_dns import add_parsers as add_dns_parsers
+
+    add_dns_parsers(sub)
     return p
 
 
 def _options(args):
+    from netlab.cli_dns import dns_server_option
     from netlab.engine import NetlabError, Options, parse_pin
     from netlab.engine.session import DEFAULT_MAX_BODY
 
@@ -72,6 +81,7 @@ def _options(args):
         insecure=args.insecure,
         cafile=args.cacert,
         resolve=tuple(parse_pin(t) for t in args.resolve),
+        dns_server=dns_server_option(args.dns_server) if args.dns_server else None,
         unix_socket=args.unix_socket,
         max_body_bytes=args.max_body if args.max_body is not None else DEFAULT_MAX_BODY,
     )
@@ -281,5 +291,13 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from netlab.cli_history import run as run_history
 
         return run_history(args)
+    if args.command == "conns":
+        from netlab.cli_conns import run as run_conns
+
+        return run_conns(args)
+    if args.command == "dns":
+        from netlab.cli_dns import run as run_dns
+
+        return run_dns(args)
     build_parser().print_help()
     return EXIT_USAGE

@@ -6,6 +6,10 @@
     unix_http_server  http.server on an AF_UNIX socket (session)
     nginx             the real nginx binary: plain, TLS (trustme cert) and a Unix socket (session)
     dnsmasq           a real dnsmasq on 127.0.0.1 with known.test -> 127.0.0.1 (session)
+    fx_dns            an authoritative dnspython server (tests/dnsfixtures.py) for fx.test: every
+                      record type, SERVFAIL/REFUSED/silent names, UDP truncation, DoT, DoH (session)
+    silent_dns        a DNS server that never answers, on UDP or TCP (session)
+    trace_dns         root → test. → trace.test. servers on 127.0.0.2-6, one port, a hints file (session)
     tcp_peer          factory: a raw TCP server whose per-connection behaviour a test writes
     curl, curl_fetch  /usr/bin/curl as the cross-check client
     run_cli           `netlab ...` in-process; run_cli_subprocess: `python -m netlab ...`
@@ -323,6 +327,11 @@ DNS_RECORDS = (
     "--mx-host=lab.test,mail.lab.test,10",
     "--txt-record=lab.test,hello world",
     *[f"--txt-record=big.lab.test,{t}" for t in DNS_BIG_TXT],
+    "--host-record=v6.lab.test,::1",
+    "--ptr-record=9.0.0.127.in-addr.arpa,ptr.lab.test",
+    "--srv-host=_http._tcp.lab.test,web.lab.test,8080,1,5",
+    # CAA 0 issue "letsencrypt.org" as raw RDATA (dnsmasq has no CAA option)
+    "--dns-rr=lab.test,257," + (b"\x00\x05issue" + b"letsencrypt.org").hex(),
 )
 
 
@@ -380,6 +389,181 @@ def dnsmasq():
     if proc.stderr:
         proc.stderr.close()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ------------------------------------------------------------- dnspython test servers
+
+FX_ZONE = r"""
+$TTL 300
+@          IN SOA    ns.fx.test. hostmaster.fx.test. 2024010101 3600 600 86400 60
+@          IN NS     ns.fx.test.
+ns         IN A      127.0.0.1
+secret     IN A      127.0.0.1
+v6         IN AAAA   ::1
+dual       IN A      127.0.0.1
+dual       IN AAAA   ::1
+alias      IN CNAME  secret
+chain      IN CNAME  alias
+@          IN MX     10 mail.fx.test.
+mail       IN A      127.0.0.1
+@          IN TXT    "v=spf1 -all"
+_sip._udp  IN SRV    10 60 5060 sip.fx.test.
+@          IN CAA    0 issue "letsencrypt.org"
+@          IN HTTPS  1 . alpn="h2,h3"
+svc        IN SVCB   1 secret.fx.test. port=8443
+@          IN DNSKEY 257 3 13 {dnskey}
+child      IN DS     12345 13 2 {ds}
+@          IN TYPE65280 \# 4 0a000001
+hostile    IN TXT    "\027[2J\027]0;pwned\007 [bold red]markup[/bold red]"
+evil       IN CNAME  x\027[31my.fx.test.
+{big}
+"""
+FX_BIG_TXT = tuple(c * 250 for c in "uvwxyz")  # ~1.5 kB: over 512 bytes and over an EDNS 1232 buffer
+FX_REVERSE_ZONE = """\
+$TTL 300
+@          IN SOA    ns.fx.test. hostmaster.fx.test. 1 3600 600 86400 60
+@          IN NS     ns.fx.test.
+10.0.0     IN PTR    secret.fx.test.
+"""
+
+FX_LOCALHOST_ZONE = """\
+$TTL 300
+@          IN SOA    ns.fx.test. hostmaster.fx.test. 1 3600 600 86400 60
+@          IN A      127.0.0.1
+"""
+
+
+@dataclass
+class FxDns:
+    """The fx.test authoritative server: ``server`` keeps every query it received."""
+
+    host: str
+    port: int
+    tls_port: int
+    https_port: int
+    ca_path: str
+    server: object = field(repr=False)
+    big_txt: tuple[str, ...] = FX_BIG_TXT
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return (self.host, self.port)
+
+
+@pytest.fixture(scope="session")
+def fx_dns(tmp_path_factory):
+    import base64 as b64
+    import ssl
+
+    import trustme
+
+    from tests.dnsfixtures import Authority, DnsServer, special
+
+    zone = FX_ZONE.format(dnskey=b64.b64encode(bytes(range(64))).decode(), ds="ab" * 32,
+                          big="\n".join(f'big        IN TXT    "{t}"' for t in FX_BIG_TXT))
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "dns.fx.test")
+    workdir = tmp_path_factory.mktemp("fx_dns")
+    ca_path = workdir / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    contexts = []
+    for _ in range(2):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cert.configure_cert(ctx)
+        contexts.append(ctx)
+    contexts[1].set_alpn_protocols(["http/1.1"])
+    handler = special(Authority(("fx.test.", zone), ("127.in-addr.arpa.", FX_REVERSE_ZONE),
+                                ("localhost.", FX_LOCALHOST_ZONE)))
+    server = DnsServer(handler, "127.0.0.1", tls_context=contexts[0], https_context=contexts[1]).start()
+    yield FxDns("127.0.0.1", server.port, server.tls_port, server.https_port, str(ca_path), server)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def silent_dns():
+    """A DNS server that receives queries (UDP and TCP) and never answers."""
+    from tests.dnsfixtures import DnsServer, silent
+
+    server = DnsServer(silent, "127.0.0.1").start()
+    yield server
+    server.stop()
+
+
+TRACE_ROOT = """\
+$TTL 86400
+.               IN SOA  a.root.lab. nstld.root.lab. 1 1800 900 604800 86400
+.               IN NS   a.root.lab.
+a.root.lab.     IN A    127.0.0.2
+test.           IN NS   ns.nic.test.
+ns.nic.test.    IN A    127.0.0.3
+"""
+TRACE_TLD = """\
+$TTL 3600
+test.           IN SOA  ns.nic.test. hostmaster.nic.test. 1 1800 900 604800 300
+test.           IN NS   ns.nic.test.
+ns.nic.test.    IN A    127.0.0.3
+trace.test.     IN NS   ns0.trace.test.
+trace.test.     IN NS   ns1.trace.test.
+ns0.trace.test. IN A    127.0.0.6
+ns1.trace.test. IN A    127.0.0.4
+helper.test.    IN NS   ns.helper.test.
+ns.helper.test. IN A    127.0.0.5
+"""
+TRACE_AUTH = """\
+$TTL 300
+@               IN SOA  ns1.trace.test. hostmaster.trace.test. 1 1800 900 604800 300
+@               IN NS   ns0.trace.test.
+@               IN NS   ns1.trace.test.
+ns0             IN A    127.0.0.6
+ns1             IN A    127.0.0.4
+www             IN A    127.0.0.1
+alias           IN CNAME www
+sub             IN NS   ns.helper.test.
+"""
+TRACE_HELPER = """\
+$TTL 300
+@               IN SOA  ns.helper.test. hostmaster.helper.test. 1 1800 900 604800 300
+@               IN NS   ns.helper.test.
+ns              IN A    127.0.0.5
+"""
+TRACE_SUB = """\
+$TTL 300
+@               IN SOA  ns.helper.test. hostmaster.helper.test. 1 1800 900 604800 300
+@               IN NS   ns.helper.test.
+host            IN A    127.0.0.9
+"""
+
+
+@dataclass
+class TraceLab:
+    """A delegation chain on loopback, every server on ``port``:
+    127.0.0.2 root (.) → 127.0.0.3 test. → 127.0.0.4 trace.test. (its first NS, 127.0.0.6,
+    is lame: REFUSED) → sub.trace.test. on 127.0.0.5 via a glueless NS (ns.helper.test.)."""
+
+    port: int
+    hints: str
+    servers: dict = field(repr=False)
+
+
+@pytest.fixture(scope="session")
+def trace_dns(tmp_path_factory):
+    from tests.dnsfixtures import Authority, start_on_same_port
+
+    specs = [
+        ("127.0.0.2", Authority((".", TRACE_ROOT))),
+        ("127.0.0.3", Authority(("test.", TRACE_TLD))),
+        ("127.0.0.4", Authority(("trace.test.", TRACE_AUTH))),
+        ("127.0.0.5", Authority(("helper.test.", TRACE_HELPER), ("sub.trace.test.", TRACE_SUB))),
+        ("127.0.0.6", Authority()),  # lame: REFUSED for everything
+    ]
+    servers = start_on_same_port(specs)
+    hints = tmp_path_factory.mktemp("trace") / "root.hints"
+    hints.write_text("; root hints for the loopback delegation chain\n"
+                     ".            3600000  NS  a.root.lab.\n"
+                     "a.root.lab.  3600000  A   127.0.0.2\n")
+    yield TraceLab(servers[0].port, str(hints), {s.host: s for s in servers})
+    for s in servers:
+        s.stop()
 
 
 # -------------------------------------------------------------------------- tcp_peer

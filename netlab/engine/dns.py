@@ -1,20 +1,36 @@
 """DNS lab queries: one question to one server, and everything the answer holds.
 
-Unlike resolve.py (which only wants addresses to connect to), ``lookup`` shows the DNS
-exchange itself, like ``dig``: the server and transport used, the response code, the
-header flags, the answer / authority / additional sections with TTLs, the time it took
-and the size of the reply.  It is built from dnspython's pieces
-(``dns.message.make_query`` and ``dns.query.udp`` / ``dns.query.tcp``); a UDP reply
-with the TC (truncated) flag is asked again over TCP, as resolvers do, and the result
-says ``transport="tcp"``.
+Unlike a resolver (which only wants addresses), ``lookup`` shows the DNS exchange
+itself, like ``dig``: the server and transport used, the response code, the header
+flags, the EDNS details, the answer / authority / additional sections with TTLs, the
+time it took and the size of the reply.  It is built from dnspython's pieces
+(``dns.message.make_query`` and ``dns.query.udp`` / ``tcp`` / ``https``) on sockets it
+opens itself, so that the exact reply size and the TLS details are known.
+
+* Transports: ``udp`` (a reply with the TC flag is asked again over TCP, as resolvers
+  do: the result then says ``transport="tcp"`` and ``udp_truncated=True``), ``tcp``,
+  ``tls`` (DNS over TLS, RFC 7858, port 853) and ``https`` (DNS over HTTPS, RFC 8484,
+  only where dnspython's DoH extra is installed: ``pip install 'dnspython[doh]'``).
+* Flags: recursion desired (``rd``), DNSSEC OK (``do``), checking disabled (``cd``) and
+  the EDNS UDP payload size (``payload``).  Without ``do`` or ``payload`` the query has
+  no EDNS at all, like the glibc stub resolver under ``getaddrinfo`` (and ``dig +noedns``).
+* ``lookup_many``: several record types for one name, one query each (like doggo).
+* ``trace``: iterative resolution from root hints (a named.root style file; tests
+  point it at loopback servers), each referral and the server that gave it.
+* ``system_lookup``: what ``getaddrinfo`` says for the same name, with /etc/hosts, the
+  search domains and nsswitch's order, so the difference to a DNS answer is visible.
+* ``resolve_addresses``: A and AAAA through the same ``lookup``, for the engine's own
+  name resolution (netlab.engine.resolve), so what the DNS pane shows is what a send uses.
 
 ``lookup`` never raises for network trouble or bad input: ``DnsResult.error`` is a
 ``(kind, message)`` pair, kind one of
 
-    usage      a bad name, record type, port, timeout or transport
-    config     no DNS server given and none configured (resolv.conf)
+    usage      a bad name, record type, port, timeout, transport or server
+    config     no DNS server given and none configured (resolv.conf), or the
+               transport needs something not installed (DoH extra)
     timeout    no reply within the timeout
     network    the socket failed (refused, unreachable, reset, closed early)
+    tls        the TLS handshake failed (certificate not trusted, wrong name, ...)
     malformed  a reply arrived but is not a valid answer to the question
 
 NXDOMAIN and NODATA are answers, not errors: ``rcode`` says which.  Names and record
@@ -24,10 +40,15 @@ data come from the network: show them escaped (netlab.engine.text.safe_text).
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+import ssl
+import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 
+import dns.edns
 import dns.exception
 import dns.flags
 import dns.message
@@ -36,17 +57,47 @@ import dns.query
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
-import dns.resolver
+import dns.reversename
 
-__all__ = ["Record", "DnsResult", "lookup", "system_servers", "parse_rdtype", "TRANSPORTS", "ERROR_KINDS"]
+__all__ = [
+    "Record", "Edns", "DnsResult", "ServerSpec", "TraceStep", "TraceResult", "SystemAnswer", "SystemConfig",
+    "AddressAnswer", "lookup", "lookup_many", "trace", "load_hints", "system_lookup", "system_config",
+    "system_servers", "resolve_addresses", "parse_rdtype", "parse_server", "parse_dns_server", "reverse_name",
+    "doh_available", "is_rdtype",
+    "TRANSPORTS", "DEFAULT_PORTS", "ERROR_KINDS", "DEFAULT_PAYLOAD", "RESOLV_CONF", "NSSWITCH_CONF",
+    "ROOT_HINTS_PATHS",
+]
 
-TRANSPORTS = ("udp", "tcp")
-ERROR_KINDS = ("usage", "config", "timeout", "network", "malformed")
+TRANSPORTS = ("udp", "tcp", "tls", "https")
+DEFAULT_PORTS = {"udp": 53, "tcp": 53, "tls": 853, "https": 443}
+ERROR_KINDS = ("usage", "config", "timeout", "network", "tls", "malformed")
+DEFAULT_PAYLOAD = 1232  # the EDNS buffer size of DNS flag day 2020 (dig's default too)
+RESOLV_CONF = "/etc/resolv.conf"
+NSSWITCH_CONF = "/etc/nsswitch.conf"
+ROOT_HINTS_PATHS = ("/usr/share/dns/root.hints", "/etc/bind/db.root")
+DOH_PATH = "/dns-query"
+
 # Header flags in dig's order.
 _FLAG_ORDER = (("qr", dns.flags.QR), ("aa", dns.flags.AA), ("tc", dns.flags.TC), ("rd", dns.flags.RD),
                ("ra", dns.flags.RA), ("ad", dns.flags.AD), ("cd", dns.flags.CD))
 _NOT_QUERYABLE = {dns.rdatatype.AXFR, dns.rdatatype.IXFR, dns.rdatatype.OPT, dns.rdatatype.TSIG,
                   dns.rdatatype.TKEY}
+_SCHEMES = {"udp": "udp", "dns": "udp", "tcp": "tcp", "tls": "tls", "dot": "tls", "https": "https", "doh": "https"}
+
+# The root servers (IANA's named.root), used by ``trace`` when no hints file is given
+# and the system has none (dns-root-data's /usr/share/dns/root.hints).
+BUILTIN_ROOT_HINTS = tuple((f"{letter}.root-servers.net.", addrs) for letter, addrs in (
+    ("a", ("198.41.0.4", "2001:503:ba3e::2:30")), ("b", ("170.247.170.2", "2801:1b8:10::b")),
+    ("c", ("192.33.4.12", "2001:500:2::c")), ("d", ("199.7.91.13", "2001:500:2d::d")),
+    ("e", ("192.203.230.10", "2001:500:a8::e")), ("f", ("192.5.5.241", "2001:500:2f::f")),
+    ("g", ("192.112.36.4", "2001:500:12::d0d")), ("h", ("198.97.190.53", "2001:500:1::53")),
+    ("i", ("192.36.148.17", "2001:7fe::53")), ("j", ("192.58.128.30", "2001:503:c27::2:30")),
+    ("k", ("193.0.14.129", "2001:7fd::1")), ("l", ("199.7.83.42", "2001:500:9f::42")),
+    ("m", ("202.12.27.33", "2001:dc3::35")),
+))
+
+
+# ---------------------------------------------------------------------------------- values
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +113,26 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class Edns:
+    """The OPT record of a reply: EDNS version, the server's UDP payload size, flags, options."""
+
+    version: int
+    payload: int
+    flags: tuple[str, ...]  # ("do",)
+    options: tuple[str, ...]  # "COOKIE: 0123...", "NSID: 6e73 (ns)", "EDE: 18 (Prohibited)"
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "udp_payload": self.payload, "flags": list(self.flags),
+                "options": list(self.options)}
+
+
+@dataclass(frozen=True, slots=True)
 class DnsResult:
-    name: str
+    name: str  # as asked (for a reverse lookup: the in-addr.arpa / ip6.arpa name)
     rdtype: str
-    server: str
+    server: str  # the address asked ("" when none could be chosen)
     port: int
-    transport: str  # udp | tcp (tcp also when a truncated UDP reply was asked again over TCP)
+    transport: str  # udp | tcp | tls | https (tcp also when a truncated UDP reply was asked again over TCP)
     rcode: str | None  # NOERROR, NXDOMAIN, SERVFAIL, ...; None when no reply arrived
     flags: tuple[str, ...]  # ("qr", "rd", "ra")
     answer: tuple[Record, ...]
@@ -76,33 +141,163 @@ class DnsResult:
     elapsed_ms: float
     size: int | None  # bytes of the reply as received (without TCP's length prefix)
     error: tuple[str, str] | None  # (kind, message)
+    edns: Edns | None = None  # the reply's OPT record
+    query_flags: tuple[str, ...] = ("rd",)  # what was asked: rd, cd, do
+    payload: int | None = None  # the EDNS UDP payload size advertised (None: the query had no EDNS)
+    udp_truncated: bool = False  # the UDP reply had TC set; this is the answer asked again over TCP
+    tls: str | None = None  # "TLSv1.3 TLS_AES_256_GCM_SHA384" for tls/https
+    url: str | None = None  # the DoH URL
+    server_name: str | None = None  # the server as given when it was a host name
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def nodata(self) -> bool:
+        """NOERROR without an answer: the name exists, but has no records of this type."""
+        return self.error is None and self.rcode == "NOERROR" and not self.answer
+
+    @property
+    def at(self) -> str:
+        return _hostport(self.server, self.port) if self.server else "(no server)"
+
     def to_dict(self) -> dict:
         return {
             "query": {"name": self.name, "type": self.rdtype, "server": self.server, "port": self.port,
-                      "transport": self.transport},
+                      "transport": self.transport, "flags": list(self.query_flags), "udp_payload": self.payload,
+                      **({"url": self.url} if self.url else {})},
             "rcode": self.rcode,
             "flags": list(self.flags),
             "answer": [r.to_dict() for r in self.answer],
             "authority": [r.to_dict() for r in self.authority],
             "additional": [r.to_dict() for r in self.additional],
+            "edns": self.edns.to_dict() if self.edns else None,
+            "udp_truncated": self.udp_truncated,
+            "tls": self.tls,
             "elapsed_ms": round(self.elapsed_ms, 3),
             "size": self.size,
             "error": None if self.error is None else {"kind": self.error[0], "message": self.error[1]},
         }
 
 
-def system_servers() -> list[str]:
-    """The name servers of the system's resolver configuration (/etc/resolv.conf)."""
-    try:
-        resolver = dns.resolver.Resolver()
-    except (dns.resolver.NoResolverConfiguration, OSError):
-        return []
-    return [str(s) for s in resolver.nameservers]
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    """A server as a user writes it: ``1.1.1.1``, ``127.0.0.1:5353``, ``[::1]:53``, ``::1``,
+    ``127.0.0.1#5353`` (kdig), ``tls://1.1.1.1``, ``https://dns.example/dns-query``."""
+
+    host: str
+    port: int | None = None  # None: the transport's default
+    transport: str | None = None  # from a scheme; None: not said
+    path: str | None = None  # DoH path of an https:// URL
+
+    def text(self) -> str:
+        s = _hostport(self.host, self.port) if self.port else (f"[{self.host}]" if ":" in self.host else self.host)
+        if self.transport:
+            s = f"{self.transport}://{s}{self.path or ''}"
+        return s
+
+
+@dataclass(frozen=True, slots=True)
+class SystemConfig:
+    """What /etc/resolv.conf says."""
+
+    servers: tuple[str, ...]
+    search: tuple[str, ...]
+    ndots: int
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class SystemAnswer:
+    """What ``getaddrinfo`` returns for a name, and the configuration that explains it."""
+
+    name: str
+    addresses: tuple[str, ...]
+    canonname: str | None
+    hosts: tuple[str, ...]  # the name's addresses in the hosts file (files come first in nsswitch)
+    hosts_path: str
+    search: tuple[str, ...]
+    ndots: int
+    nsswitch: str | None  # the `hosts:` line of nsswitch.conf
+    elapsed_ms: float
+    error: tuple[str, str] | None  # (kind, message): noname | again | timeout | error
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "addresses": list(self.addresses), "canonname": self.canonname,
+                "hosts_file": {"path": self.hosts_path, "addresses": list(self.hosts)},
+                "search": list(self.search), "ndots": self.ndots, "nsswitch": self.nsswitch,
+                "elapsed_ms": round(self.elapsed_ms, 3),
+                "error": None if self.error is None else {"kind": self.error[0], "message": self.error[1]}}
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One exchange of an iterative resolution."""
+
+    zone: str  # the zone the asked server was expected to serve ("." for the roots)
+    server_name: str  # its NS name (or its address, from a hints file that gives only addresses)
+    kind: str  # referral | answer | nxdomain | nodata | rcode | lame | noreply
+    result: DnsResult  # the exchange (the last server tried when none answered)
+    next_zone: str | None = None  # for a referral: the zone delegated to
+    referral: tuple[str, ...] = ()  # for a referral: the NS names given
+    failed: tuple[tuple[str, str], ...] = ()  # (server, why) tried before this one
+    purpose: str = ""  # "" for the question itself; "address of ns.example." for a glueless NS
+
+    def to_dict(self) -> dict:
+        return {"zone": self.zone, "server_name": self.server_name, "kind": self.kind, "next_zone": self.next_zone,
+                "referral": list(self.referral), "failed": [list(f) for f in self.failed],
+                "purpose": self.purpose, **self.result.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class TraceResult:
+    name: str
+    rdtype: str
+    hints: str  # the hints file used, or "built-in"
+    port: int
+    transport: str
+    steps: tuple[TraceStep, ...]
+    final: DnsResult | None  # the last server's answer (NOERROR, NXDOMAIN, ...) when one was reached
+    elapsed_ms: float
+    error: tuple[str, str] | None
+
+    def to_dict(self) -> dict:
+        f = self.final
+        return {
+            "query": {"name": self.name, "type": self.rdtype, "hints": self.hints, "port": self.port,
+                      "transport": self.transport},
+            "steps": [s.to_dict() for s in self.steps],
+            "rcode": f.rcode if f else None,
+            "flags": list(f.flags) if f else [],
+            "answer": [r.to_dict() for r in f.answer] if f else [],
+            "authority": [r.to_dict() for r in f.authority] if f else [],
+            "additional": [r.to_dict() for r in f.additional] if f else [],
+            "server": f.server if f else None,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "size": f.size if f else None,
+            "error": None if self.error is None else {"kind": self.error[0], "message": self.error[1]},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AddressAnswer:
+    """A and AAAA for a host name, as the engine's resolver asked them (``resolve_addresses``)."""
+
+    name: str
+    addresses: tuple[str, ...]
+    server: str | None  # "addr:port" of the server that gave the addresses
+    results: tuple[DnsResult, ...]  # every query made, in order
+    error: tuple[str, str] | None  # (kind, message): nxdomain | nodata | rcode | timeout | network | config | usage
+
+
+# ------------------------------------------------------------------------ small helpers
+
+
+def _hostport(host: str, port: int | None) -> str:
+    if port is None:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def parse_rdtype(rdtype: str | int) -> dns.rdatatype.RdataType:
@@ -123,10 +318,144 @@ def parse_rdtype(rdtype: str | int) -> dns.rdatatype.RdataType:
     return rt
 
 
+def is_rdtype(text: str) -> bool:
+    """Does ``text`` name a record type (``MX``, ``type65``)?  Numbers do not count here."""
+    t = text.strip()
+    if not t or t.isdigit():
+        return False
+    try:
+        dns.rdatatype.from_text(t.upper())  # AXFR too: parse_rdtype then says why it cannot be asked
+        return True
+    except (ValueError, dns.exception.DNSException):
+        return False
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"bad port {text!r} in server {whole!r} (1-65535)")
+    return int(text)
+
+
+def parse_server(text: str) -> ServerSpec:
+    """Parse ``[SCHEME://]HOST[:PORT|#PORT][/PATH]``; ``@`` in front is allowed.  ValueError if bad."""
+    whole = text
+    text = text.strip()
+    if text.startswith("@"):
+        text = text[1:]
+    if not text:
+        raise ValueError("empty DNS server")
+    transport = path = None
+    if "://" in text:
+        scheme = text.split("://", 1)[0].lower()
+        if scheme not in _SCHEMES:
+            raise ValueError(f"unknown scheme {scheme!r} in server {whole!r} (use udp://, tcp://, tls:// or https://)")
+        transport = _SCHEMES[scheme]
+        try:
+            parts = urllib.parse.urlsplit("https://" + text.split("://", 1)[1])
+            host, port = parts.hostname, parts.port
+        except ValueError as exc:
+            raise ValueError(f"bad server {whole!r}: {exc}") from None
+        if not host:
+            raise ValueError(f"no host in server {whole!r}")
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(f"bad port in server {whole!r} (1-65535)")
+        if transport == "https":
+            path = (parts.path or DOH_PATH) + (f"?{parts.query}" if parts.query else "")
+        elif parts.path not in ("", "/"):
+            raise ValueError(f"a path only makes sense for https:// servers, not {whole!r}")
+        return ServerSpec(host, port, transport, path)
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or not host:
+            raise ValueError(f"bad server {whole!r}: expected [IPv6]:PORT")
+        if rest and rest[0] in ":#":
+            return ServerSpec(host, _port(rest[1:], whole))
+        if rest:
+            raise ValueError(f"bad server {whole!r}: expected [IPv6]:PORT")
+        return ServerSpec(host)
+    if "#" in text:
+        host, _, port = text.rpartition("#")
+        if not host:
+            raise ValueError(f"bad server {whole!r}")
+        return ServerSpec(host, _port(port, whole))
+    if text.count(":") == 1:
+        host, _, port = text.partition(":")
+        if not host:
+            raise ValueError(f"bad server {whole!r}")
+        return ServerSpec(host, _port(port, whole))
+    return ServerSpec(text)  # a name, an IPv4 address, or a bare IPv6 address
+
+
+def parse_dns_server(text: str) -> tuple[str, int]:
+    """A server for the engine's own resolution (``Options.dns_server``): ``ADDR[:PORT]``
+    → (address, port).  Sends ask over UDP (TCP when truncated): another scheme is a ValueError."""
+    spec = parse_server(text)
+    if spec.transport not in (None, "udp"):
+        raise ValueError(f"sends ask over UDP (TCP when truncated), not {spec.transport}; "
+                         "other transports are for the DNS lab")
+    return spec.host, spec.port or 53
+
+
+def reverse_name(address: str) -> str:
+    """``127.0.0.1`` → ``1.0.0.127.in-addr.arpa.``; ValueError if not an IP address."""
+    try:
+        return dns.reversename.from_address(address.strip().strip("[]")).to_text()
+    except (ValueError, dns.exception.DNSException, TypeError):
+        raise ValueError(f"{address!r} is not an IP address (-x wants one, e.g. 127.0.0.1 or ::1)") from None
+
+
+def system_config(path: str = RESOLV_CONF) -> SystemConfig:
+    """The name servers, search list and ndots of the system's resolver configuration."""
+    servers: list[str] = []
+    search: list[str] = []
+    ndots = 1
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                fields = line.split("#", 1)[0].split(";", 1)[0].split()
+                if len(fields) < 2:
+                    continue
+                key = fields[0].lower()
+                if key == "nameserver":
+                    addr = fields[1]
+                    try:
+                        ipaddress.ip_address(addr.split("%", 1)[0])
+                    except ValueError:
+                        continue
+                    servers.append(addr)
+                elif key in ("search", "domain"):
+                    search = fields[1:]  # the last of them wins, as in glibc
+                elif key == "options":
+                    for opt in fields[1:]:
+                        if opt.startswith("ndots:") and opt[6:].isdigit():
+                            ndots = min(int(opt[6:]), 15)
+    except OSError:
+        pass
+    return SystemConfig(tuple(servers), tuple(s.rstrip(".") for s in search if s != "."), ndots, path)
+
+
+def system_servers() -> list[str]:
+    """The name servers of the system's resolver configuration (/etc/resolv.conf)."""
+    return list(system_config().servers)
+
+
+def doh_available() -> bool:
+    """Is dnspython's DNS-over-HTTPS extra (an HTTP client with HTTP/2) installed?"""
+    return bool(getattr(dns.query, "have_doh", False))
+
+
+def _doh_missing() -> str:
+    return ("DNS over HTTPS needs dnspython's DoH extra, which is not installed here "
+            "(pip install 'dnspython[doh]'); use --tls (DNS over TLS) or --tcp instead")
+
+
+# --------------------------------------------------------------------------- the wire
+
+
 class _Recorder:
     """Wraps the socket handed to dns.query so the reply's exact bytes are seen (its size)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock) -> None:
         self._sock = sock
         self.datagram = b""
         self.stream = bytearray()
@@ -160,6 +489,30 @@ def _flags(message: dns.message.Message) -> tuple[str, ...]:
     return tuple(name for name, bit in _FLAG_ORDER if message.flags & bit)
 
 
+def _option_text(opt) -> str:
+    name = dns.edns.OptionType.to_text(opt.otype)
+    try:
+        raw = opt.to_wire() or b""
+    except Exception:  # noqa: BLE001 - an option dnspython cannot write back
+        raw = b""
+    if isinstance(opt, dns.edns.GenericOption):
+        text = raw.hex()
+        if opt.otype == dns.edns.OptionType.NSID and raw:
+            text += f" ({raw.decode('ascii', 'backslashreplace')})"
+        return f"{name}: {text}" if text else name
+    text = opt.to_text()
+    if text.upper().startswith(name.upper()):
+        text = text[len(name):].strip()
+    return f"{name}: {text}" if text else name
+
+
+def _edns(message: dns.message.Message) -> Edns | None:
+    if message.edns < 0:
+        return None
+    flags = ("do",) if message.ednsflags & dns.flags.DO else ()
+    return Edns(int(message.edns), int(message.payload), flags, tuple(_option_text(o) for o in message.options))
+
+
 def _server_address(server: str, port: int) -> str:
     text = server.strip().strip("[]")
     try:
@@ -167,101 +520,683 @@ def _server_address(server: str, port: int) -> str:
         return text if "%" in text else str(ipaddress.ip_address(text))
     except ValueError:
         pass
-    infos = socket.getaddrinfo(text, port, type=socket.SOCK_DGRAM)
+    infos = socket.getaddrinfo(text, port, type=socket.SOCK_STREAM)
     return infos[0][4][0]
 
 
-def _ask(q: dns.message.Message, where: str, port: int, transport: str, timeout: float) -> tuple:
-    """(reply, transport used, reply size).  Raises dnspython / OS errors."""
-    family = socket.AF_INET6 if ":" in where else socket.AF_INET
-    end = time.monotonic() + timeout
-    if transport == "udp":
-        rec = _Recorder(dns.query.make_socket(family, socket.SOCK_DGRAM))
-        try:
-            reply = dns.query.udp(q, where, timeout=timeout, port=port, ignore_unexpected=True,
-                                  raise_on_truncation=True, sock=rec)
-            return reply, "udp", len(rec.datagram)
-        except dns.message.Truncated:
-            pass  # TC set: ask again over TCP, within what is left of the timeout
-        finally:
-            rec.close()
+def _family(where: str) -> int:
+    return socket.AF_INET6 if ":" in where else socket.AF_INET
+
+
+def _left(end: float) -> float:
     left = end - time.monotonic()
     if left <= 0:
         raise dns.exception.Timeout
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    return left
+
+
+def _connect(where: str, port: int, end: float) -> socket.socket:
+    sock = socket.socket(_family(where), socket.SOCK_STREAM)
+    try:
+        sock.settimeout(_left(end))
+        sock.connect((where, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _Wire:
+    """What a transport saw beyond the parsed reply."""
+
+    __slots__ = ("transport", "size", "truncated", "tls", "url")
+
+    def __init__(self, transport: str) -> None:
+        self.transport = transport
+        self.size: int | None = None
+        self.truncated = False
+        self.tls: str | None = None
+        self.url: str | None = None
+
+
+def _ask_udp(q, where, port, end, wire: _Wire, tc_retry: bool):
+    sock = socket.socket(_family(where), socket.SOCK_DGRAM)
     rec = _Recorder(sock)
     try:
-        sock.settimeout(left)
+        # Connected, like dig: a port nobody listens on is reported (ICMP) at once,
+        # instead of waiting for the timeout.
         sock.connect((where, port))
         sock.setblocking(False)
-        left = max(end - time.monotonic(), 0.001)
-        reply = dns.query.tcp(q, where, timeout=left, port=port, sock=rec)
-        return reply, "tcp", max(len(rec.stream) - 2, 0)
+        reply = dns.query.udp(q, where, timeout=_left(end), port=port, ignore_unexpected=True,
+                              raise_on_truncation=tc_retry, sock=rec)
+        wire.size = len(rec.datagram)
+        return reply
+    except dns.message.Truncated:
+        wire.truncated = True  # TC set: ask again over TCP, within what is left of the timeout
+    finally:
+        sock.close()
+    wire.transport = "tcp"
+    return _ask_tcp(q, where, port, end, wire)
+
+
+def _ask_tcp(q, where, port, end, wire: _Wire):
+    sock = _connect(where, port, end)
+    rec = _Recorder(sock)
+    try:
+        sock.setblocking(False)
+        reply = dns.query.tcp(q, where, timeout=_left(end), port=port, sock=rec)
+        wire.size = max(len(rec.stream) - 2, 0)
+        return reply
     finally:
         sock.close()
 
 
-def lookup(name: str, rdtype: str = "A", server: str | None = None, port: int = 53, transport: str = "udp",
-           timeout: float = 5.0) -> DnsResult:
-    """Ask ``server`` (default: the first system name server) for ``name``/``rdtype``."""
+def _tls_context(cafile: str | None, insecure: bool, alpn: list[str]) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=cafile)
+    if insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(alpn)
+    return ctx
+
+
+def _ask_tls(q, where, port, end, wire: _Wire, hostname: str, cafile, insecure):
+    ctx = _tls_context(cafile, insecure, ["dot"])
+    sock = _connect(where, port, end)
+    try:
+        ssock = ctx.wrap_socket(sock, server_hostname=hostname, do_handshake_on_connect=False)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        ssock.settimeout(_left(end))
+        ssock.do_handshake()
+        cipher = ssock.cipher()
+        wire.tls = f"{ssock.version()} {cipher[0] if cipher else ''}".strip()
+        ssock.setblocking(False)
+        rec = _Recorder(ssock)
+        reply = dns.query.tcp(q, where, timeout=_left(end), port=port, sock=rec)
+        wire.size = max(len(rec.stream) - 2, 0)
+        return reply
+    finally:
+        ssock.close()
+
+
+def _http_module():
+    """The HTTP client module dnspython's DoH uses (httpx2 in dnspython 2.9, httpx before)."""
+    return getattr(dns.query, "httpx2", None) or getattr(dns.query, "httpx", None)
+
+
+class _HttpStatus(Exception):
+    pass
+
+
+def _ask_https(q, where, port, end, wire: _Wire, hostname: str, path: str, cafile, insecure):
+    http = _http_module()
+    if not doh_available() or http is None:
+        raise _HttpStatus(_doh_missing())
+    host = f"[{hostname}]" if ":" in hostname else hostname
+    url = f"https://{host}:{port}{path}"
+    wire.url = url
+    seen: list = []
+
+    def keep(response) -> None:  # an httpx event hook: the reply's exact body, status, version, TLS
+        try:
+            obj = response.extensions["network_stream"].get_extra_info("ssl_object")
+            c = obj.cipher()
+            wire.tls = f"{obj.version()} {c[0] if c else ''}".strip()
+        except Exception:  # noqa: BLE001 - details only
+            pass
+        response.read()
+        seen.append(response)
+
+    ctx = _tls_context(cafile, insecure, ["h2", "http/1.1"])
+    try:
+        client = http.Client(verify=ctx, http1=True, http2=True, event_hooks={"response": [keep]})
+    except ImportError:  # http2=True without h2
+        client = http.Client(verify=ctx, event_hooks={"response": [keep]})
+    with client:
+        try:
+            reply = dns.query.https(q, url, timeout=_left(end), port=port, session=client)
+        except ValueError as exc:
+            if seen and not 200 <= seen[-1].status_code <= 299:
+                r = seen[-1]
+                raise _HttpStatus(f"HTTP {r.status_code} {r.reason_phrase} from {url}, not a DNS message") from None
+            raise dns.exception.FormError(str(exc)) from None
+    if seen:
+        r = seen[-1]
+        wire.size = len(r.content)
+        wire.tls = " ".join(x for x in (r.http_version, wire.tls) if x)
+    return reply
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _classify(exc: BaseException, at: str, timeout: float) -> tuple[str, str]:
+    http = _http_module()
+    if http is not None and isinstance(exc, getattr(http, "TimeoutException", ())):
+        return "timeout", f"no answer from {at} within {timeout:g} s"
+    if http is not None and isinstance(exc, getattr(http, "HTTPError", ())):
+        for inner in _chain(exc):
+            if isinstance(inner, (ssl.SSLError, OSError)) and inner is not exc:
+                return _classify(inner, at, timeout)
+        return "network", f"HTTPS to {at} failed: {exc}"
+    if isinstance(exc, _HttpStatus):
+        return ("config" if "not installed" in str(exc) else "malformed"), str(exc)
+    if isinstance(exc, (dns.exception.Timeout, socket.timeout, TimeoutError)):
+        return "timeout", f"no answer from {at} within {timeout:g} s"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "tls", (f"the certificate of {at} is not trusted: {exc.verify_message or exc.reason} "
+                       "(give its CA with --cacert, or skip verification with --insecure)")
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or str(exc)
+        if reason == "WRONG_VERSION_NUMBER":
+            reason += " (does this port speak TLS?)"
+        return "tls", f"the TLS handshake with {at} failed: {reason}"
+    if isinstance(exc, EOFError):
+        return "network", f"{at} closed the connection before answering"
+    if isinstance(exc, ConnectionRefusedError):
+        return "network", f"connection refused by {at} (is a DNS server listening there?)"
+    if isinstance(exc, ConnectionResetError):
+        return "network", f"connection reset by {at}"
+    if isinstance(exc, OSError):
+        return "network", f"{exc.strerror or exc} (talking to {at})"
+    if isinstance(exc, dns.query.BadResponse):
+        return "malformed", f"the reply from {at} does not answer the question asked (ID or question differs)"
+    if isinstance(exc, dns.exception.DNSException):
+        return "malformed", f"the reply from {at} is not a valid DNS message: {type(exc).__name__}: {exc}"
+    return "network", f"{type(exc).__name__}: {exc} (talking to {at})"
+
+
+# ---------------------------------------------------------------------------------- lookup
+
+
+def lookup(name: str, rdtype: str | int = "A", server: str | None = None, port: int | None = None,
+           transport: str = "udp", timeout: float = 5.0, *, rd: bool = True, cd: bool = False, do: bool = False,
+           payload: int | None = None, tc_retry: bool = True, reverse: bool = False,
+           tls_hostname: str | None = None, cafile: str | None = None, insecure: bool = False,
+           path: str = DOH_PATH) -> DnsResult:
+    """Ask ``server`` (default: the first system name server) for ``name``/``rdtype``.
+
+    ``port`` defaults to the transport's (53, 853 for tls, 443 for https).  ``reverse``:
+    ``name`` is an IP address, asked as its in-addr.arpa / ip6.arpa name.  ``payload``
+    (or ``do``) adds EDNS with that UDP payload size (default 1232 with ``do``).
+    ``tls_hostname`` is the name the TLS certificate must carry (default: the server as given)."""
     t0 = time.perf_counter()
     qtype = str(rdtype).strip().upper() if rdtype is not None else ""
     used = (transport or "").lower()
     where = "" if server is None else str(server)
+    qname_text = str(name) if name is not None else ""
+    given_port = port
+    port = port if port is not None else DEFAULT_PORTS.get(used, 53)
+    flags_asked = tuple(f for f, on in (("rd", rd), ("cd", cd), ("do", do)) if on)
+    edns_payload = payload if payload is not None else (DEFAULT_PAYLOAD if do else None)
+    server_name = None
 
-    def result(error=None, reply=None, size=None, via=None) -> DnsResult:
+    def result(error=None, reply=None, wire: _Wire | None = None) -> DnsResult:
         elapsed = (time.perf_counter() - t0) * 1000
+        via = wire.transport if wire else used
+        extra = dict(query_flags=flags_asked, payload=edns_payload, udp_truncated=bool(wire and wire.truncated),
+                     tls=wire.tls if wire else None, url=wire.url if wire else None, server_name=server_name)
+        size = wire.size if wire else None
         if reply is None:
-            return DnsResult(name, qtype, where, port, via or used, None, (), (), (), (), elapsed, size, error)
-        return DnsResult(name, qtype, where, port, via or used, dns.rcode.to_text(reply.rcode()), _flags(reply),
+            return DnsResult(qname_text, qtype, where, port, via, None, (), (), (), (), elapsed, size, error, **extra)
+        return DnsResult(qname_text, qtype, where, port, via, dns.rcode.to_text(reply.rcode()), _flags(reply),
                          _records(reply.answer), _records(reply.authority), _records(reply.additional),
-                         elapsed, size, error)
+                         elapsed, size, error, _edns(reply), **extra)
 
     if used not in TRANSPORTS:
-        return result(("usage", f"unknown transport {transport!r} (use udp or tcp)"))
+        return result(("usage", f"unknown transport {transport!r} (use udp, tcp, tls or https)"))
     try:
         rt = parse_rdtype(rdtype)
     except ValueError as exc:
         return result(("usage", str(exc)))
     qtype = dns.rdatatype.to_text(rt)
-    if not isinstance(port, int) or not 0 < port < 65536:
-        return result(("usage", f"bad port {port!r} (1-65535)"))
-    if not timeout or timeout <= 0:
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        return result(("usage", f"bad port {given_port!r} (1-65535)"))
+    if not isinstance(timeout, (int, float)) or not timeout or timeout <= 0:
         return result(("usage", f"the timeout must be positive, not {timeout!r}"))
+    if edns_payload is not None and not (isinstance(edns_payload, int) and 512 <= edns_payload <= 65535):
+        return result(("usage", f"the EDNS buffer size must be 512-65535, not {edns_payload!r}"))
     if not name or not str(name).strip():
         return result(("usage", "no name to look up"))
+    if reverse:
+        try:
+            qname_text = reverse_name(str(name))
+        except ValueError as exc:
+            return result(("usage", str(exc)))
     try:
-        qname = dns.name.from_text(str(name).strip())
-    except dns.exception.DNSException as exc:
+        qname = dns.name.from_text(qname_text.strip())
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
         return result(("usage", f"{name!r} is not a valid DNS name: {exc}"))
-    if server is None:
+    if server is None or not str(server).strip():
         servers = system_servers()
         if not servers:
             return result(("config", "no DNS server configured (/etc/resolv.conf has no nameserver); "
                                      "give one, e.g. 127.0.0.1"))
         where = servers[0]
+    given = where.strip().strip("[]")
     try:
         where = _server_address(where, port)
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         return result(("usage", f"DNS server {server!r} is not an IP address and cannot be resolved: {reason}"))
-    at = f"[{where}]:{port}" if ":" in where else f"{where}:{port}"
-    q = dns.message.make_query(qname, rt)
-    via = used
+    if given != where and given.split("%", 1)[0] != where.split("%", 1)[0]:
+        server_name = given
+    if used == "https" and not doh_available():
+        return result(("config", _doh_missing()))
+    at = _hostport(where, port)
+    ednsflags = dns.flags.DO if do else 0
+    q = dns.message.make_query(qname, rt, use_edns=0 if edns_payload is not None else None, want_dnssec=do,
+                               ednsflags=ednsflags if edns_payload is not None else None, payload=edns_payload,
+                               flags=dns.flags.RD if rd else 0)
+    if cd:
+        q.flags |= dns.flags.CD
+    wire = _Wire(used)
+    end = time.monotonic() + float(timeout)
     try:
-        reply, via, size = _ask(q, where, port, used, float(timeout))
-    except (dns.exception.Timeout, socket.timeout, TimeoutError):
-        return result(("timeout", f"no answer from {at} within {timeout:g} s"))
-    except EOFError:
-        return result(("network", f"{at} closed the TCP connection before answering"), via="tcp")
-    except ConnectionRefusedError:
-        return result(("network", f"connection refused by {at} (is a DNS server listening there?)"))
+        if used == "udp":
+            reply = _ask_udp(q, where, port, end, wire, tc_retry)
+        elif used == "tcp":
+            reply = _ask_tcp(q, where, port, end, wire)
+        elif used == "tls":
+            reply = _ask_tls(q, where, port, end, wire, tls_hostname or given, cafile, insecure)
+        else:
+            reply = _ask_https(q, where, port, end, wire, tls_hostname or given, path or DOH_PATH, cafile, insecure)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a (kind, message)
+        return result(_classify(exc, at, float(timeout)), wire=wire)
+    return result(reply=reply, wire=wire)
+
+
+def lookup_many(name: str, rdtypes, **kwargs) -> list[DnsResult]:
+    """One ``lookup`` per record type (several types in one request, like doggo)."""
+    types = list(rdtypes) or ["A"]
+    return [lookup(name, t, **kwargs) for t in types]
+
+
+# ------------------------------------------------------------------------ engine resolution
+
+
+def resolve_addresses(name: str, *, server: tuple[str, int] | None = None, timeout: float = 5.0,
+                      config: SystemConfig | None = None) -> AddressAnswer:
+    """A and AAAA records for a host name, through ``lookup`` (UDP, TCP on truncation).
+
+    With ``server`` that one server is asked for the name as given.  Without it, the
+    system's configuration is used like glibc does: each nameserver in turn (the next
+    one when a server does not answer, or answers SERVFAIL/REFUSED), and the search
+    domains for a name with fewer dots than ``ndots``.  ``timeout`` bounds the whole."""
+    end = time.monotonic() + timeout
+    results: list[DnsResult] = []
+    lname = name.rstrip(".")
+    if server is not None:
+        servers = [(str(server[0]), int(server[1]))]
+        candidates = [lname]
+    else:
+        config = config or system_config()
+        servers = [(s, 53) for s in config.servers]
+        if not servers:
+            return AddressAnswer(name, (), None, (), ("config", f"no DNS server configured ({config.path} has "
+                                                                 "no nameserver)"))
+        if name.endswith("."):
+            candidates = [lname]
+        else:
+            searched = [f"{lname}.{d}" for d in config.search]
+            candidates = [lname, *searched] if lname.count(".") >= config.ndots else [*searched, lname]
+    addresses: list[str] = []
+    answered_by = None
+    verdicts: list[str] = []  # per type: nxdomain | nodata | answer
+    problems: list[tuple[str, str]] = []
+    for rdtype in ("A", "AAAA"):
+        verdict = None
+        for qname in candidates:
+            got = None
+            for host, port in servers:
+                left = end - time.monotonic()
+                if left <= 0:
+                    problems.append(("timeout", f"no DNS answer for {name!r} within {timeout:g} s"))
+                    break
+                r = lookup(qname, rdtype, server=host, port=port, timeout=left)
+                results.append(r)
+                if r.error is not None:
+                    problems.append(r.error)
+                    continue
+                if r.rcode in ("NOERROR", "NXDOMAIN"):
+                    got = r
+                    break
+                problems.append(("rcode", f"{r.at} answered {r.rcode}"))
+            if got is None:
+                continue
+            if got.rcode == "NXDOMAIN":
+                verdict = verdict or "nxdomain"
+                continue  # the next search candidate
+            found = [rec.data for rec in got.answer if rec.type == rdtype]
+            if found:
+                for a in found:
+                    if a not in addresses:
+                        addresses.append(a)
+                answered_by = answered_by or got.at
+                verdict = "answer"
+            else:
+                verdict = "nodata"
+            break
+        verdicts.append(verdict or "none")
+    if addresses:
+        return AddressAnswer(name, tuple(addresses), answered_by, tuple(results), None)
+    if "nxdomain" in verdicts and "nodata" not in verdicts:
+        return AddressAnswer(name, (), None, tuple(results), ("nxdomain", f"{name!r} does not exist (NXDOMAIN)"))
+    if "nodata" in verdicts:
+        return AddressAnswer(name, (), None, tuple(results), ("nodata", f"{name!r} has no A or AAAA records"))
+    timeouts = [p for p in problems if p[0] == "timeout"]
+    if timeouts and len(timeouts) == len(problems):
+        servers_text = ", ".join(_hostport(h, p) for h, p in servers)
+        return AddressAnswer(name, (), None, tuple(results),
+                             ("timeout", f"no DNS answer for {name!r} within {timeout:g} s (servers: {servers_text})"))
+    kind, message = next(((k, m) for k, m in problems if k != "timeout"), problems[0] if problems else
+                         ("network", "no server could be asked"))
+    return AddressAnswer(name, (), None, tuple(results), (kind, f"DNS lookup of {name!r} failed: {message}"))
+
+
+# ------------------------------------------------------------------------------------ trace
+
+
+def load_hints(path: str | None = None) -> tuple[str, list[tuple[str, list[str]]]]:
+    """Root hints: (source, [(ns name, [addresses])]).  A named.root style file
+    (``. NS a.root-servers.net.`` and ``a.root-servers.net. A 198.41.0.4``), or bare
+    addresses one per line.  Without ``path``: the system's root.hints, else built-in."""
+    if path is None:
+        for candidate in ROOT_HINTS_PATHS:
+            if os.path.exists(candidate):
+                path = candidate
+                break
+        else:
+            return "built-in", [(n, list(a)) for n, a in BUILTIN_ROOT_HINTS]
+    names: list[str] = []
+    addrs: dict[str, list[str]] = {}
+    bare: list[str] = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for lineno, line in enumerate(f, 1):
+            fields = line.split(";", 1)[0].split()
+            if not fields:
+                continue
+            if len(fields) == 1:
+                try:
+                    bare.append(str(ipaddress.ip_address(fields[0])))
+                    continue
+                except ValueError:
+                    raise ValueError(f"{path}:{lineno}: expected an address or a record, not {fields[0]!r}") from None
+            upper = [x.upper() for x in fields]
+            kind = next((k for k in ("NS", "AAAA", "A") if k in upper[1:]), None)
+            if kind is None:
+                continue
+            i = upper.index(kind, 1)
+            if i + 1 >= len(fields):
+                raise ValueError(f"{path}:{lineno}: {kind} record without data")
+            owner, data = fields[0].lower(), fields[i + 1]
+            if not owner.endswith("."):
+                owner += "."
+            if kind == "NS":
+                target = data.lower() if data.endswith(".") else data.lower() + "."
+                if target not in names:
+                    names.append(target)
+            else:
+                try:
+                    addrs.setdefault(owner, []).append(str(ipaddress.ip_address(data)))
+                except ValueError:
+                    raise ValueError(f"{path}:{lineno}: {data!r} is not an IP address") from None
+    servers = [(n, sorted(addrs.get(n, []), key=lambda a: ":" in a)) for n in names]
+    servers += [(a, [a]) for a in bare]
+    servers = [(n, a) for n, a in servers if a]
+    if not servers:
+        raise ValueError(f"{path}: no root servers with addresses found")
+    return path, servers
+
+
+class _Tracer:
+    MAX_QUERIES = 100
+    MAX_HOPS = 30
+    MAX_DEPTH = 4
+
+    def __init__(self, roots, port, timeout, transport, flags) -> None:
+        self.roots = roots
+        self.port = port
+        self.timeout = timeout
+        self.transport = transport
+        self.flags = flags  # cd / do / payload
+        self.steps: list[TraceStep] = []
+        self.queries = 0
+        self.busy: set[str] = set()
+
+    def _ask(self, qname, rdtype, address):
+        self.queries += 1
+        return lookup(qname, rdtype, server=address, port=self.port, transport=self.transport,
+                      timeout=self.timeout, rd=False, **self.flags)
+
+    def _addresses(self, nsname: str, depth: int, purpose_of: str) -> list[str]:
+        """Addresses of a name server that came without glue: resolved from the roots too."""
+        if depth >= self.MAX_DEPTH or nsname in self.busy:
+            return []
+        self.busy.add(nsname)
+        try:
+            out = []
+            for rdtype in ("A", "AAAA"):  # AAAA only when there is no A
+                final, _err = self.run(nsname, rdtype, depth + 1, f"address of {nsname} (no glue)")
+                if final is not None:
+                    out += [r.data for r in final.answer if r.type == rdtype]
+                if out:
+                    break
+            return out
+        finally:
+            self.busy.discard(nsname)
+
+    def run(self, qname: str, rdtype: str, depth: int = 0, purpose: str = ""):
+        """(final result or None, error or None); every exchange is appended to ``steps``."""
+        zone = "."
+        servers = [(n, list(a)) for n, a in self.roots]
+        target = dns.name.from_text(qname)
+        for _hop in range(self.MAX_HOPS):
+            failed: list[tuple[str, str]] = []
+            reply: DnsResult | None = None
+            reply_name = ""
+            last: DnsResult | None = None
+            last_name = ""
+            queue = [(n, a) for n, a in servers if a] + [(n, a) for n, a in servers if not a]
+            for nsname, addrs in queue:
+                if not addrs:
+                    if reply is not None:
+                        break
+                    addrs = self._addresses(nsname, depth, qname)
+                    if not addrs:
+                        failed.append((nsname, "no address found for this name server"))
+                        continue
+                for address in addrs:
+                    if self.queries >= self.MAX_QUERIES:
+                        return None, ("malformed", f"gave up after {self.MAX_QUERIES} queries (a delegation loop?)")
+                    r = self._ask(qname, rdtype, address)
+                    last, last_name = r, nsname
+                    who = f"{_hostport(address, self.port)} ({nsname})" if nsname != address else \
+                        _hostport(address, self.port)
+                    if r.error is not None:
+                        failed.append((who, r.error[1]))
+                        continue
+                    if r.rcode not in ("NOERROR", "NXDOMAIN"):
+                        failed.append((who, f"answered {r.rcode}"))
+                        continue
+                    reply, reply_name = r, nsname
+                    break
+                if reply is not None:
+                    break
+            if reply is None:
+                if last is None:
+                    return None, ("network", f"no server for zone {zone} could be asked: "
+                                             + "; ".join(f"{w}: {m}" for w, m in failed))
+                kind = "noreply" if last.error is not None else "rcode"
+                self.steps.append(TraceStep(zone, last_name, kind, last, failed=tuple(failed[:-1]), purpose=purpose))
+                if kind == "rcode":
+                    return last, None
+                return None, (last.error[0], f"no server for zone {zone} answered: "
+                              + "; ".join(f"{w}: {m}" for w, m in failed))
+            step = dict(zone=zone, server_name=reply_name, result=reply, failed=tuple(failed), purpose=purpose)
+            if reply.rcode == "NXDOMAIN":
+                self.steps.append(TraceStep(kind="nxdomain", **step))
+                return reply, None
+            if reply.answer:
+                self.steps.append(TraceStep(kind="answer", **step))
+                return reply, None
+            child = None
+            for rec in reply.authority:
+                if rec.type != "NS":
+                    continue
+                cname = dns.name.from_text(rec.name)
+                if target.is_subdomain(cname) and cname.is_subdomain(dns.name.from_text(zone)) \
+                        and cname != dns.name.from_text(zone):
+                    if child is None or cname.is_subdomain(dns.name.from_text(child)):
+                        child = rec.name
+            if child is None:
+                if "aa" in reply.flags or any(r.type == "SOA" for r in reply.authority):
+                    self.steps.append(TraceStep(kind="nodata", **step))
+                    return reply, None
+                self.steps.append(TraceStep(kind="lame", **step))
+                return None, ("malformed", f"{reply.at} ({reply_name}) gave neither an answer nor a referral "
+                                           f"below {zone} (a lame delegation)")
+            # Sorted, so the same question gives the same trace (servers shuffle their NS sets).
+            ns_names = sorted({r.data.lower() for r in reply.authority if r.type == "NS" and r.name == child})
+            glue: dict[str, list[str]] = {}
+            for r in reply.additional:
+                if r.type in ("A", "AAAA"):
+                    glue.setdefault(r.name.lower(), []).append(r.data)
+            self.steps.append(TraceStep(kind="referral", next_zone=child, referral=tuple(ns_names), **step))
+            zone = child
+            servers = [(n, sorted(glue.get(n, []), key=lambda a: ":" in a)) for n in ns_names]
+        return None, ("malformed", f"more than {self.MAX_HOPS} referrals: giving up")
+
+
+def trace(name: str, rdtype: str | int = "A", *, hints: str | None = None, root: str | None = None,
+          port: int = 53, timeout: float = 5.0, transport: str = "udp", reverse: bool = False, do: bool = False,
+          cd: bool = False, payload: int | None = None) -> TraceResult:
+    """Iterative resolution from the root hints, without recursion (RD off), like
+    ``dig +trace``: each server's referral, then the answer of the last one.  ``root``:
+    start from this server's address instead of the hints.  ``port`` is used for every
+    server (as ``dig -p`` does), which lets tests put a whole delegation chain on
+    loopback addresses."""
+    t0 = time.perf_counter()
+    qtype = str(rdtype).upper()
+    source = hints or (f"@{root}" if root else "")
+
+    def done(steps=(), final=None, error=None, qname=str(name)) -> TraceResult:
+        return TraceResult(qname, qtype, source, port, transport, tuple(steps), final,
+                           (time.perf_counter() - t0) * 1000, error)
+
+    if transport not in ("udp", "tcp"):
+        return done(error=("usage", f"--trace asks over udp or tcp, not {transport!r}"))
+    try:
+        qtype = dns.rdatatype.to_text(parse_rdtype(rdtype))
+    except ValueError as exc:
+        return done(error=("usage", str(exc)))
+    if not isinstance(port, int) or not 0 < port < 65536:
+        return done(error=("usage", f"bad port {port!r} (1-65535)"))
+    if not timeout or timeout <= 0:
+        return done(error=("usage", f"the timeout must be positive, not {timeout!r}"))
+    qname = str(name or "").strip()
+    if not qname:
+        return done(error=("usage", "no name to look up"))
+    if reverse:
+        try:
+            qname = reverse_name(qname)
+        except ValueError as exc:
+            return done(error=("usage", str(exc)))
+    try:
+        qname = dns.name.from_text(qname).to_text()
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        return done(error=("usage", f"{name!r} is not a valid DNS name: {exc}"))
+    if root is not None:
+        try:
+            address = str(ipaddress.ip_address(str(root).strip().strip("[]")))
+        except ValueError:
+            return done(error=("usage", f"the server to start a trace from must be an IP address, not {root!r}"),
+                        qname=qname)
+        roots = [(address, [address])]
+        tracer = _Tracer(roots, port, float(timeout), transport, {"do": do, "cd": cd, "payload": payload})
+        final, error = tracer.run(qname, qtype)
+        return done(tracer.steps, final, error, qname)
+    try:
+        source, roots = load_hints(hints)
     except OSError as exc:
-        return result(("network", f"{exc.strerror or exc} (talking to {at})"))
-    except dns.query.BadResponse:
-        return result(("malformed", f"the reply from {at} does not answer the question asked (ID or question "
-                                    "differs)"))
-    except dns.exception.DNSException as exc:
-        return result(("malformed", f"the reply from {at} is not a valid DNS message: "
-                                    f"{type(exc).__name__}: {exc}"))
-    return result(reply=reply, size=size, via=via)
+        return done(error=("usage", f"cannot read the root hints {hints!r}: {exc.strerror or exc}"), qname=qname)
+    except ValueError as exc:
+        return done(error=("usage", str(exc)), qname=qname)
+    tracer = _Tracer(roots, port, float(timeout), transport, {"do": do, "cd": cd, "payload": payload})
+    final, error = tracer.run(qname, qtype)
+    return done(tracer.steps, final, error, qname)
+
+
+# ------------------------------------------------------------------------- getaddrinfo side
+
+
+def _nsswitch_hosts(path: str = NSSWITCH_CONF) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                fields = line.split("#", 1)[0].strip()
+                if fields.startswith("hosts:"):
+                    return " ".join(fields[len("hosts:"):].split())
+    except OSError:
+        pass
+    return None
+
+
+def system_lookup(name: str, timeout: float = 5.0, *, hosts_path: str | None = None,
+                  resolv_conf: str = RESOLV_CONF) -> SystemAnswer:
+    """What ``getaddrinfo(name)`` (the C library's resolver, behind ``requests.get``)
+    returns, beside what explains it: the hosts file's entry, the search list, ndots and
+    nsswitch's order.  getaddrinfo cannot be interrupted: it runs in a daemon thread and
+    is given up on (reported as a timeout) after ``timeout`` seconds.
+
+    Careful: for a name that is not in the hosts file this asks the system's DNS servers."""
+    from netlab.engine.resolve import HOSTS_PATH, read_hosts
+
+    hosts_path = hosts_path or HOSTS_PATH
+    t0 = time.perf_counter()
+    config = system_config(resolv_conf)
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["infos"] = socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
+        except (OSError, UnicodeError) as exc:
+            box["error"] = exc
+
+    addresses: list[str] = []
+    canon = None
+    error = None
+    text = str(name or "").strip()
+    if not text:
+        error = ("usage", "no name to look up")
+    else:
+        worker = threading.Thread(target=run, name="getaddrinfo", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            error = ("timeout", f"getaddrinfo({text!r}) did not return within {timeout:g} s")
+        elif "error" in box:
+            exc = box["error"]
+            if isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_NONAME:
+                error = ("noname", f"getaddrinfo: {exc.strerror or exc}")
+            elif isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_AGAIN:
+                error = ("again", f"getaddrinfo: {exc.strerror or exc} (no DNS server answered)")
+            else:
+                error = ("error", f"getaddrinfo: {getattr(exc, 'strerror', None) or exc}")
+        else:
+            for _fam, _type, _proto, cname, sockaddr in box.get("infos", []):
+                if cname and canon is None:
+                    canon = cname
+                if sockaddr[0] not in addresses:
+                    addresses.append(sockaddr[0])
+    hosts = tuple(read_hosts(text.rstrip(".").lower(), hosts_path)) if text else ()
+    return SystemAnswer(text, tuple(addresses), canon, hosts, hosts_path, config.search, config.ndots,
+                        _nsswitch_hosts(), (time.perf_counter() - t0) * 1000, error)

@@ -1,8 +1,10 @@
 """Name → addresses, the first step under every request.
 
 Sources, in the order they are consulted: a literal IP in the URL, a pin given like
-curl's ``--resolve host:port:addr``, the hosts file (/etc/hosts), then a DNS query
-with dnspython using the system's resolver configuration (/etc/resolv.conf).
+curl's ``--resolve host:port:addr``, the hosts file (/etc/hosts), then A and AAAA
+queries through netlab.engine.dns (the DNS lab's own ``lookup``) to the system's
+name servers (/etc/resolv.conf, with its search list) or to ``dns_server`` when one is
+given (then the hosts file is skipped: the point is to ask that server).
 The answer records which source answered, every address, and (after connect) the
 one used.
 """
@@ -62,6 +64,7 @@ class Resolution:
     elapsed_ms: float = 0.0
     used: str | None = None
     failed: list[tuple[str, str]] = field(default_factory=list)  # (address, why) tried before `used`
+    queries: list = field(default_factory=list)  # source "dns": every netlab.engine.dns.DnsResult asked
 
     def to_dict(self) -> dict:
         return {
@@ -104,50 +107,24 @@ def _literal(host: str) -> str | None:
     return None
 
 
-def _dns(name: str, timeout: float, server: tuple[str, int] | None) -> tuple[list[str], str | None]:
-    import dns.exception
-    import dns.rdatatype
-    import dns.resolver
+def _dns(name: str, timeout: float, server: tuple[str, int] | None) -> tuple[list[str], str | None, tuple]:
+    """A and AAAA through netlab.engine.dns, the module the DNS pane and `netlab dns` use:
+    what they show for a name is what a send does with it."""
+    from netlab.engine.dns import resolve_addresses
 
-    try:
-        if server:
-            resolver = dns.resolver.Resolver(configure=False)
-            resolver.nameservers = [server[0]]
-            resolver.port = server[1]
-        else:
-            resolver = dns.resolver.Resolver()
-    except dns.resolver.NoResolverConfiguration:
+    answer = resolve_addresses(name, server=server, timeout=timeout)
+    if answer.addresses:
+        return list(answer.addresses), answer.server, answer.results
+    kind, message = answer.error or ("network", f"no addresses for {name!r}")
+    if kind == "timeout":
+        raise NetlabError("timeout", message,
+                          "check the DNS server, or pin an address with --resolve HOST:PORT:ADDR")
+    if kind == "config":
         raise NetlabError("dns", "no DNS resolver is configured (/etc/resolv.conf has no nameserver)",
-                          "pin an address with --resolve HOST:PORT:ADDR or add the name to /etc/hosts") from None
-    resolver.lifetime = timeout
-    addresses: list[str] = []
-    answered_by = None
-    nx = 0
-    errors = []
-    for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-        try:
-            ans = resolver.resolve(name, rdtype, search=True)
-            answered_by = f"{ans.nameserver}:{ans.port}"
-            addresses += [r.address for r in ans]
-        except dns.resolver.NXDOMAIN:
-            nx += 1
-        except dns.resolver.NoAnswer:
-            pass
-        except dns.resolver.LifetimeTimeout:
-            raise NetlabError("timeout", f"no DNS answer for {name!r} within {timeout:g} s "
-                              f"(servers: {', '.join(map(str, resolver.nameservers))})",
-                              "check the DNS server, or pin an address with --resolve HOST:PORT:ADDR") from None
-        except dns.resolver.NoNameservers as exc:
-            errors.append(str(exc))
-        except dns.exception.DNSException as exc:
-            errors.append(f"{type(exc).__name__}: {exc}")
-    if not addresses:
-        if nx:
-            raise NetlabError("dns", f"{name!r} does not exist (NXDOMAIN)")
-        if errors:
-            raise NetlabError("dns", f"DNS lookup of {name!r} failed: {errors[0]}")
-        raise NetlabError("dns", f"{name!r} has no A or AAAA records")
-    return addresses, answered_by
+                          "pin an address with --resolve HOST:PORT:ADDR or add the name to /etc/hosts")
+    if kind == "usage":
+        raise NetlabError("dns", message, "check the host name, or the --dns-server address")
+    raise NetlabError("dns", message)
 
 
 def resolve(name: str, port: int, *, pins: tuple[Pin, ...] = (), timeout: float = 5.0,
@@ -168,8 +145,10 @@ def resolve(name: str, port: int, *, pins: tuple[Pin, ...] = (), timeout: float 
         found = read_hosts(lname, hosts_path)
         if found:
             return done(found, "hosts", hosts_path)
-    addrs, server = _dns(lname, timeout, dns_server)
-    return done(addrs, "dns", server)
+    addrs, server, queries = _dns(name.lower(), timeout, dns_server)
+    res = done(addrs, "dns", server)
+    res.queries = list(queries)
+    return res
 
 
 def family_of(address: str) -> int:

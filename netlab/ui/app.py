@@ -91,8 +91,7 @@ class NetlabApp(App):
         if self.use_lab:
             self._thread(self._work().start_lab, self.services)
         if self.live_connections:
-            self.set_interval(1.0, self._poll_connections)
-            self._poll_connections()
+            self.connections.start_live()
         if self.services.store is not None:
             self._thread(self._work().refresh_history, self.services)
 
@@ -212,9 +211,12 @@ class NetlabApp(App):
     def on_exchange_event(self, msg: m.ExchangeEvent) -> None:
         if msg.send_id == self._send_id:
             self.response.apply(msg.event)
-            if type(msg.event).__name__ == "Connected":
+            kind = type(msg.event).__name__
+            if kind in ("Connecting", "Connected"):
+                self.connections.note_event(msg.event)
+            if kind == "Connected":
                 self.services.remember(msg.event.local, msg.event.remote)
-                self._poll_connections()
+                self.connections.scan_soon()
 
     def on_exchange_done(self, msg: m.ExchangeDone) -> None:
         if msg.send_id != self._send_id:
@@ -228,33 +230,39 @@ class NetlabApp(App):
         connection = msg.prepared.exchange.connection
         if connection is not None and connection.family != "AF_UNIX":
             self.connections.select_exchange(connection.local, connection.remote)
-            self._poll_connections()
+            self.response.follow = self.connections.follow_for(connection.local, connection.remote)
 
     # -- DNS, connections, history, lab ----------------------------------------------------------
     def on_lookup_requested(self, msg: m.LookupRequested) -> None:
-        self._thread(self._work().lookup, msg.name, msg.rdtype, msg.server, msg.port, group="dns",
-                     exclusive=True)
+        self._thread(self._work().lookup, msg.name, msg.rdtype, msg.server, msg.port, msg.options, msg.lookup_id,
+                     group="dns")
 
     def on_lookup_done(self, msg: m.LookupDone) -> None:
-        self.dns.result = msg.result
+        if msg.outcome is not None:
+            self.dns.outcome = msg.outcome
+        else:
+            self.dns.result = msg.result
 
     def on_pin_requested(self, msg: m.PinRequested) -> None:
         pin = self.composer.pin(msg.address)
         text = f"pinned {pin}: the next send connects there" if pin else "no valid URL in the composer to pin"
         self.notify(text, markup=False)
 
-    def _poll_connections(self) -> None:
-        feed = self.services.feed
-        if not self.live_connections or self.connections.paused or feed.busy:
-            return
-        maximized = self.screen.maximized
-        if not self.connections.display or (maximized is not None and maximized is not self.connections):
-            return  # nobody sees the table: save the CPU
-        feed.busy = True
-        self._thread(self._work().poll_connections, self.services, group="netstat")
+    def on_connections_scan_requested(self, msg: m.ConnectionsScanRequested) -> None:
+        self._thread(self._work().poll_connections, self.services, msg.follow_pairs, msg.spec, msg.retired,
+                     group="netstat")
 
     def on_connections_changed(self, msg: m.ConnectionsChanged) -> None:
         self.connections.apply(msg)
+
+    def on_follow_probe_requested(self, msg: m.FollowProbeRequested) -> None:
+        self._thread(self._work().probe_follows, msg.pairs, group="follow")
+
+    def on_follow_probed(self, msg: m.FollowProbed) -> None:
+        self.connections.probed(msg)
+
+    def on_follow_changed(self, msg: m.FollowChanged) -> None:
+        self.response.follow = msg.follow
 
     def on_history_changed(self, msg: m.HistoryChanged) -> None:
         self.history_entries = msg.entries

@@ -45,22 +45,26 @@ class ExchangeDone(Message):
 
 
 class LookupRequested(Message):
-    """The DNS pane wants ``name`` looked up."""
+    """The DNS pane wants ``name`` looked up (``options``: the whole form; ``lookup_id``: its number)."""
 
-    def __init__(self, name: str, rdtype: str, server: str | None, port: int) -> None:
+    def __init__(self, name: str, rdtype: str, server: str | None, port: int | None,
+                 options: dict | None = None, lookup_id: int = 0) -> None:
         super().__init__()
         self.name = name
         self.rdtype = rdtype
         self.server = server
         self.port = port
+        self.options = options
+        self.lookup_id = lookup_id
 
 
 class LookupDone(Message):
-    """A DNS lookup finished (``result`` is a DnsResult)."""
+    """A DNS lookup finished (``result``: the first DnsResult; ``outcome``: workers.DnsOutcome)."""
 
-    def __init__(self, result: Any) -> None:
+    def __init__(self, result: Any, outcome: Any = None) -> None:
         super().__init__()
         self.result = result
+        self.outcome = outcome
 
 
 class PinRequested(Message):
@@ -71,11 +75,25 @@ class PinRequested(Message):
         self.address = address
 
 
+class ConnectionsScanRequested(Message):
+    """The connection pane wants a snapshot now (the states of ``follow_pairs`` in it; a
+    big change comes back as a whole table sorted for ``spec``)."""
+
+    def __init__(self, follow_pairs: tuple = (), spec: Any = None, retired: list | None = None) -> None:
+        super().__init__()
+        self.follow_pairs = follow_pairs
+        self.spec = spec
+        self.retired = retired if retired is not None else []  # replaced tables, to be freed in the worker
+
+
 class ConnectionsChanged(Message):
-    """A connection-table snapshot, as a diff against the previous one."""
+    """A connection-table snapshot, as a diff against the previous one.  Never replaced:
+    each diff builds on the last (one scan runs at a time, so they do not pile up)."""
 
     def __init__(self, added: tuple, removed: tuple, changed: tuple, own: frozenset,
-                 total: int, elapsed_ms: float, notice: str | None) -> None:
+                 total: int, elapsed_ms: float, notice: str | None, *, taken: float = 0.0,
+                 counts: dict | None = None, natural: dict | None = None, follow_states: dict | None = None,
+                 no_pid: int = 0, error: str | None = None, table: Any = None, search: dict | None = None) -> None:
         super().__init__()
         self.added = added
         self.removed = removed
@@ -84,6 +102,52 @@ class ConnectionsChanged(Message):
         self.total = total
         self.elapsed_ms = elapsed_ms
         self.notice = notice
+        self.taken = taken  # time.monotonic() of the snapshot
+        self.counts = counts  # {state: rows}, all rows
+        self.natural = natural  # {key: netstat.natural_key} of the added rows, worked out in the worker
+        self.search = search  # {key: netstat.search_text} of the added and changed rows, likewise
+        self.follow_states = follow_states or {}  # {(local, remote): state or None} of the followed pairs
+        self.no_pid = no_pid  # rows without a pid
+        self.error = error  # the scan failed: nothing else is set
+        self.table = table  # a big change: the whole netstat.ConnTable, sorted in the worker, to adopt
+
+
+class FollowProbeRequested(Message):
+    """The connection pane wants the kernel's state of these (local, remote) pairs."""
+
+    def __init__(self, pairs: tuple) -> None:
+        super().__init__()
+        self.pairs = pairs
+
+
+class FollowProbed(Message):
+    """States of followed pairs at monotonic ``t`` (``error``: probing is not possible here)."""
+
+    def __init__(self, states: dict, t: float, error: str | None = None) -> None:
+        super().__init__()
+        self.states = states
+        self.t = t
+        self.error = error
+
+
+class FollowChanged(Message):
+    """A followed connection has a new state (``follow``: a netstat.Follow, UI-thread owned)."""
+
+    def __init__(self, follow: Any) -> None:
+        super().__init__()
+        self.follow = follow
+
+    def can_replace(self, message: Message) -> bool:
+        # Only the latest history of a connection is worth drawing.
+        return isinstance(message, FollowChanged) and message.follow is self.follow
+
+
+class ConnSortClicked(Message):
+    """A column title of the connection table was clicked: sort by ``column``."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__()
+        self.column = column
 
 
 class HistoryChanged(Message):

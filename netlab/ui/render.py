@@ -29,6 +29,7 @@ __all__ = [
     "raw_lines",
     "body_lines",
     "connection_lines",
+    "follow_lines",
     "status_text",
     "fmt_bytes",
     "fmt_ms",
@@ -385,7 +386,9 @@ def _section(out: list[Text], title: str) -> None:
     out.append(Text(title, "bold underline"))
 
 
-def connection_lines(ex) -> Lines:
+def connection_lines(ex, follow=None) -> Lines:
+    """The Connection tab; ``follow`` (a netstat.Follow of this connection) adds its TCP
+    state history right below the connection itself."""
     out: list[Text] = []
     c = ex.connection
     _section(out, "Connection")
@@ -398,6 +401,8 @@ def connection_lines(ex) -> Lines:
         _kv(out, "connection", "reused (keep-alive)" if c.reused else "new", "green" if c.reused else "")
         _kv(out, "RTT", fmt_ms(c.rtt_ms) + ("  (kernel TCP_INFO)" if c.rtt_ms is not None else ""))
         _kv(out, "after", "kept open for reuse" if ex.keep_alive else "closed")
+    if follow is not None:
+        out.extend(follow_lines(follow))
     d = ex.dns
     if d is not None:
         _section(out, "Name resolution")
@@ -441,6 +446,43 @@ def connection_lines(ex) -> Lines:
     for addr, why in ex.attempts:
         _kv(out, "attempt", f"{safe(addr)}: {safe(why)}", "red")
     return Lines.of(out)
+
+
+# -- TCP states of a followed connection -------------------------------------------------------
+
+def _timeline(out: list[Text], follow) -> None:
+    from netlab.ui.panes.conntable import STATE_STYLES
+
+    for when, step in follow.timeline():
+        t = Text(no_wrap=True)
+        t.append(f"  {when:>14}  ", "dim")
+        t.append(f"{step.state:<12}", STATE_STYLES.get(step.state, "bold"))
+        t.append(f"{step.source:<10}", "dim")
+        t.append(safe(step.note), NOTE if step.source != "connect()" else "")
+        out.append(t)
+
+
+def follow_lines(follow) -> list[Text]:
+    """A followed connection's TCP state history (both ends when the server is on this
+    machine), each step with its time since connect() and where it was seen."""
+    from netlab.ui.panes.conntable import STATE_STYLES
+
+    out: list[Text] = [Text("")]
+    out.append(Text("TCP states", "bold underline"))
+    how = "reused keep-alive connection" if follow.reused else "new connection"
+    uses = f" · {follow.exchanges} requests on it" if follow.exchanges > 1 else ""
+    _kv(out, "followed", f"{fmt_addr(follow.local)} → {fmt_addr(follow.remote)} ({how}{uses})",
+        "green" if follow.reused else "")
+    _kv(out, "now", follow.state or "?", STATE_STYLES.get(follow.state or "", "bold"))
+    out.append(Text("  our end:", "bold"))
+    _timeline(out, follow)
+    peer = follow.peer
+    if peer is not None and peer.steps:
+        out.append(Text("  the server's end (on this machine too):", "bold"))
+        _timeline(out, peer)
+    out.append(Text("  connect(): the engine's own step · probe: asked the kernel (sock_diag) · scan: a snapshot",
+                    NOTE))
+    return out
 
 
 # -- status --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Callable
 
 from netlab.ui import messages as m
@@ -50,11 +51,16 @@ class HistoryStore:
 
 
 class ConnFeed:
-    """The previous connection snapshot, so each poll posts only a diff."""
+    """What the connection pane's table holds, mirrored on the worker side (rows and ages,
+    no view), so each poll posts only a diff, or, for a big change, a whole sorted table.
+    One poll runs at a time: the connection pane's ScanPacer sees to it."""
 
     def __init__(self) -> None:
-        self.old: dict = {}
-        self.busy = False
+        self.mirror = None  # a netstat.ConnTable(view=False)
+
+    @property
+    def old(self) -> dict:
+        return {} if self.mirror is None else self.mirror.rows
 
 
 class Services:
@@ -168,32 +174,105 @@ def load_history(services: Services, entry_id: int | None, replay: bool, post: P
     post(m.HistoryLoaded(prepared, replay))
 
 
-def lookup(name: str, rdtype: str, server: str | None, port: int, post: Post) -> None:
-    from netlab.engine.dns import lookup as dns_lookup
+@dataclass(frozen=True)
+class DnsOutcome:
+    """One lookup of the DNS pane, everything it gave: the replies (one per record type),
+    or the trace, and getaddrinfo's answer when asked."""
 
+    lookup_id: int
+    name: str
+    types: tuple[str, ...]
+    server_text: str
+    transport: str
+    results: tuple = ()  # DnsResult per type
+    trace: object = None  # TraceResult
+    system: object = None  # SystemAnswer
+    started: float = 0.0  # time.time()
+    elapsed_ms: float = 0.0
+    error: str | None = None  # a failure outside DNS (a bug), for the status line
+
+
+def lookup(name: str, rdtype: str, server: str | None, port: int | None, options: dict | None, lookup_id: int,
+           post: Post) -> None:
+    """Run the DNS pane's query (several types, or a trace; getaddrinfo beside it when asked)."""
+    import time
+
+    from netlab.engine import dns
+
+    o = dict(options or {})
+    types = tuple(o.get("types") or (rdtype,))
+    transport = o.get("transport") or "udp"
+    started, t0 = time.time(), time.perf_counter()
+    results, trace, system, error = (), None, None, None
     try:
-        result = dns_lookup(name, rdtype, server=server, port=port)
-    except Exception as exc:  # noqa: BLE001
-        post(m.Problem(f"DNS lookup failed: {exc}"))
-        return
-    post(m.LookupDone(result))
+        if o.get("trace"):
+            trace = dns.trace(name, types[0], root=server, port=port or 53, timeout=o.get("timeout", 5.0),
+                              transport=transport, reverse=o.get("reverse", False), do=o.get("do", False),
+                              cd=o.get("cd", False), payload=o.get("payload"))
+        else:
+            results = tuple(dns.lookup_many(
+                name, types, server=server, port=port, transport=transport, timeout=o.get("timeout", 5.0),
+                rd=o.get("rd", True), cd=o.get("cd", False), do=o.get("do", False), payload=o.get("payload"),
+                reverse=o.get("reverse", False), path=o.get("path") or "/dns-query"))
+        if o.get("compare") and not o.get("reverse"):
+            system = dns.system_lookup(name, o.get("timeout", 5.0))
+    except Exception as exc:  # noqa: BLE001 - lookup itself never raises; this is a bug, shown, not a crash
+        error = f"DNS lookup failed: {type(exc).__name__}: {exc}"
+    outcome = DnsOutcome(lookup_id, name, types, o.get("server_text") or (server or ""), transport, results, trace,
+                         system, started, (time.perf_counter() - t0) * 1000, error)
+    first = results[0] if results else (trace.final if trace is not None else None)
+    post(m.LookupDone(first, outcome))
 
 
-def poll_connections(services: Services, post: Post) -> None:
-    """One snapshot of the machine's sockets, posted as a diff against the last one."""
+def poll_connections(services: Services, follow_pairs: tuple, spec, retired: list, post: Post) -> None:
+    """One snapshot of the machine's sockets, posted as a diff against the last one, with
+    everything the pane would otherwise work out on the UI thread: which rows are ours,
+    the counts per state, the new rows' sort keys and filter texts, the followed
+    connections' states —
+    and, when the change is big (the first snapshot, thousands of new sockets), the
+    whole table already sorted for ``spec``, so that the UI thread only adopts it.
+    ``retired``: tables the pane replaced, to be freed in this thread."""
+    import time
+
     feed = services.feed
+    retired.clear()  # tables the pane replaced: freed here, off the UI thread
+    t0 = time.perf_counter()
     try:
         from netlab.engine import netstat
 
         snap = netstat.snapshot("inet")
-        new = {row.key: row for row in snap.rows}
-        added, removed, changed = netstat.diff(feed.old, new)
-        feed.old = new
-        ours = services.own_pairs()
-        own = frozenset(row.key for row in snap.rows if netstat.is_own(row, ours))
-        post(m.ConnectionsChanged(tuple(added), tuple(removed), tuple(changed), own, len(snap.rows),
-                                  snap.elapsed_ms, snap.notice))
+        mirror = feed.mirror if feed.mirror is not None else netstat.ConnTable(view=False)
+        added, removed, changed = netstat.diff(mirror.rows, netstat.by_key(snap.rows))
+        own = netstat.own_keys(snap.rows, services.own_pairs())
+        natural = {r.key: netstat.natural_key(r) for r in added}
+        search = {r.key: netstat.search_text(r) for r in (*added, *changed)}
+        mirror.apply(added, removed, changed, now=snap.taken, natural=natural, search=search)
+        table = mirror.copy(spec, own) if mirror.big(len(added) + len(removed) + len(changed)) else None
+        msg = m.ConnectionsChanged(
+            tuple(added), tuple(removed), tuple(changed), own, len(snap.rows), 0.0, snap.notice,
+            taken=snap.taken, counts=netstat.state_counts(snap.rows), natural=natural, search=search,
+            follow_states=netstat.states_of(snap.rows, follow_pairs),
+            no_pid=sum(1 for r in snap.rows if r.pid is None), table=table)
+        feed.mirror = mirror
+    except Exception as exc:  # noqa: BLE001 - shown in the pane; the next scan tries again
+        feed.mirror = None  # the pane did not get this diff: the next scan sends it a whole table
+        msg = m.ConnectionsChanged((), (), (), frozenset(), 0, 0.0, None, error=f"{type(exc).__name__}: {exc}")
+    msg.elapsed_ms = (time.perf_counter() - t0) * 1000  # the whole scan: what the pacing is based on
+    post(msg)
+
+
+def probe_follows(pairs: tuple, post: Post) -> None:
+    """The kernel's state of each followed (local, remote) pair: one sock_diag query each."""
+    import time
+
+    from netlab.engine import netstat
+
+    try:
+        states = netstat.probe_states(pairs)
+    except netstat.ProbeUnavailable as exc:
+        post(m.FollowProbed({}, time.monotonic(), str(exc)))
+        return
     except Exception as exc:  # noqa: BLE001
-        post(m.Problem(f"connection table: {exc}"))
-    finally:
-        feed.busy = False
+        post(m.FollowProbed({}, time.monotonic(), f"{type(exc).__name__}: {exc}"))
+        return
+    post(m.FollowProbed(states, time.monotonic()))

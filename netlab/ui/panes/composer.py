@@ -41,7 +41,7 @@ class Composer(LazyTabs, Vertical):
         self.border_title = "Composer"
         self.border_subtitle = "F2"
         # the send options; the Options tab edits them (it is mounted after the first frame)
-        self.opt: dict = {"timeout": "10", "insecure": False, "resolve": "", "unix": ""}
+        self.opt: dict = {"timeout": "10", "insecure": False, "resolve": "", "unix": "", "dns": ""}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="composer-bar"):
@@ -97,6 +97,8 @@ class Composer(LazyTabs, Vertical):
             self._set_opt("insecure", options.insecure)
             self._set_opt("resolve", " ".join(_pin_text(p) for p in options.resolve))
             self._set_opt("unix", options.unix_socket or "")
+            host, port = options.dns_server or ("", 0)
+            self._set_opt("dns", "" if not host else (f"[{host}]:{port}" if ":" in host else f"{host}:{port}"))
         self._show_status()
 
     def load_url(self, url: str) -> None:
@@ -136,7 +138,16 @@ class Composer(LazyTabs, Vertical):
             raise NetlabError("usage", f"timeout {timeout_s!r} is not a positive number of seconds") from None
         pins = tuple(parse_pin(p) for p in self.opt["resolve"].split())
         unix = self.opt["unix"].strip() or None
-        options = Options(timeout=timeout, insecure=bool(self.opt["insecure"]), resolve=pins, unix_socket=unix)
+        dns_server = None
+        if self.opt["dns"].strip():
+            from netlab.engine.dns import parse_dns_server
+
+            try:
+                dns_server = parse_dns_server(self.opt["dns"])
+            except ValueError as exc:
+                raise NetlabError("usage", f"DNS server {self.opt['dns'].strip()!r}: {exc}") from None
+        options = Options(timeout=timeout, insecure=bool(self.opt["insecure"]), resolve=pins, unix_socket=unix,
+                          dns_server=dns_server)
         return request, options
 
     def request_send(self) -> bool:
@@ -301,6 +312,9 @@ class Composer(LazyTabs, Vertical):
             unix = self.opt["unix"].strip()
             if unix:
                 opts.append(f"unix {unix}")
+            dns = self.opt["dns"].strip()
+            if dns:
+                opts.append(f"dns {dns}")
             timeout = self.opt["timeout"].strip()
             if timeout not in ("10", ""):
                 opts.append(f"timeout {timeout}s")
@@ -338,3 +352,6 @@ class OptionsForm(VerticalScroll):
         yield Input(self.opt["resolve"], id="opt-resolve", compact=True, placeholder="example.com:80:127.0.0.1")
         yield Label("Unix socket: send HTTP over this socket path (curl --unix-socket)", classes="section")
         yield Input(self.opt["unix"], id="opt-unix", compact=True, placeholder="/run/app.sock")
+        yield Label("DNS server: resolve the host with ADDR[:PORT], skipping /etc/hosts (netlab send --dns-server)",
+                    classes="section")
+        yield Input(self.opt["dns"], id="opt-dns", compact=True, placeholder="127.0.0.1:5353 (empty: the system's)")

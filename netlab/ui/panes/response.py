@@ -62,6 +62,7 @@ class ResponseView(LazyTabs, Vertical):
     ] + [Binding(str(i + 1), f"tab('{name}')", name.title(), show=False) for i, name in enumerate(TABS)]
 
     prepared = reactive(None, always_update=True, init=False)
+    follow = reactive(None, always_update=True, init=False)  # a netstat.Follow: the TCP states in Connection
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -71,6 +72,7 @@ class ResponseView(LazyTabs, Vertical):
         self._times: dict[str, float] = {}
         self._body_started = 0.0
         self.in_flight = False
+        self._pair: tuple | None = None  # (local, remote) of the exchange shown, or being sent
         # What each tab shows.  The tabs other than Body are mounted after the first frame
         # (Lazy) and take their content from here when they mount.
         self.content: dict[str, object] = {"headers": ((), ()), "raw": None, "hex": None, "connection": None,
@@ -136,6 +138,7 @@ class ResponseView(LazyTabs, Vertical):
         """A send started: clear the last exchange and show progress."""
         self.send_id = send_id
         self.in_flight = True
+        self._pair = None
         self._times = {"start": time.monotonic()}
         self._status(Text.assemble(("● ", _STEP), ("sending ", ""), (what, "bold")))
         self._clear_tabs()
@@ -163,6 +166,7 @@ class ResponseView(LazyTabs, Vertical):
             from netlab.ui.render import fmt_addr
 
             t["connected"] = event.t
+            self._pair = (tuple(event.local), tuple(event.remote))
             how = "reusing" if event.reused else "connected"
             self._status(Text.assemble(("● ", _STEP), f"{how} {fmt_addr(event.local)} → {fmt_addr(event.remote)} …"))
         elif kind == "TLSDone":
@@ -240,8 +244,38 @@ class ResponseView(LazyTabs, Vertical):
         self._set("headers", (prepared.headers, prepared.trailers))
         self._set("raw", prepared.raw)
         self._set("hex", prepared.hex)
-        self._set("connection", prepared.connection)
+        c = prepared.exchange.connection
+        self._pair = (tuple(c.local), tuple(c.remote)) if c is not None and c.family != "AF_UNIX" else None
+        self._show_connection()
         self._set("timing", prepared.exchange.timings)
+
+    def watch_follow(self, follow) -> None:
+        if self._follows(follow):
+            self._show_connection()
+
+    def _follows(self, follow) -> bool:
+        """True when ``follow`` is the connection of the exchange shown (or being sent)."""
+        if follow is None or self._pair is None:
+            return False
+        from netlab.engine.netstat import Follow
+
+        return follow.pair == Follow(*self._pair, _peer=False).pair
+
+    def _show_connection(self) -> None:
+        """The Connection tab: the exchange's connection, and its TCP states when followed."""
+        follow = self.follow if self._follows(self.follow) else None
+        prepared = self.prepared
+        if prepared is not None and not self.in_flight:
+            if follow is None:
+                self._set("connection", prepared.connection)
+                return
+            from netlab.ui.render import connection_lines
+
+            self._set("connection", connection_lines(prepared.exchange, follow))
+        elif follow is not None:  # still sending: the states so far
+            from netlab.ui.render import Lines, follow_lines
+
+            self._set("connection", Lines.of(follow_lines(follow)))
 
     def _status(self, text: Text) -> None:
         self.query_one("#resp-status", Static).update(text)
