@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -30,6 +31,9 @@ from textual.widgets import Input, Static
 
 from netlab.ui import messages as m
 from netlab.ui.panes.conntable import COLUMNS, OWN, STATE_STYLES, ConnTableView
+
+if TYPE_CHECKING:  # the engine is imported after the first frame (see _model)
+    from netlab.engine.netstat import ViewSpec
 
 SPARK = "▁▂▃▄▅▆▇█"
 PROTO_CYCLE = ((), ("tcp", "tcp6"), ("udp", "udp6"))  # both, TCP only, UDP only
