@@ -135,20 +135,48 @@ class Informational:
     raw: bytes
 
 
-@dataclass(slots=True, eq=False)
 class Response:
-    http_version: str = ""
-    status: int = 0
-    reason: str = ""
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    trailers: list[tuple[str, str]] = field(default_factory=list)
-    framing: str = ""  # content-length | chunked | close | none
-    content_length: int | None = None
-    raw_head: bytes = b""
-    informational: list[Informational] = field(default_factory=list)
-    body_store: BodyStore = field(default_factory=BodyStore)
-    raw_body_store: BodyStore | None = None  # only for chunked framing
-    complete: bool = False
+    """One response: the parsed head, the body store and the raw bytes.
+
+    The header list of a head taken by the fast path is split out of the head text
+    the first time someone asks for it (framing and keep-alive do not need it)."""
+
+    __slots__ = ("http_version", "status", "reason", "_headers", "_header_text", "trailers", "framing",
+                 "content_length", "raw_head", "informational", "body_store", "raw_body_store", "complete")
+
+    def __init__(self, http_version: str = "", status: int = 0, reason: str = "",
+                 headers: list[tuple[str, str]] | None = None, trailers: list[tuple[str, str]] | None = None,
+                 framing: str = "", content_length: int | None = None, raw_head: bytes = b"",
+                 informational: list[Informational] | None = None, body_store: BodyStore | None = None,
+                 raw_body_store: BodyStore | None = None, complete: bool = False) -> None:
+        self.http_version = http_version
+        self.status = status
+        self.reason = reason
+        self._headers = [] if headers is None else headers
+        self._header_text: str | None = None
+        self.trailers = [] if trailers is None else trailers
+        self.framing = framing  # content-length | chunked | close | none
+        self.content_length = content_length
+        self.raw_head = raw_head
+        self.informational = [] if informational is None else informational
+        self.body_store = BodyStore() if body_store is None else body_store
+        self.raw_body_store = raw_body_store  # only for chunked framing
+        self.complete = complete
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        if self._header_text is not None:
+            self._headers = split_header_lines(self._header_text)
+            self._header_text = None
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: list[tuple[str, str]]) -> None:
+        self._headers = value
+        self._header_text = None
+
+    def __repr__(self) -> str:
+        return f"Response({self.http_version} {self.status} {self.reason!r}, {self.framing}, {self.body_bytes} bytes)"
 
     def header(self, name: str) -> str | None:
         return find_header(self.headers, name)
@@ -194,6 +222,9 @@ class ResponseReader:
     the reader counts those bytes itself: there is nothing left to parse, and copying
     each byte through h11's buffers would cost most of the download throughput."""
 
+    __slots__ = ("method", "request_close", "_h11", "max_header_bytes", "max_body_bytes", "response", "_spill_at",
+                 "_pending", "_in_body", "_direct", "received", "done", "leftover", "_connection")
+
     def __init__(self, method: str, *, request_close: bool = False, max_header_bytes: int = 64 * 1024,
                  max_body_bytes: int | None = None, body_path: str | None = None,
                  spill_at: int = SPILL_BYTES) -> None:
@@ -210,6 +241,7 @@ class ResponseReader:
         self.received = 0
         self.done = False
         self.leftover = b""
+        self._connection: str | None = None  # the Connection header's value, from the fast path
 
     @property
     def keep_alive(self) -> bool:
@@ -219,7 +251,7 @@ class ResponseReader:
         if self._direct is not None:
             r = self.response
             return (r.framing in ("content-length", "none") and r.http_version == "HTTP/1.1"
-                    and not self.request_close and not _has_close(r.header("connection")))
+                    and not self.request_close and not _has_close(self._connection))
         return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
 
     def feed(self, data) -> list[tuple]:
@@ -271,14 +303,15 @@ class ResponseReader:
         if m is None:
             return []
         crlf = m.group() == b"\n\r\n" and buf[m.start() - 1: m.start()] == b"\r"
-        parsed = parse_head_strict(bytes(buf[:end])) if crlf else None
+        head = bytes(buf[:end])
+        parsed = scan_head_strict(head) if crlf else None
         if parsed is None:
             self._to_h11()
             return self._drain()
         r = self.response
-        r.http_version, r.status, r.reason, r.headers, r.content_length = parsed
+        r.http_version, r.status, r.reason, r._header_text, r.content_length, self._connection = parsed
         r.framing = self._framing(r)
-        r.raw_head = bytes(buf[:end])
+        r.raw_head = head
         rest = bytes(buf[end:])
         self._pending = bytearray()
         self._in_body = True
@@ -365,6 +398,7 @@ class ResponseReader:
                 r.status = ev.status_code
                 r.reason = ev.reason.decode("latin-1")
                 r.headers = _hdrs(ev.headers.raw_items())
+                self._connection = ",".join(v for n, v in r.headers if n.lower() == "connection").lower() or None
                 cl = r.header("content-length")  # h11 has checked it: digits, and duplicates agree
                 r.content_length = int(cl.split(",")[0]) if cl is not None else None
                 r.framing = self._framing(r)
@@ -451,22 +485,25 @@ class ResponseReader:
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # where h11 ends a head
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([2-5][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n")
-_FIELD = rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+:[ \t]*(?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?[ \t]*\r\n"
-_FIELDS = re.compile(rb"(?:" + _FIELD + rb")*\r\n")
-_PAIR = re.compile(r"([^:\r\n]+):[ \t]*([^\r\n]*?)[ \t]*\r\n")
+# A header line as h11 accepts it: token ":" OWS field-value OWS, where field-value is
+# visible characters with inner runs of space/tab.  Any run of [\t\x20-\x7e\x80-\xff]
+# splits uniquely into OWS, such a value and OWS, so the plain character class says the
+# same thing as the grammar without its backtracking.
+_FIELDS = re.compile(rb"(?:[-!#$%&'*+.^_`|~0-9a-zA-Z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*\r\n")
 
 
-def parse_head_strict(head: bytes):
-    """(http_version, status, reason, headers, content_length) for a strictly
-    well-formed final head, else None (meaning: let h11 decide).  ``head`` ends with
-    the blank line.  One regex checks every header line at once; one more pulls the
-    name/value pairs out (this runs once per response: it is kept to C-level calls)."""
+def scan_head_strict(head: bytes):
+    """(http_version, status, reason, header_text, content_length, connection) for a
+    strictly well-formed final head, else None (meaning: let h11 decide).  ``head`` ends
+    with the blank line; ``header_text`` is the header lines (Latin-1, CRLF-separated)
+    for ``split_header_lines``; ``connection`` is the lowercased Connection value, or
+    None.  One regex checks every header line at once; the rest is str methods on the
+    lowercased text (this runs once per response: it is kept to C-level calls)."""
     m = _STATUS_LINE.match(head)
     if m is None or not _FIELDS.fullmatch(head, m.end()):
         return None
-    text = head[m.end():].decode("latin-1")
-    headers = _PAIR.findall(text)
-    low = "\r\n" + text.lower()
+    text = head[m.end():-4].decode("latin-1")
+    low = "\r\n" + text.lower() + "\r\n"
     if "\r\ntransfer-encoding:" in low:
         return None
     length = None
@@ -474,16 +511,43 @@ def parse_head_strict(head: bytes):
     if count:
         if count > 1:
             return None
-        value = next(v for n, v in headers if n.lower() == "content-length")
+        value = _field(low, "\r\ncontent-length:")
         if not value.isdigit() or not value.isascii() or len(value) > 18:
             return None
         length = int(value)
+    count = low.count("\r\nconnection:")
+    if count > 1:
+        connection = ",".join(v for n, v in split_header_lines(text) if n.lower() == "connection").lower()
+    else:
+        connection = _field(low, "\r\nconnection:") if count else None
     reason = (m.group(3) or b"").decode("latin-1")
-    return "HTTP/1." + m.group(1).decode(), int(m.group(2)), reason, headers, length
+    return "HTTP/1." + m.group(1).decode(), int(m.group(2)), reason, text, length, connection
+
+
+def _field(low: str, key: str) -> str:
+    start = low.index(key) + len(key)
+    return low[start: low.index("\r\n", start)].strip(" \t")
+
+
+def split_header_lines(text: str) -> list[tuple[str, str]]:
+    """(name, value) pairs of header lines already checked by ``scan_head_strict``."""
+    if not text:
+        return []
+    return [(n, v.strip(" \t")) for n, _, v in [line.partition(":") for line in text.split("\r\n")]]
+
+
+def parse_head_strict(head: bytes):
+    """(http_version, status, reason, headers, content_length), or None: the fast path's
+    reading of a head with the header list split out (the property test's view of it)."""
+    scanned = scan_head_strict(head)
+    if scanned is None:
+        return None
+    version, status, reason, text, length, _ = scanned
+    return version, status, reason, split_header_lines(text), length
 
 
 def _has_close(value: str | None) -> bool:
-    return bool(value) and any(t.strip().lower() == "close" for t in value.split(","))
+    return bool(value) and "close" in value.lower() and any(t.strip().lower() == "close" for t in value.split(","))
 
 
 _EOM = h11.EndOfMessage()

@@ -153,8 +153,9 @@ class Request:
 def find_header(headers, name: str) -> str | None:
     """The first value of header ``name`` (case-insensitive) in (name, value) pairs."""
     name = name.lower()
+    size = len(name)
     for n, v in headers:
-        if n.lower() == name:
+        if len(n) == size and n.lower() == name:
             return v
     return None
 

@@ -280,7 +280,10 @@ class Engine:
                 if conn.is_idle_alive():
                     now = time.monotonic()
                     conn.uses += 1
-                    ex.dns = Resolution(request.host, [conn.remote[0]], "reused", None, 0.0, conn.remote[0])
+                    if conn.reused_dns is None or conn.reused_dns.name != request.host:
+                        conn.reused_dns = Resolution(request.host, [conn.remote[0]], "reused", None, 0.0,
+                                                     conn.remote[0])
+                    ex.dns = conn.reused_dns  # the same for every reuse: made once
                     ex.connection = ConnectionInfo(conn.family, conn.local, conn.remote, True, conn.rtt_ms())
                     ex.tls = conn.tls
                     if emit:

@@ -56,6 +56,7 @@ class Conn:
     uses: int = 0
     created: float = field(default_factory=time.monotonic)
     idle_since: float = 0.0
+    reused_dns: object = None  # the Resolution every reuse of this connection reports
     _timeout: float | None = -1.0  # what the socket is set to now (-1: not set by us yet)
 
     def settimeout(self, seconds: float | None) -> None:
