@@ -13,7 +13,7 @@ from typing import Sequence
 from netlab import __version__
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-SUBCOMMANDS = ("send", "serve", "history", "replay", "conns", "dns")
+SUBCOMMANDS = ("send", "serve", "history", "replay", "conns", "dns", "settings")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,7 +25,8 @@ class _Parser(argparse.ArgumentParser):
 def _send_parser(sub) -> None:
     p = sub.add_parser("send", help="send one request and show the response (like curl -i)",
                        description="Send one HTTP/1.1 request through the netlab engine.")
-    p.add_argument("url", help="http:// or https:// URL (the target host/port for --raw too)")
+    p.add_argument("url", nargs="?", help="http:// or https:// URL (the target host/port for --raw too), "
+                   "or a .http/.rest file (see --name, --all)")
     p.add_argument("-X", "--request", dest="method", metavar="METHOD", help="request method (default GET, or POST with -d)")
     p.add_argument("-H", "--header", dest="headers", action="append", default=[], metavar="'Name: value'",
                    help="add a request header (repeatable)")
@@ -34,18 +35,28 @@ def _send_parser(sub) -> None:
     p.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR",
                    help="pin HOST:PORT to ADDR instead of resolving it (repeatable)")
     p.add_argument("--dns-server", metavar="ADDR[:PORT]",
-                   help="resolve the host with this DNS server (skipping /etc/hosts), as `netlab dns` does")
+                   help="resolve the host with this DNS server (skipping /etc/hosts), as `netlab dns` does "
+                        "(default: the settings file's dns_server, else the system resolver)")
     p.add_argument("--unix-socket", metavar="PATH", help="connect to this Unix socket instead of TCP")
     p.add_argument("--cacert", metavar="FILE", help="verify the server against this CA bundle")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify the TLS certificate")
-    p.add_argument("--timeout", type=float, default=10.0, metavar="S", help="connect and per-read timeout (default 10)")
-    p.add_argument("--max-time", type=float, metavar="S", help="overall deadline for the whole exchange")
-    p.add_argument("--max-body", type=int, metavar="BYTES", help="stop when the body exceeds this many bytes (default 1 GiB)")
+    p.add_argument("--timeout", type=float, metavar="S",
+                   help="connect and per-read timeout (default: the settings file's timeout, else 10)")
+    p.add_argument("--max-time", type=float, metavar="S",
+                   help="overall deadline for the whole exchange (default: the settings file's max_time, else none)")
+    p.add_argument("--max-body", type=int, metavar="BYTES",
+                   help="stop when the body exceeds this many bytes "
+                        "(default: the settings file's max_body, else 1 GiB)")
     p.add_argument("--compressed", action="store_true", help="ask for gzip and show the decoded body")
     p.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE (exact bytes)")
     p.add_argument("-v", "--verbose", action="store_true", help="show each step and the raw bytes both ways (stderr)")
     p.add_argument("--json", action="store_true", help="print the whole exchange as one JSON object")
     p.add_argument("--no-history", action="store_true", help="do not record this exchange in the history")
+    p.add_argument("--no-history-bodies", action="store_true",
+                   help="record the exchange without its response body (also: NETLAB_HISTORY_BODIES=0)")
+    from netlab.cli_export import add_send_arguments  # --curl, --name, --all (.http files)
+
+    add_send_arguments(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,9 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"netlab {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _send_parser(sub)
-    s = sub.add_parser("serve", help="run the built-in lab server")
-    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=0, help="port (default 0: the kernel picks one)")
+    _serve_parser(sub)
     from netlab.cli_history import add_parsers as add_history_parsers
 
     add_history_parsers(sub)
@@ -65,25 +74,30 @@ def build_parser() -> argparse.ArgumentParser:
     from netlab.cli_dns import add_parsers as add_dns_parsers
 
     add_dns_parsers(sub)
+    from netlab.cli_settings import add_parsers as add_settings_parsers
+
+    add_settings_parsers(sub)
     return p
 
 
 def _options(args):
     from netlab.cli_dns import dns_server_option
     from netlab.engine import NetlabError, Options, parse_pin
-    from netlab.engine.session import DEFAULT_MAX_BODY
+    from netlab.cli_settings import current
 
-    if args.timeout <= 0:
-        raise NetlabError("usage", f"--timeout must be positive, not {args.timeout:g}")
+    settings = current()  # defaults for what the command line leaves out; problems on stderr, once
+    timeout = settings.timeout if args.timeout is None else args.timeout
+    if timeout <= 0:
+        raise NetlabError("usage", f"--timeout must be positive, not {timeout:g}")
     return Options(
-        timeout=args.timeout,
-        deadline=args.max_time,
+        timeout=timeout,
+        deadline=settings.max_time if args.max_time is None else args.max_time,
         insecure=args.insecure,
         cafile=args.cacert,
         resolve=tuple(parse_pin(t) for t in args.resolve),
-        dns_server=dns_server_option(args.dns_server) if args.dns_server else None,
+        dns_server=dns_server_option(args.dns_server) if args.dns_server else settings.dns_address,
         unix_socket=args.unix_socket,
-        max_body_bytes=args.max_body if args.max_body is not None else DEFAULT_MAX_BODY,
+        max_body_bytes=args.max_body if args.max_body is not None else settings.max_body,
     )
 
 
@@ -121,17 +135,17 @@ def _verbose_printer(err):
 
     def show(e) -> None:
         if isinstance(e, ev.Resolved):
-            err.write(f"* resolved {e.name} via {e.source}{f' ({e.server})' if e.server else ''}: "
-                      f"{', '.join(e.addresses)} in {e.elapsed_ms:.2f} ms\n")
+            err.write(f"* resolved {_safe(e.name)} via {e.source}{f' ({_safe(e.server)})' if e.server else ''}: "
+                      f"{_safe(', '.join(e.addresses))} in {e.elapsed_ms:.2f} ms\n")
         elif isinstance(e, ev.Connecting):
-            err.write(f"* connecting to {e.address}{f' port {e.port}' if e.port else ''} ({e.family})\n")
+            err.write(f"* connecting to {_safe(e.address)}{f' port {e.port}' if e.port else ''} ({e.family})\n")
         elif isinstance(e, ev.ConnectFailed):
-            err.write(f"* connect to {e.address} failed: {e.message}\n")
+            err.write(f"* connect to {_safe(e.address)} failed: {_safe(e.message)}\n")
         elif isinstance(e, ev.Connected):
             rtt = f", rtt {e.rtt_ms:.3f} ms" if e.rtt_ms is not None else ""
             err.write(f"* {'reusing' if e.reused else 'connected'}: local {_hp(e.local)} -> remote {_hp(e.remote)}{rtt}\n")
         elif isinstance(e, ev.TLSDone):
-            err.write(f"* TLS {e.version} {e.cipher} alpn={e.alpn} verified={e.verified}\n")
+            err.write(f"* TLS {_safe(e.version)} {_safe(e.cipher)} alpn={_safe(e.alpn) if e.alpn else None} verified={e.verified}\n")
         elif isinstance(e, ev.RequestSent):
             err.write(f"* sent {e.nbytes} bytes\n")
         elif isinstance(e, ev.InformationalHead):
@@ -143,15 +157,20 @@ def _verbose_printer(err):
 
 def _hp(addr) -> str:
     host, port = addr
+    host = _safe(host)
     if not port:
         return host or "(unnamed)"
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _safe(s) -> str:
+    """One line of untrusted text for the terminal: every control character (ESC, BEL,
+    C1) and bidi/zero-width format character shown as a visible escape (``\\x1b``)."""
     from netlab.engine.text import safe_text
 
-    return safe_text(s, keep_newlines=False)
+    if s is None:
+        return ""
+    return safe_text(s if isinstance(s, (str, bytes, bytearray)) else str(s), keep_newlines=False)
 
 
 def _print_raw(err, prefix: str, data: bytes) -> None:
@@ -176,9 +195,9 @@ def _print_human(ex, args, out, err) -> None:
         err.flush()
     if r is None or not r.status:
         return
-    out.write(f"{r.http_version} {r.status} {_safe(r.reason)}\n")
+    out.write(f"{_safe(r.http_version)} {r.status} {_safe(r.reason)}\n")
     for name, value in r.headers:
-        out.write(f"{_safe(name)}: {_safe(value)}\n")
+        out.write(f"{_safe(name)}: {_safe(value.encode('latin-1', 'backslashreplace'))}\n")
     out.write("\n")
     if args.output:
         out.flush()
@@ -190,7 +209,7 @@ def _print_human(ex, args, out, err) -> None:
         try:
             body = r.decoded_body()
         except NetlabError as exc:
-            err.write(f"netlab: {exc.message}; showing the body as received\n")
+            err.write(f"netlab: {_safe(exc.message)}; showing the body as received\n")
     if not body:
         out.flush()
         return
@@ -206,7 +225,7 @@ def _print_human(ex, args, out, err) -> None:
         if not text.endswith("\n"):
             out.write("\n")
     for name, value in r.trailers:  # after the last chunk, as curl -i shows them
-        out.write(f"{_safe(name)}: {_safe(value)}\n")
+        out.write(f"{_safe(name)}: {_safe(value.encode('latin-1', 'backslashreplace'))}\n")
     out.flush()
 
 
@@ -215,6 +234,10 @@ def cmd_send(args, out=None, err=None) -> int:
 
     out = out or sys.stdout
     err = err or sys.stderr
+    from netlab.cli_export import send_interop, wants_interop
+
+    if wants_interop(args):  # a .http file, or --curl 'curl ...'
+        return send_interop(args, out, err)
     try:
         opts = _options(args)
         request = _build_request(args)
@@ -231,7 +254,7 @@ def cmd_send(args, out=None, err=None) -> int:
     if not args.no_history:
         from netlab.cli_history import record
 
-        record(ex, err)
+        record(ex, err, store_bodies=False if getattr(args, "no_history_bodies", False) else None)
     return report(ex, args, out, err)
 
 
@@ -244,17 +267,59 @@ def report(ex, args, out, err) -> int:
         _print_human(ex, args, out, err)
     if ex.error is not None:
         if not args.json:
-            err.write(f"netlab: {ex.error.phase} failed: {_safe(ex.error.message)}\n")
+            err.write(f"netlab: {_safe(ex.error.phase)} failed: {_safe(ex.error.message)}\n")
             if ex.error.hint:
-                err.write(f"  next: {ex.error.hint}\n")
+                err.write(f"  next: {_safe(ex.error.hint)}\n")
         return EXIT_FAIL
     return EXIT_OK
+
+
+def _number(kind, what: str, low, high=None):
+    """An argparse type: a number of ``kind`` in [low, high], or a one-line usage error."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a number, not {text!r}") from None
+        if value != value or value < low or (high is not None and value > high):  # NaN too
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{what} must be {bound}, not {text}")
+        return value
+
+    return parse
+
+
+def _serve_parser(sub) -> None:
+    s = sub.add_parser(
+        "serve", help="run the built-in lab server",
+        description="Run the built-in lab server. It listens on loopback only, unless --host names "
+                    "another IP address and --public confirms it.")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="IP address to listen on (default 127.0.0.1; localhost is 127.0.0.1; an address "
+                        "that is not loopback needs --public)")
+    s.add_argument("--port", type=_number(int, "--port", 0, 65535), default=0,
+                   help="port (default 0: the kernel picks one)")
+    s.add_argument("--public", action="store_true",
+                   help="confirm listening on a non-loopback --host (e.g. 0.0.0.0): other machines can connect")
+    s.add_argument("--max-connections", type=_number(int, "--max-connections", 1), default=256, metavar="N",
+                   help="connections served at once; more get 503 and are closed (default 256)")
+    s.add_argument("--max-request-bytes", type=_number(int, "--max-request-bytes", 1), default=1 << 20,
+                   metavar="BYTES", help="largest request head, and largest body (431 / 413; default 1048576)")
+    s.add_argument("--idle-timeout", type=_number(float, "--idle-timeout", 0.001), default=15.0, metavar="S",
+                   help="close a keep-alive connection idle this long between requests; also each read and "
+                        "write (default 15)")
+    s.add_argument("--request-timeout", type=_number(float, "--request-timeout", 0.001), default=60.0,
+                   metavar="S", help="one whole request must arrive within this, from its first byte (408; "
+                                     "default 60)")
 
 
 def cmd_serve(args) -> int:
     from netlab.engine.labserver import run
 
-    return run(args.host, args.port)
+    return run(args.host, args.port, public=args.public, max_connections=args.max_connections,
+               max_request_bytes=args.max_request_bytes, idle_timeout=args.idle_timeout,
+               request_timeout=args.request_timeout)
 
 
 def cmd_tui(argv: Sequence[str]) -> int:
@@ -299,5 +364,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
         from netlab.cli_dns import run as run_dns
 
         return run_dns(args)
+    if args.command == "settings":
+        from netlab.cli_settings import run as run_settings
+
+        return run_settings(args)
     build_parser().print_help()
     return EXIT_USAGE

@@ -93,7 +93,9 @@ def cmd_conns(args, out, err) -> int:
         return EXIT_USAGE
     snap = snapshot(args.kind)
     if snap.notice:
-        err.write(f"netlab: {snap.notice}\n")
+        from netlab.cli import _safe
+
+        err.write(f"netlab: {_safe(snap.notice)}\n")
     rows = filter_sort(snap.rows, spec)
     if args.json:
         out.write(json.dumps([to_json(r) for r in rows], indent=2) + "\n")

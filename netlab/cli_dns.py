@@ -248,7 +248,7 @@ def _table(records) -> list[str]:
 
 
 def _where(res) -> str:
-    at = res.at
+    at = _s(res.at)
     if res.url:
         at = _s(res.url)
     if res.server_name:
@@ -336,7 +336,7 @@ def _print_trace(tr, out) -> None:
         for who, why in step.failed:
             out.write(f";; {_s(who)}: {_s(why)} — trying the next server\n")
         purpose = f"[{_s(step.purpose)}] " if step.purpose else ""
-        who = f"{_s(step.server_name)} ({r.at})" if step.server_name != r.server else r.at
+        who = f"{_s(step.server_name)} ({_s(r.at)})" if step.server_name != r.server else _s(r.at)
         if step.kind == "referral":
             what = f"referral to {_s(step.next_zone)}"
         elif step.kind == "noreply":
@@ -349,13 +349,13 @@ def _print_trace(tr, out) -> None:
             for line in _table(getattr(r, section)):
                 out.write(line + "\n")
         if r.error is None:
-            out.write(f";; received {r.size} bytes from {r.at} in {r.elapsed_ms:.2f} ms "
-                      f"(flags: {' '.join(r.flags) or 'none'})\n")
+            out.write(f";; received {r.size} bytes from {_s(r.at)} in {r.elapsed_ms:.2f} ms "
+                      f"(flags: {' '.join(_s(f) for f in r.flags) or 'none'})\n")
     out.write("\n")
     if tr.error is not None:
         out.write(f";; trace failed: {_s(tr.error[0])}: {_s(tr.error[1])}\n")
     elif tr.final is not None:
-        out.write(f";; final: {_status(tr.final)} from {tr.final.at}, {len(tr.steps)} queries in "
+        out.write(f";; final: {_status(tr.final)} from {_s(tr.final.at)}, {len(tr.steps)} queries in "
                   f"{tr.elapsed_ms:.2f} ms\n")
 
 

@@ -3,7 +3,8 @@
 The history file is ``netlab.engine.history.default_path()`` ($NETLAB_HISTORY overrides).
 ``replay`` sends the stored request's exact bytes to the same target, with the same
 options (timeout, TLS settings, --resolve pins, Unix socket), stores the new exchange
-too, and prints it the way ``netlab send`` does."""
+too, and prints it the way ``netlab send`` does.  ``replay ID --repeat N`` is a load run
+instead (netlab/cli_load.py): a latency summary, nothing stored."""
 
 from __future__ import annotations
 
@@ -23,17 +24,29 @@ def add_parsers(sub) -> None:
                        description="List the exchanges netlab has stored, newest first.")
     h.add_argument("--limit", type=int, default=50, metavar="N", help="show at most N entries (default 50; 0: all)")
     h.add_argument("--json", action="store_true", help="print the entries as a JSON list")
+    from netlab.cli_export import add_history_export  # `netlab history export ID --as FORMAT`
+
+    add_history_export(h)
     r = sub.add_parser("replay", help="send a stored exchange's request again (same bytes, same target)",
                        description="Send the exact request bytes of a stored exchange again, to the same "
-                                   "target with the same options, and store the new exchange.")
+                                   "target with the same options, and store the new exchange. With --repeat N, "
+                                   "send them N times and print a latency summary instead; the repeats are "
+                                   "not stored.")
     r.add_argument("id", metavar="ID", help="the exchange's id (see `netlab history`), or 'last'")
     r.add_argument("--json", action="store_true", help="print the new exchange as one JSON object")
     r.add_argument("-v", "--verbose", action="store_true", help="show each step and the raw bytes both ways (stderr)")
+    from netlab.cli_load import add_arguments as add_load_arguments  # --repeat N, --concurrency C
+
+    add_load_arguments(r)
 
 
 def run(args, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
+    if args.command == "history" and getattr(args, "history_command", None) == "export":
+        from netlab.cli_export import cmd_history_export
+
+        return cmd_history_export(args, out, err)
     if args.command == "history":
         return cmd_history(args, out, err)
     if args.command == "replay":
@@ -42,14 +55,21 @@ def run(args, out=None, err=None) -> int:
     return EXIT_USAGE
 
 
-def record(exchange, err=None) -> int | None:
+def record(exchange, err=None, *, store_bodies: bool | None = None) -> int | None:
     """Store ``exchange`` in the history (for `netlab send`); a history that cannot be
-    written is reported on ``err`` and never fails the command.  Returns the new id."""
+    written is reported on ``err`` and never fails the command.  Returns the new id.
+    ``store_bodies=False`` (--no-history-bodies) keeps the response body out of the file,
+    whatever the settings say (so does NETLAB_HISTORY_BODIES=0, see History)."""
     from netlab.engine.history import History, HistoryError
 
+    from netlab.cli_settings import current
+
     err = err or sys.stderr
+    options = current(err).history_options()  # [history] size, body_cap, bodies
+    if store_bodies is False:
+        options["store_bodies"] = False
     try:
-        with History() as history:
+        with History(**options) as history:
             if history.notice:
                 err.write(f"netlab: {history.notice}\n")
             return history.add(exchange)
@@ -96,7 +116,7 @@ def cmd_history(args, out, err) -> int:
         err.write(f"netlab: no exchanges in history yet ({history.path})\n")
         return EXIT_OK
     rows = [(str(e.id), time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.started)), _safe(e.method) or "-",
-             _safe(e.url), _status(e), f"{e.duration_ms:.1f}", "reused" if e.reused else "new") for e in entries]
+             _safe(e.url), _safe(_status(e)), f"{e.duration_ms:.1f}", "reused" if e.reused else "new") for e in entries]
     head = ("ID", "TIME", "METHOD", "URL", "STATUS", "MS", "CONN")
     widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
     right = {0, 5}  # numbers right-aligned
@@ -113,6 +133,9 @@ def cmd_history(args, out, err) -> int:
 
 
 def cmd_replay(args, out, err) -> int:
+    if getattr(args, "concurrency", None) is not None and getattr(args, "repeat", None) is None:
+        err.write("netlab: replay: --concurrency needs --repeat N\n")
+        return EXIT_USAGE
     from netlab.cli import _safe, _verbose_printer, report
     from netlab.engine import Engine
     from netlab.engine.history import HistoryError
@@ -141,6 +164,11 @@ def cmd_replay(args, out, err) -> int:
         except HistoryError as exc:
             err.write(f"netlab: {exc}\n")
             return EXIT_FAIL
+        if getattr(args, "repeat", None) is not None:  # a load run: see netlab/cli_load.py
+            from netlab.cli_load import run_repeat
+
+            history.close()
+            return run_repeat(args, ident, stored, out, err)
         on_event = _verbose_printer(err) if args.verbose and not args.json else None
         if args.verbose and not args.json:
             err.write(f"* replaying #{ident}: {_safe(stored.request.method)} {_safe(stored.request.url)} "

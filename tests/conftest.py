@@ -758,3 +758,140 @@ def sha256(data: bytes) -> str:
 def _private_history(tmp_path_factory, monkeypatch):
     """Every test gets its own history file: the user's real history is never touched."""
     monkeypatch.setenv("NETLAB_HISTORY", str(tmp_path_factory.mktemp("history") / "history.sqlite3"))
+
+
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path_factory, monkeypatch):
+    """Every test gets its own settings path (no file there unless the test writes one):
+    the user's real settings are never read."""
+    path = tmp_path_factory.mktemp("settings") / "settings.toml"
+    monkeypatch.setenv("NETLAB_SETTINGS", str(path))
+    return path
+
+
+# ------------------------------------------------------------- hostile TLS and connect
+
+
+@dataclass
+class TlsLab:
+    """TLS servers on 127.0.0.1 with bad certificates (trustme), each answering a request
+    that gets through with ``HTTP/1.1 200 OK`` and body ``ok``:
+    ``self_signed_port`` (its certificate is its own issuer: the trustme CA's own cert),
+    ``expired_port`` (issued by ``ca_path`` for localhost/127.0.0.1, expired yesterday),
+    ``good_port`` (issued by ``ca_path`` for localhost and 127.0.0.1 only)."""
+
+    ca_path: str
+    self_signed_path: str
+    self_signed_port: int
+    expired_port: int
+    good_port: int
+    handshake_errors: list = field(default_factory=list)  # what the servers saw fail
+
+
+@pytest.fixture(scope="session")
+def tls_lab(tmp_path_factory):
+    import datetime
+    import ssl
+
+    trustme = pytest.importorskip("trustme", reason="trustme makes the test certificates")
+    workdir = tmp_path_factory.mktemp("tls_lab")
+    ca = trustme.CA(organization_name="netlab hostile CA")
+    ca_path = workdir / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    expired = ca.issue_cert("localhost", "127.0.0.1", not_before=now - datetime.timedelta(days=30),
+                            not_after=now - datetime.timedelta(days=1))
+    good = ca.issue_cert("localhost", "127.0.0.1")
+    self_cert, self_key = workdir / "self-signed.pem", workdir / "self-signed.key"
+    ca.cert_pem.write_to_path(str(self_cert))  # a root certificate signs itself
+    ca.private_key_pem.write_to_path(str(self_key))
+    errors: list = []
+    stop = threading.Event()
+    listeners: list[socket.socket] = []
+
+    def start(configure) -> int:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        configure(ctx)
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        listeners.append(listener)
+
+        def one(conn):
+            try:
+                conn.settimeout(HANG_GUARD)
+                with ctx.wrap_socket(conn, server_side=True) as tls:
+                    read_request_head(tls)
+                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            except (OSError, ssl.SSLError) as exc:  # the client refused the certificate: expected
+                errors.append(exc)
+            finally:
+                conn.close()
+
+        def loop():
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=one, args=(conn,), daemon=True).start()
+
+        threading.Thread(target=loop, daemon=True).start()
+        return listener.getsockname()[1]
+
+    lab = TlsLab(str(ca_path), str(self_cert),
+                 start(lambda ctx: ctx.load_cert_chain(str(self_cert), str(self_key))),
+                 start(expired.configure_cert), start(good.configure_cert), errors)
+    yield lab
+    stop.set()
+    for listener in listeners:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+
+
+@dataclass
+class FullBacklog:
+    port: int
+    held: list = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def full_backlog():
+    """A listening socket that never accept()s, its accept queue filled (Linux: listen(0)
+    queues one connection; the kernel then drops further SYNs, so a connect() hangs in
+    SYN_SENT).  Filled until a probe connect times out twice in a row."""
+    if sys.platform != "linux":
+        pytest.skip("the full-backlog behaviour relied on here is Linux's")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    held: list[socket.socket] = []
+    misses = 0
+    for _ in range(16):
+        probe = socket.socket()
+        probe.settimeout(0.3)
+        try:
+            probe.connect(("127.0.0.1", port))
+        except OSError:  # timed out: the queue is full
+            probe.close()
+            misses += 1
+            if misses == 2:
+                break
+            continue
+        held.append(probe)
+        misses = 0
+    if misses < 2:
+        listener.close()
+        for s in held:
+            s.close()
+        pytest.skip("could not fill the accept backlog of a listen(0) socket here")
+    yield FullBacklog(port, held)
+    for s in held:
+        s.close()
+    listener.close()

@@ -43,6 +43,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import struct
 import threading
 import time
 import urllib.parse
@@ -58,6 +59,8 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.reversename
+
+from netlab.engine.text import safe_text
 
 __all__ = [
     "Record", "Edns", "DnsResult", "ServerSpec", "TraceStep", "TraceResult", "SystemAnswer", "SystemConfig",
@@ -481,8 +484,27 @@ def _records(rrsets) -> tuple[Record, ...]:
         cls = dns.rdataclass.to_text(rrset.rdclass)
         rtype = dns.rdatatype.to_text(rrset.rdtype)
         for rdata in rrset:
-            out.append(Record(name, int(rrset.ttl), cls, rtype, rdata.to_text()))
+            out.append(Record(_printable(name), int(rrset.ttl), cls, rtype, _printable(_rdata_text(rdata))))
     return tuple(out)
+
+
+def _rdata_text(rdata) -> str:
+    """dnspython's presentation form; the generic RFC 3597 form when a type's own writer
+    cannot render what the wire held."""
+    try:
+        return rdata.to_text()
+    except Exception:  # noqa: BLE001 - data from the network: show it, never fail on it
+        try:
+            raw = rdata.to_wire()
+        except Exception:  # noqa: BLE001
+            raw = b""
+        return f"\\# {len(raw)} {raw.hex()}".rstrip()
+
+
+def _printable(text: str) -> str:
+    """Network data as one line of text with every control character made visible
+    (dnspython escapes most of them itself; EDNS option texts and names it does not)."""
+    return safe_text(str(text), keep_newlines=False)
 
 
 def _flags(message: dns.message.Message) -> tuple[str, ...]:
@@ -490,6 +512,13 @@ def _flags(message: dns.message.Message) -> tuple[str, ...]:
 
 
 def _option_text(opt) -> str:
+    try:
+        return _printable(_option_text_raw(opt))
+    except Exception:  # noqa: BLE001 - an option dnspython cannot render: its code and bytes
+        return f"OPT{int(opt.otype)}"
+
+
+def _option_text_raw(opt) -> str:
     name = dns.edns.OptionType.to_text(opt.otype)
     try:
         raw = opt.to_wire() or b""
@@ -709,9 +738,16 @@ def _classify(exc: BaseException, at: str, timeout: float) -> tuple[str, str]:
         return "network", f"{exc.strerror or exc} (talking to {at})"
     if isinstance(exc, dns.query.BadResponse):
         return "malformed", f"the reply from {at} does not answer the question asked (ID or question differs)"
-    if isinstance(exc, dns.exception.DNSException):
-        return "malformed", f"the reply from {at} is not a valid DNS message: {type(exc).__name__}: {exc}"
-    return "network", f"{type(exc).__name__}: {exc} (talking to {at})"
+    if isinstance(exc, (dns.exception.DNSException, UnicodeError, ValueError, struct.error)):
+        # dnspython raises ValueError / UnicodeDecodeError for some bad fields (an EDE text not UTF-8)
+        return "malformed", f"the reply from {at} is not a valid DNS message: {type(exc).__name__}: {_one_line(exc)}"
+    return "network", f"{type(exc).__name__}: {_one_line(exc)} (talking to {at})"
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's text on one line, control characters escaped (dnspython's messages
+    are wrapped docstrings; some quote the reply's bytes)."""
+    return _printable(" ".join(str(exc).split()))
 
 
 # ---------------------------------------------------------------------------------- lookup

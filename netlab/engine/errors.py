@@ -17,12 +17,31 @@ _HINTS = {
     "tls": "check the scheme (http vs https), pass --cacert FILE, or --insecure to skip verification",
     "send": "the server closed the connection while the request was being sent",
     "receive": "the server closed or reset the connection; the bytes received so far are kept",
-    "parse": "the reply is not valid HTTP/1.x; look at the raw bytes received (-v)",
+    "parse": "the reply is not valid HTTP/1.x; the bytes received are kept: -v, --json or the Raw tab show them",
     "timeout": "raise --timeout, or check that the server answers at all",
-    "limit": "raise --max-body / the header limit if the reply is expected to be this large",
+    "limit": "raise --max-body if the reply is expected to be this large; what arrived is kept",
     "usage": "see `netlab --help`",
     "cancelled": "",
 }
+
+
+# What to do about a certificate OpenSSL would not verify, by X509_V_ERR_* code.
+_SELF_SIGNED = ("the certificate is self-signed, so no CA vouches for it: trust it with --cacert FILE "
+                "(that certificate), or skip verification with --insecure (-k)")
+_VERIFY_HINTS = {
+    18: _SELF_SIGNED,  # DEPTH_ZERO_SELF_SIGNED_CERT
+    19: _SELF_SIGNED,  # SELF_SIGNED_CERT_IN_CHAIN
+    2: "no trusted CA issued this certificate: pass the issuing CA with --cacert FILE, or --insecure (-k)",
+    20: "no trusted CA issued this certificate: pass the issuing CA with --cacert FILE, or --insecure (-k)",
+    21: "no trusted CA issued this certificate: pass the issuing CA with --cacert FILE, or --insecure (-k)",
+    10: "the certificate's validity period is over: the server must renew it (--insecure (-k) looks anyway)",
+    9: "the certificate is not valid yet: check this machine's clock and the server's (--insecure (-k) looks anyway)",
+    62: "the certificate does not name this host: use a name it was issued for (--resolve NAME:PORT:ADDR keeps "
+        "the address), or --insecure (-k)",
+    64: "the certificate does not name this IP address: use a host name it was issued for, or --insecure (-k)",
+}
+# OpenSSL's words for a handshake answered with bytes that are not TLS (a plain-HTTP port).
+_NOT_TLS = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"}
 
 
 class NetlabError(Exception):
@@ -37,7 +56,7 @@ class NetlabError(Exception):
         self.hint = _HINTS.get(phase, "") if hint is None else hint
 
     def to_dict(self) -> dict:
-        return {"phase": self.phase, "message": self.message}
+        return {"phase": self.phase, "message": self.message, "hint": self.hint}
 
     def __reduce__(self):  # keep it picklable
         return (NetlabError, (self.phase, self.message, self.hint))
@@ -51,11 +70,14 @@ def from_oserror(phase: str, exc: BaseException, where: str = "") -> NetlabError
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return NetlabError("timeout", f"no progress within the timeout while in phase '{phase}'{at}")
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return NetlabError("tls", f"certificate verification failed{at}: {exc.verify_message or exc.reason}")
+        return NetlabError("tls", f"certificate verification failed{at}: {exc.verify_message or exc.reason}",
+                           _VERIFY_HINTS.get(exc.verify_code))
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or str(exc)
-        if reason == "WRONG_VERSION_NUMBER":
-            reason += " (is this port speaking plain HTTP, not TLS?)"
+        if reason in _NOT_TLS:
+            return NetlabError("tls", f"TLS failed{at}: {reason} (is this port speaking plain HTTP, not TLS?)",
+                               "the server answered the TLS handshake with something that is not TLS: "
+                               "use http:// for this port")
         return NetlabError("tls", f"TLS failed{at}: {reason}")
     if isinstance(exc, ConnectionRefusedError):
         return NetlabError(phase, f"connection refused{at}")

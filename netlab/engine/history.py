@@ -12,14 +12,18 @@ from it, so ``get(id).to_dict()`` has the shape of ``netlab send --json`` and
 
 sends the same bytes to the same target again.
 
-The file holds secrets (cookies, tokens): it is created 0600 in a 0700 directory.  It
-is opened in WAL mode with a busy timeout, so several netlab processes can write at
-once; each ``add`` is one transaction.  One connection is shared by all threads behind
-a lock.  A file that is not a netlab history (corrupt, or another program's database)
-is moved aside to ``<path>.corrupt-<timestamp>`` and a new history is started; the
+The file holds secrets (cookies, tokens): it is created 0600 in a 0700 directory.
+``store_bodies=False`` -- or NETLAB_HISTORY_BODIES=0 in the environment, which wins --
+keeps response bodies out of the file (their sizes stay; the request bytes stay too, as
+replay sends them).  It is opened in WAL mode with a busy timeout, so several netlab
+processes can write at once; each ``add`` is one transaction, committed when it returns
+(a process killed after that loses nothing: the next open recovers the write-ahead log).
+One connection is shared by all threads behind a lock.  A file that is not a netlab
+history (corrupt, cut short, or another program's database) is moved aside, with its
+-wal and -shm, to ``<path>.corrupt-<timestamp>`` and a new history is started; the
 reason is in ``History.notice``.  When the file cannot be used at all (unwritable
-directory, a newer netlab's schema), history is kept in memory for this process only,
-again with a ``notice``.
+directory, a directory at the path, a newer netlab's schema), history is kept in memory
+for this process only, again with a ``notice``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from netlab.engine.resolve import Pin, Resolution, parse_pin
 from netlab.engine.session import ConnectionInfo, Exchange, Options, Timings
 from netlab.engine.transport import TLSInfo
 
-__all__ = ["History", "HistoryEntry", "HistoryError", "StoredBody", "default_path", "pin_text",
+__all__ = ["History", "HistoryEntry", "HistoryError", "StoredBody", "default_path", "pin_text", "bodies_from_env",
            "SCHEMA_VERSION", "APPLICATION_ID"]
 
 SCHEMA_VERSION = 1
@@ -96,6 +100,16 @@ def default_path() -> str:
     import platformdirs
 
     return os.path.join(platformdirs.user_data_dir("netlab"), "history.sqlite3")
+
+
+def bodies_from_env() -> bool | None:
+    """``$NETLAB_HISTORY_BODIES``: False for 0 / false / no / off (keep no response bodies),
+    True for 1 / true / yes / on, None when unset or empty (anything else counts as
+    False: when in doubt, store less)."""
+    value = os.environ.get("NETLAB_HISTORY_BODIES", "").strip().lower()
+    if not value:
+        return None
+    return value in ("1", "true", "yes", "on")
 
 
 class HistoryError(Exception):
@@ -218,10 +232,15 @@ def _error(phase: str | None, message: str | None, hint: str | None) -> NetlabEr
 class History:
     """The history of exchanges in one SQLite file.  Safe to share between threads."""
 
-    def __init__(self, path: str | None = None, *, body_cap: int = 1 << 20, store_bodies: bool = True) -> None:
+    def __init__(self, path: str | None = None, *, body_cap: int = 1 << 20, store_bodies: bool = True,
+                 max_entries: int = 0) -> None:
         self.path = os.path.abspath(path or default_path())
         self.body_cap = max(0, int(body_cap))
-        self.store_bodies = store_bodies
+        # Keeping no bodies is a privacy switch: any one of the caller's False (netlab send
+        # --no-history-bodies, the settings file's bodies = false) and NETLAB_HISTORY_BODIES=0
+        # turns it on (NETLAB_HISTORY_BODIES=1 changes nothing: bodies are kept by default).
+        self.store_bodies = bool(store_bodies) and bodies_from_env() is not False
+        self.max_entries = max(0, int(max_entries))  # > 0: ``add`` drops the oldest beyond this many
         self.notice: str | None = None
         self.persistent = True  # False: the file could not be used; this history lives in memory
         self._lock = threading.Lock()
@@ -262,10 +281,13 @@ class History:
         conn = self._connect(self.path)
         try:
             state = _state(conn)
+            _check_whole(self.path, conn)
         except _Foreign as exc:
-            conn.close()
-            aside = _move_aside(self.path)
-            self.notice = (f"{self.path} was not a netlab history database ({exc}); it was moved to "
+            try:  # move first: closing would make SQLite delete a -wal it could not use
+                aside = _move_aside(self.path)
+            finally:
+                conn.close()
+            self.notice = (f"{self.path} could not be used as a netlab history ({exc}); it was moved to "
                            f"{aside} and a new history was started")
             self._create_file()
             conn = self._connect(self.path)
@@ -322,6 +344,9 @@ class History:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 cur = conn.execute(_INSERT, row)
+                if self.max_entries:  # keep the newest max_entries, in the same transaction
+                    conn.execute("DELETE FROM exchange WHERE id <= (SELECT id FROM exchange ORDER BY id DESC "
+                                 "LIMIT 1 OFFSET ?)", (self.max_entries,))
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if conn.in_transaction:
@@ -507,6 +532,43 @@ def _state(conn: sqlite3.Connection) -> str:
         return "new"
     what = f"application id {app:#x}" if app else f"tables: {', '.join(sorted(tables)) or 'none'}"
     raise _Foreign(f"another program's SQLite database ({what})")
+
+
+def _check_whole(path: str, conn: sqlite3.Connection) -> None:
+    """Raise _Foreign when the file was cut short (a copy that stopped, a full disk).
+
+    SQLite only notices a missing page when a query reaches it, so a file that lost its
+    tail would open and then fail on some entries.  The header says the page size and,
+    when valid, how many pages the database has: a size that is not a whole number of
+    pages, or fewer pages than the header says (with no write-ahead log holding the
+    newer pages), is suspicious.  Only then does ``PRAGMA quick_check`` decide, under
+    SQLite's own locks (another process's write can make the file look short for a
+    moment; the check reads a consistent snapshot)."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            header = f.read(100)
+    except OSError:
+        return
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return  # empty (a new database) or not SQLite (``_state`` has said so)
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(header[28:32], "big")
+    valid = pages > 0 and header[24:28] == header[92:96]
+    try:
+        wal = os.path.getsize(path + "-wal")
+    except OSError:
+        wal = 0
+    if not page or (size % page == 0 and not (valid and pages * page > size and wal <= 32)):
+        return
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA quick_check(3)").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        rows = [str(exc)]
+    if rows != ["ok"]:
+        problem = " ".join("; ".join(rows).replace("*** in database main ***", "").split())
+        raise _Foreign(f"the file is damaged, cut short at {size} bytes: {problem}")
 
 
 def _wal(conn: sqlite3.Connection) -> None:

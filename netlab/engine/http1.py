@@ -24,6 +24,11 @@ from netlab.engine.request import find_header
 __all__ = ["BodyStore", "Response", "ResponseReader", "SPILL_BYTES", "decode_content"]
 
 SPILL_BYTES = 4 * 1024 * 1024  # bodies above this go to a temporary file
+MAX_HEADERS = 5000  # header lines in one response head, as curl allows
+_LIMIT_HINT_HEAD = ("a head this large means a misbehaving server; the bytes received are kept "
+                    "(-v, --json or the Raw tab show them)")
+_LIMIT_HINT_BODY = ("raise --max-body BYTES if a body this large is expected; the bytes received so far are "
+                    "kept (-o FILE saves them)")
 
 
 class BodyStore:
@@ -222,16 +227,17 @@ class ResponseReader:
     the reader counts those bytes itself: there is nothing left to parse, and copying
     each byte through h11's buffers would cost most of the download throughput."""
 
-    __slots__ = ("method", "request_close", "_h11", "max_header_bytes", "max_body_bytes", "response", "_spill_at",
-                 "_pending", "_in_body", "_direct", "received", "done", "leftover", "_connection")
+    __slots__ = ("method", "request_close", "_h11", "max_header_bytes", "max_headers", "max_body_bytes", "response",
+                 "_spill_at", "_pending", "_in_body", "_direct", "received", "done", "leftover", "_connection")
 
     def __init__(self, method: str, *, request_close: bool = False, max_header_bytes: int = 64 * 1024,
                  max_body_bytes: int | None = None, body_path: str | None = None,
-                 spill_at: int = SPILL_BYTES) -> None:
+                 spill_at: int = SPILL_BYTES, max_headers: int = MAX_HEADERS) -> None:
         self.method = method or "GET"
         self.request_close = request_close
         self._h11: h11.Connection | None = None  # created when a head needs it (see _to_h11)
         self.max_header_bytes = max_header_bytes
+        self.max_headers = max_headers
         self.max_body_bytes = max_body_bytes
         self.response = Response(body_store=BodyStore(spill_at, body_path))
         self._spill_at = spill_at
@@ -251,11 +257,15 @@ class ResponseReader:
         if self._direct is not None:
             r = self.response
             return (r.framing in ("content-length", "none") and r.http_version == "HTTP/1.1"
-                    and not self.request_close and not _has_close(self._connection))
+                    and not self.request_close and not _has_close(self._connection)
+                    and not (self.method == "CONNECT" and 200 <= r.status < 300))  # a tunnel now
         return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
 
     def feed(self, data) -> list[tuple]:
         self.received += len(data)
+        if self.done:  # bytes after the end of the message, whichever path framed it
+            self.leftover += bytes(data)
+            return []
         if self._direct is not None:
             return self._feed_direct(data)
         if self._h11 is None:
@@ -296,10 +306,12 @@ class ResponseReader:
         Content-Length, no Transfer-Encoding).  Anything else goes to h11.  A property
         test checks that whatever this accepts, h11 parses to the same result."""
         buf = self._pending
+        if buf[:5] != b"HTTP/"[: len(buf)]:  # curl too gives up at once: no status line will come
+            raise self._no_status_line()
         m = _BLANK_LINE.search(buf)
         end = m.end() if m else len(buf)
         if end > self.max_header_bytes:
-            raise self._head_too_big()
+            raise self._head_too_big(len(buf))
         if m is None:
             return []
         crlf = m.group() == b"\n\r\n" and buf[m.start() - 1: m.start()] == b"\r"
@@ -308,6 +320,8 @@ class ResponseReader:
         if parsed is None:
             self._to_h11()
             return self._drain()
+        if end > 4 * self.max_headers and parsed[3].count("\r\n") >= self.max_headers:  # ("a:" CRLF is 4 bytes)
+            raise self._too_many_headers(parsed[3].count("\r\n") + 1)
         r = self.response
         r.http_version, r.status, r.reason, r._header_text, r.content_length, self._connection = parsed
         r.framing = self._framing(r)
@@ -359,10 +373,30 @@ class ResponseReader:
 
     def _too_big(self) -> NetlabError:
         return NetlabError("limit", f"the body exceeds the limit of {self.max_body_bytes} bytes "
-                           f"(stopped after {self.response.body_store.size} bytes)")
+                           f"(stopped after {self.response.body_store.size} bytes)", _LIMIT_HINT_BODY)
 
-    def _head_too_big(self) -> NetlabError:
-        return NetlabError("limit", f"the response head exceeds the header limit of {self.max_header_bytes} bytes")
+    def _head_too_big(self, received: int) -> NetlabError:
+        self.keep_partial_head()
+        return NetlabError("limit", f"the response head exceeds the header limit of {self.max_header_bytes} bytes "
+                           f"(stopped after {received} bytes of head)", _LIMIT_HINT_HEAD)
+
+    def _too_many_headers(self, count: int) -> NetlabError:
+        self.keep_partial_head()  # the head is refused: its bytes stay viewable, unparsed
+        return NetlabError("limit", f"the response head has {count} header lines, over the limit of "
+                           f"{self.max_headers}", _LIMIT_HINT_HEAD)
+
+    def _no_status_line(self) -> NetlabError:
+        """The reply does not start with ``HTTP/``: an HTTP/0.9-style reply (a bare body),
+        a TLS record, or some other protocol.  The bytes so far stay in ``raw_head``."""
+        self.keep_partial_head()
+        start = bytes(self._pending[:40])
+        if len(start) >= 3 and start[0] in (0x15, 0x16) and start[1] == 3:
+            return NetlabError("parse", f"no HTTP status line: the reply is a TLS record ({start!r}): this port "
+                               "speaks TLS", "use https:// for this port")
+        return NetlabError("parse", f"no HTTP status line: the reply starts with {start!r} instead of 'HTTP/' "
+                           "(an HTTP/0.9-style reply, a bare body with no head, or not HTTP at all)",
+                           "netlab reads HTTP/1.0 and HTTP/1.1 replies only; the bytes received are kept "
+                           "(-v, --json or the Raw tab show them)")
 
     def _unconsumed(self) -> int:
         return len(self._h11.trailing_data[0])
@@ -386,6 +420,9 @@ class ResponseReader:
                     raise self._truncated()
                 return steps
             if ev is h11.PAUSED:
+                if r.status and self._in_body and not self.done:  # a 2xx to CONNECT: the tunnel follows the head
+                    self.leftover = bytes(self._h11.trailing_data[0])
+                    return steps + self._end()
                 return steps
             t = type(ev)
             if t is h11.Data:
@@ -394,6 +431,8 @@ class ResponseReader:
                     raise self._too_big()
                 steps.append(("data", len(ev.data)))
             elif t is h11.Response:
+                if len(ev.headers) > self.max_headers:
+                    raise self._too_many_headers(len(ev.headers))
                 r.http_version = "HTTP/" + ev.http_version.decode()
                 r.status = ev.status_code
                 r.reason = ev.reason.decode("latin-1")
@@ -404,7 +443,7 @@ class ResponseReader:
                 r.framing = self._framing(r)
                 r.raw_head = self._take_pending()
                 if len(r.raw_head) > self.max_header_bytes:
-                    raise self._head_too_big()
+                    raise self._head_too_big(len(r.raw_head))
                 self._in_body = True
                 steps.append(("head", r))
                 if r.framing == "chunked":
@@ -417,12 +456,15 @@ class ResponseReader:
                     self._direct = r.content_length if r.framing == "content-length" else -1
                     self.received -= len(rest)  # counted again by feed()
                     if self._direct == 0:
+                        self.received += len(rest)
                         self.leftover = rest
                         return steps + self._end()
                     return steps + (self.feed(rest) if rest else [])
             elif t is h11.InformationalResponse:
                 info = Informational(ev.status_code, ev.reason.decode("latin-1"), _hdrs(ev.headers.raw_items()),
                                      self._take_pending())
+                if len(info.raw) > self.max_header_bytes:  # as for the final head, however the bytes came
+                    raise self._head_too_big(len(info.raw))
                 r.informational.append(info)
                 steps.append(("info", info))
             elif t is h11.EndOfMessage:
@@ -440,20 +482,22 @@ class ResponseReader:
     def _framing(self, r: Response) -> str:
         if self.method == "HEAD" or r.status in (204, 304) or 100 <= r.status < 200:
             return "none"
+        if self.method == "CONNECT" and 200 <= r.status < 300:  # RFC 9110 9.3.6: no content, a tunnel follows
+            return "none"
         if self._h11 is not None and "chunked" in (r.header("transfer-encoding") or "").lower():
             return "chunked"
         if r.content_length is not None:
             return "content-length"
         return "close"
 
-    def _keep_partial_head(self) -> None:
+    def keep_partial_head(self) -> None:
         """No valid head: keep what did arrive, so it can be shown."""
         if not self.response.status and not self.response.raw_head:
             self.response.raw_head = bytes(self._pending)
 
     def _truncated(self) -> NetlabError:
         r = self.response
-        self._keep_partial_head()
+        self.keep_partial_head()
         if not r.status:
             if self.received == 0:
                 return NetlabError("receive", "the server closed the connection without sending a response")
@@ -470,20 +514,23 @@ class ResponseReader:
         return NetlabError("receive", "the connection closed before the response was complete")
 
     def _protocol_error(self, exc: h11.RemoteProtocolError, eof: bool) -> NetlabError:
-        text = str(exc)
+        text = _BYTEARRAY.sub(r"\1", str(exc))  # h11 quotes lines as bytearray(b'...')
         if "Receive buffer too long" in text or "too long" in text:
             where = "body framing line" if self._in_body else "response head"
-            return NetlabError("limit", f"the {where} exceeds the header limit of {self.max_header_bytes} bytes")
+            self.keep_partial_head()
+            return NetlabError("limit", f"the {where} exceeds the header limit of {self.max_header_bytes} bytes",
+                               _LIMIT_HINT_HEAD)
         if eof:  # h11 objects to the close itself: the reply stopped short
             return self._truncated()
         if not self.response.status:
-            self._keep_partial_head()
+            self.keep_partial_head()
             head = bytes(self._pending[:40])
-            return NetlabError("parse", f"not an HTTP/1.x response: {text} (starts with {head!r})")
+            return NetlabError("parse", f"invalid response head: {text} (the reply starts with {head!r})")
         return NetlabError("parse", f"invalid response: {text}")
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # where h11 ends a head
+_BYTEARRAY = re.compile(r"bytearray\((b(['\"]).*?(?<!\\)\2)\)")
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([2-5][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n")
 # A header line as h11 accepts it: token ":" OWS field-value OWS, where field-value is
 # visible characters with inner runs of space/tab.  Any run of [\t\x20-\x7e\x80-\xff]

@@ -25,8 +25,14 @@ framed: Content-Length, chunked (with a trailer), and ended by closing the conne
     /gzip, /deflate   a JSON body compressed with gzip or zlib deflate
 
 One thread serves each connection, up to ``max_connections``; beyond that a connection
-gets ``503`` and is closed. It uses only the standard library and binds 127.0.0.1 by
-default. Usage::
+gets ``503`` and is closed. A request head or body larger than ``max_request_bytes`` gets
+431 or 413; a connection idle between requests for ``idle_timeout`` seconds is closed;
+a request that has not fully arrived ``request_timeout`` seconds after its first byte
+(a client trickling bytes to hold a thread) gets 408.
+
+It uses only the standard library and binds 127.0.0.1 by default. It binds a loopback
+address (127.0.0.0/8, ::1, "localhost") unless it is given another *IP address* and
+``public=True``: anything else raises ``BindRefused`` before a socket is made. Usage::
 
     with LabServer() as server:
         urllib.request.urlopen(server.url + "/ip")
@@ -54,10 +60,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 __all__ = [
     "BLOCK_SIZE",
+    "BindRefused",
     "LabRequest",
     "LabServer",
     "MAX_BYTES",
     "SERVER_SOFTWARE",
+    "bind_address",
     "is_loopback",
     "iter_lab_bytes",
     "lab_bytes",
@@ -100,6 +108,39 @@ def is_loopback(host: str) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_loopback
+
+
+class BindRefused(ValueError):
+    """The lab server will not bind this host: ``reason`` is "not-loopback" (an address
+    other machines can reach, without ``public=True``) or "not-an-address" (a host name
+    other than localhost: the server does not ask a resolver what to bind)."""
+
+    def __init__(self, host: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.host = host
+        self.reason = reason
+
+
+def bind_address(host: str, public: bool = False) -> str:
+    """The address the lab server binds for ``host``; raises BindRefused.
+
+    "localhost" is 127.0.0.1 (as curl treats it, without asking a resolver). Any other
+    host must be an IP address; one that is not loopback needs ``public=True``."""
+    text = host.strip()
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if bare.rstrip(".").lower() == "localhost":
+        return "127.0.0.1"
+    try:
+        ipaddress.ip_address(bare)
+    except ValueError:
+        raise BindRefused(host, "not-an-address",
+                          f"{host!r} is not an IP address (give an address such as 127.0.0.1, ::1, "
+                          "0.0.0.0, or localhost)") from None
+    if not public and not is_loopback(bare):
+        raise BindRefused(host, "not-loopback",
+                          f"{bare} is not a loopback address: other machines could reach the lab "
+                          "server there")
+    return bare
 
 
 def iter_lab_bytes(n: int, piece: int = SEND_SIZE) -> Iterator[memoryview]:
@@ -176,14 +217,37 @@ class _PeerClosed(Exception):
 class _Reader:
     """Reads requests from one connection; keeps the exact bytes of the current one."""
 
-    def __init__(self, sock: socket.socket, limit: int) -> None:
+    def __init__(
+        self, sock: socket.socket, limit: int, idle_timeout: float = 15.0,
+        request_timeout: float | None = None,
+    ) -> None:
         self.sock = sock
         self.limit = limit
+        self.idle_timeout = idle_timeout  # what the socket's timeout is between requests
+        self.request_timeout = request_timeout  # a whole request, from its first byte
+        self.deadline: float | None = None  # while a request is arriving (monotonic)
+        self.shortened = False  # the socket's timeout was cut down to meet the deadline
         self.buf = bytearray()  # received, not yet consumed (may hold pipelined requests)
         self.raw = bytearray()  # consumed bytes of the current request
 
     def _fill(self) -> None:
-        data = self.sock.recv(RECV_SIZE)
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise _HTTPError(
+                    408, f"the request did not arrive within {self.request_timeout:g} s"
+                )
+            if left < self.idle_timeout:
+                self.sock.settimeout(left)
+                self.shortened = True
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except TimeoutError:
+            if self.shortened and self.deadline is not None and time.monotonic() >= self.deadline:
+                raise _HTTPError(
+                    408, f"the request did not arrive within {self.request_timeout:g} s"
+                ) from None
+            raise
         if not data:
             raise _PeerClosed
         self.buf += data
@@ -197,13 +261,20 @@ class _Reader:
     def wait_for_request(self) -> bool:
         """Wait for the first byte of a request; False if the client closed or went idle.
 
-        Empty lines before a request line are skipped (RFC 9112 section 2.2).
+        Empty lines before a request line are skipped (RFC 9112 section 2.2). From the
+        first byte on, the whole request must arrive within ``request_timeout``.
         """
         self.raw = bytearray()
+        self.deadline = None
+        if self.shortened:
+            self.sock.settimeout(self.idle_timeout)
+            self.shortened = False
         while True:
             while self.buf[:1] in (b"\r", b"\n"):
                 del self.buf[:1]
             if self.buf:
+                if self.request_timeout is not None:
+                    self.deadline = time.monotonic() + self.request_timeout
                 return True
             try:
                 self._fill()
@@ -215,6 +286,10 @@ class _Reader:
         method, target, version, headers = _parse_head(self._read_head())
         path, query = _split_target(target)
         body, force_close = self._read_body(version, headers)
+        self.deadline = None  # the request is in: the response is written under idle_timeout
+        if self.shortened:
+            self.sock.settimeout(self.idle_timeout)
+            self.shortened = False
         return LabRequest(
             method=method, target=target, path=path, query=query, version=version,
             headers=headers, body=body, raw=bytes(self.raw), client=client,
@@ -550,7 +625,14 @@ def _dispatch(request: LabRequest, stop: threading.Event) -> _Response:
 
 
 class LabServer:
-    """A small threaded HTTP/1.1 server with keep-alive, for loopback use."""
+    """A small threaded HTTP/1.1 server with keep-alive, for loopback use.
+
+    ``host`` must be a loopback address or "localhost" unless ``public=True`` (then any
+    IP address); see ``bind_address``. Limits: ``max_connections`` served at once (more
+    get 503), ``max_request_bytes`` for a request head and for its body (431 / 413),
+    ``idle_timeout`` seconds between requests on a keep-alive connection (then it is
+    closed) and for each read or write, ``request_timeout`` seconds for one whole request
+    from its first byte (408; None: no limit)."""
 
     def __init__(
         self,
@@ -560,12 +642,16 @@ class LabServer:
         idle_timeout: float = 15.0,
         max_request_bytes: int = 1 << 20,
         max_connections: int = 256,
+        request_timeout: float | None = 60.0,
+        public: bool = False,
     ) -> None:
-        self.host = host.strip("[]")
+        self.host = bind_address(host, public)  # raises BindRefused: nothing is bound
+        self.public = public
         self.port = port
         self.idle_timeout = idle_timeout
         self.max_request_bytes = max_request_bytes
         self.max_connections = max_connections
+        self.request_timeout = request_timeout
         self._listener: socket.socket | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
@@ -743,7 +829,7 @@ class LabServer:
     # -- one connection
 
     def _serve_connection(self, conn: socket.socket, address: tuple) -> None:
-        reader = _Reader(conn, self.max_request_bytes)
+        reader = _Reader(conn, self.max_request_bytes, self.idle_timeout, self.request_timeout)
         linger = False
         try:
             conn.settimeout(self.idle_timeout)
@@ -855,17 +941,70 @@ def _linger_close(conn: socket.socket) -> None:
         pass
 
 
-def run(host: str = "127.0.0.1", port: int = 0, out: TextIO | None = None) -> int:
+def run(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    out: TextIO | None = None,
+    *,
+    err: TextIO | None = None,
+    public: bool = False,
+    idle_timeout: float = 15.0,
+    max_request_bytes: int = 1 << 20,
+    max_connections: int = 256,
+    request_timeout: float | None = 60.0,
+) -> int:
     """Serve until KeyboardInterrupt (for `netlab serve`); first prints
-    ``listening on http://HOST:PORT``. ``out`` defaults to the current sys.stdout."""
+    ``listening on http://HOST:PORT``, then the limits in force. ``out`` and ``err``
+    default to the current sys.stdout and sys.stderr.
+
+    Returns 0 after KeyboardInterrupt, 2 when ``host`` is refused (BindRefused: nothing
+    is bound), 1 when the address cannot be bound (in use, not on this machine)."""
     out = sys.stdout if out is None else out
-    server = LabServer(host, port)
+    err = sys.stderr if err is None else err
     try:
-        server.start()
-        print(f"listening on {server.url}", file=out, flush=True)
+        server = LabServer(
+            host, port, public=public, idle_timeout=idle_timeout,
+            max_request_bytes=max_request_bytes, max_connections=max_connections,
+            request_timeout=request_timeout,
+        )
+    except BindRefused as refused:
+        print(f"netlab: serve: {_refusal(refused, port)}", file=err, flush=True)
+        return 2
+    try:
+        try:
+            server.start()
+        except OSError as error:
+            where = f"[{server.host}]:{port}" if ":" in server.host else f"{server.host}:{port}"
+            print(f"netlab: serve: cannot listen on {where}: {error.strerror or error}",
+                  file=err, flush=True)
+            return 1
+        print(f"listening on {server.url}", file=out)
+        deadline = "none" if request_timeout is None else f"{request_timeout:g} s"
+        print(f"limits: --max-connections {max_connections} (more get 503), "
+              f"--max-request-bytes {max_request_bytes} (head or body; 431/413), "
+              f"--idle-timeout {idle_timeout:g} s (idle keep-alive connections are closed), "
+              f"--request-timeout {deadline} (one whole request; 408)", file=out, flush=True)
+        if not is_loopback(server.host):
+            here = "[::1]" if ":" in server.host else "127.0.0.1"
+            print(f"netlab: serve: warning: listening on {server.host}, not loopback (--public): "
+                  "other machines that can reach this one can use the lab server; "
+                  f"from this machine use http://{here}:{server.port}", file=err, flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.stop()
     return 0
+
+
+def _refusal(refused: BindRefused, port: int) -> str:
+    """Why `netlab serve` will not bind a host, and what to type instead."""
+    if refused.reason == "not-an-address":
+        return (f"--host {refused.host!r} is not an IP address; netlab does not resolve names to "
+                "pick an address to listen on. Give the address itself (127.0.0.1, ::1, or "
+                "0.0.0.0 with --public), or localhost.")
+    ports = f" --port {port}" if port else ""
+    return (f"refusing to listen on {refused.host}: it is not a loopback address, so other "
+            "machines could reach the lab server (it echoes requests back and serves large "
+            "bodies to anyone who asks). If you mean it, confirm with --public: "
+            f"netlab serve --host {refused.host}{ports} --public")

@@ -17,11 +17,14 @@ from urllib.parse import urlsplit
 from netlab import __version__
 from netlab.engine.errors import NetlabError
 
-__all__ = ["Request", "Target", "parse_target", "USER_AGENT", "format_host", "find_header"]
+__all__ = ["Request", "Target", "parse_target", "encode_target", "USER_AGENT", "format_host", "find_header"]
 
 USER_AGENT = f"netlab/{__version__}"
 DEFAULT_PORTS = {"http": 80, "https": 443}
-_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch only: "$" would let a final "\n" through
+_BREAKS = re.compile("[\r\n\x00]")  # would end a header line early (injection) or cut it short
+_NOT_IN_TARGET = re.compile("[\x00-\x20\x7f-\U0010ffff]")  # not allowed in a request-target: percent-encoded
+_NOT_IN_HOST = re.compile("[\x00-\x20\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +61,28 @@ def parse_target(url: str) -> Target:
     host = parts.hostname
     if not host:
         raise NetlabError("usage", f"no host in URL {url!r}")
+    if not host.isascii():  # an internationalised name: its ASCII (punycode) form, as curl sends it
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise NetlabError("usage", f"the host {host!r} in URL {url!r} is not a valid host name: {exc}") from None
+    if not host or _NOT_IN_HOST.search(host):
+        raise NetlabError("usage", f"the host {host!r} in URL {url!r} is empty or contains a space or a "
+                                   "control character")
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    return Target(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], target)
+    return Target(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], encode_target(target))
+
+
+def encode_target(target: str) -> str:
+    """Percent-encode what cannot stand in a request line (spaces, control characters,
+    non-ASCII as UTF-8), as urllib3 and browsers do; everything else (``%XX`` included)
+    is kept as written."""
+    if not _NOT_IN_TARGET.search(target):
+        return target
+    return _NOT_IN_TARGET.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8", "surrogatepass")),
+                              target)
 
 
 def _header_list(headers: Iterable[tuple[str, str]] | Mapping[str, str] | Iterable[str]) -> list[tuple[str, str]]:
@@ -72,12 +93,19 @@ def _header_list(headers: Iterable[tuple[str, str]] | Mapping[str, str] | Iterab
             name, sep, value = item.partition(":")
             if not sep:
                 raise NetlabError("usage", f"header {item!r} has no ':' (expected 'Name: value')")
-            item = (name.strip(), value.strip())
+            item = (name.strip(), value.strip(" \t"))
         name, value = item
-        if not name or not _TOKEN.match(name.encode("latin-1", "replace")):
-            raise NetlabError("usage", f"invalid header name {name!r}")
-        if "\r" in value or "\n" in value:
-            raise NetlabError("usage", f"header {name!r} value contains a line break; use a raw request for that")
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise NetlabError("usage", f"header {item!r}: the name and the value must be text")
+        if _BREAKS.search(name):
+            raise NetlabError("usage", f"header name {name!r} contains {_what(name)}: refused, it would break the "
+                                       "header line (header injection); send such bytes on purpose with --raw")
+        if not name or not _TOKEN.fullmatch(name.encode("latin-1", "replace")):
+            raise NetlabError("usage", f"invalid header name {name!r} (letters, digits and !#$%&'*+-.^_`|~ only)")
+        if _BREAKS.search(value):
+            raise NetlabError("usage", f"the value of header {name!r} contains {_what(value)}: refused, it would "
+                                       "break the header line (header injection); send such bytes on purpose "
+                                       "with --raw")
         out.append((name, value))
     return out
 
@@ -99,10 +127,13 @@ class Request:
     def from_url(cls, url: str, method: str = "GET", headers=(), body: bytes | str = b"") -> "Request":
         t = parse_target(url)
         method = method.upper()
-        if not method or not _TOKEN.match(method.encode("latin-1", "replace")):
-            raise NetlabError("usage", f"invalid method {method!r}")
+        if not method or not _TOKEN.fullmatch(method.encode("latin-1", "replace")):
+            raise NetlabError("usage", f"invalid method {method!r} (a token: letters, digits and !#$%&'*+-.^_`|~)")
         if isinstance(body, str):
-            body = body.encode("utf-8")
+            try:
+                body = body.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise NetlabError("usage", f"the body holds text that cannot be UTF-8 encoded: {exc.reason}") from None
         given = _header_list(headers)
         have = {n.lower() for n, _ in given}
         added: list[tuple[str, str]] = []
@@ -127,7 +158,11 @@ class Request:
     def raw(cls, data: bytes | str, url: str) -> "Request":
         """Exact bytes, sent as given. ``url`` gives the scheme, host and port."""
         if isinstance(data, str):
-            data = data.encode("latin-1")
+            try:
+                data = data.encode("latin-1")
+            except UnicodeEncodeError as exc:
+                raise NetlabError("usage", "raw request text holds a character that is not one byte (Latin-1): "
+                                           f"{exc.object[exc.start:exc.end]!r}; give the bytes instead") from None
         t = parse_target(url)
         method, target, headers, body = parse_request_bytes(data)
         return cls(method or "", url, t.scheme, t.host, t.port, target or t.target, headers, body, bytes(data), True)
@@ -181,5 +216,10 @@ def parse_request_bytes(data: bytes) -> tuple[str, str, tuple[tuple[str, str], .
             continue
         name, sep, value = line.decode("latin-1").partition(":")
         if sep:
-            headers.append((name.strip(), value.strip()))
+            headers.append((name.strip(), value.strip(" \t")))  # OWS, as HTTP defines it
     return method, target, tuple(headers), body
+
+
+def _what(text: str) -> str:
+    found = [w for c, w in (("\r", "a CR"), ("\n", "an LF"), ("\x00", "a NUL")) if c in text]
+    return " and ".join(found) or "a line break"

@@ -38,7 +38,10 @@ def mask_headers(headers, show_secrets: bool = False) -> list[tuple[str, str]]:
     return [(n, mask_value(n, v) if is_sensitive(n) else v) for n, v in headers]
 
 
-_LINE = re.compile(rb"(?im)^(authorization|proxy-authorization|cookie)([ \t]*:[ \t]*)([^\r\n]*)")
+# A credential header line and its obs-fold continuation lines (lines that start with a
+# space or tab belong to the value: a server that accepts folding reads them as part of it).
+_LINE = re.compile(rb"(?im)^(authorization|proxy-authorization|cookie)([ \t]*:[ \t]*)"
+                   rb"([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 
 
 def mask_request_bytes(data: bytes, show_secrets: bool = False) -> bytes:
@@ -51,8 +54,8 @@ def mask_request_bytes(data: bytes, show_secrets: bool = False) -> bytes:
 
     def repl(mt: re.Match) -> bytes:
         name = mt.group(1).decode("latin-1")
-        value = mt.group(3).decode("latin-1")
+        value = " ".join(mt.group(3).decode("latin-1").split())  # folded lines joined, as a server reads them
         return mt.group(1) + mt.group(2) + mask_value(name, value).encode("latin-1")
-    # the request line is never a header line, so skip it
-    first_end = head.find(b"\n") + 1 if b"\n" in head else len(head)
-    return head[:first_end] + _LINE.sub(repl, head[first_end:]) + body
+    # Every line of the head, the first too: a request line never looks like "Cookie: ...",
+    # and raw bytes that start with a header line (no request line) still hide it.
+    return _LINE.sub(repl, head) + body

@@ -16,7 +16,7 @@ from typing import Callable
 
 from netlab.engine import events as ev
 from netlab.engine.errors import NetlabError
-from netlab.engine.http1 import SPILL_BYTES, Response, ResponseReader
+from netlab.engine.http1 import MAX_HEADERS, SPILL_BYTES, Response, ResponseReader
 from netlab.engine.request import Request
 from netlab.engine.resolve import Pin, Resolution, parse_pin, resolve
 from netlab.engine.transport import Conn, TLSInfo, open_tcp, open_unix, start_tls
@@ -38,6 +38,7 @@ class Options:
     unix_socket: str | None = None
     dns_server: tuple[str, int] | None = None
     max_header_bytes: int = 64 * 1024
+    max_headers: int = MAX_HEADERS  # header lines in one head (curl's limit)
     max_body_bytes: int | None = DEFAULT_MAX_BODY
     spill_bytes: int = SPILL_BYTES
     reuse: bool = True
@@ -165,21 +166,39 @@ def _recv_buffer() -> memoryview:
     return view
 
 
+_NO_ANSWER_HINT = ("the server dropped the connection without answering: if this port speaks TLS, use https://; "
+                   "else see the server's log")
+
+
 class _Deadline:
-    __slots__ = ("timeout", "end")
+    """The per-step timeout, cut short by the overall deadline (``Options.deadline``)."""
+
+    __slots__ = ("timeout", "deadline", "end", "short")
 
     def __init__(self, timeout: float, deadline: float | None) -> None:
         self.timeout = timeout
+        self.deadline = deadline
         self.end = None if deadline is None else time.monotonic() + deadline
+        self.short = False  # the last next() gave what was left of the deadline, not the timeout
 
     def next(self) -> float:
         if self.end is None:
             return self.timeout
         left = self.end - time.monotonic()
         if left <= 0:
-            raise NetlabError("timeout", "the overall deadline passed before the exchange completed",
-                              "raise --max-time, or check why the server is this slow")
+            raise self.passed("before the exchange completed")
+        self.short = left < self.timeout
         return min(self.timeout, left)
+
+    def passed(self, during: str) -> NetlabError:
+        return NetlabError("timeout", f"the overall deadline of {self.deadline:g} s (--max-time) passed {during}",
+                           "raise --max-time, or check why the server is this slow")
+
+    def timed_out(self, err: NetlabError, during: str) -> NetlabError:
+        """A step given ``next()`` timed out: the deadline's message when it was the shorter."""
+        if err.phase == "timeout" and self.short:
+            return self.passed(during)
+        return err
 
 
 class Engine:
@@ -225,12 +244,17 @@ class Engine:
         except NetlabError as err:
             if cancel and cancel.cancelled and err.phase != "cancelled":
                 err = NetlabError("cancelled", f"cancelled by the user during {err.phase}")
-            ex.error = err
+            ex.error = err.with_traceback(None)  # the frames would hold the exchange in a cycle
             if conn is not None:
                 self._discard(conn)
                 conn = None
             if emit:
                 emit(ev.Failed(t=time.monotonic(), phase=err.phase, message=err.message))
+        except BaseException:
+            if conn is not None:  # a bug or an interrupt: never leave the connection checked out
+                self._discard(conn)
+                conn = None
+            raise
         finally:
             if cancel:
                 cancel._attach(None)
@@ -307,14 +331,20 @@ class Engine:
             if emit:  # events go out before a step's clock starts: a slow listener is not timed
                 emit(ev.Connecting(t=time.monotonic(), address=path, port=0, family="AF_UNIX"))
             t1 = time.monotonic()
-            conn = open_unix(path, clock.next())
+            try:
+                conn = open_unix(path, clock.next())
+            except NetlabError as err:
+                raise clock.timed_out(err, f"while connecting to Unix socket {path}") from None
             t.connect = (time.monotonic() - t1) * 1000
         else:
             if emit:
                 emit(ev.Resolving(t=time.monotonic(), name=request.host, port=request.port))
             t1 = time.monotonic()
-            res = resolve(request.host, request.port, pins=opts.resolve, timeout=clock.next(),
-                          dns_server=opts.dns_server)
+            try:
+                res = resolve(request.host, request.port, pins=opts.resolve, timeout=clock.next(),
+                              dns_server=opts.dns_server)
+            except NetlabError as err:
+                raise clock.timed_out(err, f"while resolving {request.host}") from None
             ex.dns = res
             t2 = time.monotonic()
             t.dns = (t2 - t1) * 1000
@@ -333,7 +363,7 @@ class Engine:
                 try:
                     conn = open_tcp(addr, request.port, clock.next())
                 except NetlabError as err:
-                    last = err
+                    err = last = clock.timed_out(err, f"while connecting to {addr} port {request.port}")
                     res.failed.append((addr, err.message))
                     ex.attempts.append((addr, err.message))
                     if emit:
@@ -356,8 +386,16 @@ class Engine:
                               reused=False, rtt_ms=ex.connection.rtt_ms))
         if request.scheme == "https":
             t4 = time.monotonic()
-            conn.settimeout(clock.next())
-            info = start_tls(conn, request.host, cafile=opts.cafile, insecure=opts.insecure)
+            step = clock.next()
+            conn.settimeout(step)
+            try:
+                info = start_tls(conn, request.host, cafile=opts.cafile, insecure=opts.insecure)
+            except NetlabError as err:
+                if err.phase != "timeout" or clock.short:
+                    raise clock.timed_out(err, f"during the TLS handshake with {conn.remote_text}") from None
+                raise NetlabError("timeout", f"the TLS handshake with {conn.remote_text} did not complete within "
+                                  f"{step:g} s", "the server accepted the connection but does not answer TLS: "
+                                  "is this port speaking plain HTTP (use http://)?") from None
             t.tls = (time.monotonic() - t4) * 1000
             ex.tls = info
             if emit:
@@ -367,6 +405,13 @@ class Engine:
 
     def _roundtrip(self, conn, request, opts, ex, emit, clock, cancel, body_path) -> None:
         t = ex.timings
+        try:  # before sending: an output file that cannot be written stops the exchange unsent
+            reader = ResponseReader(request.method, request_close=request.wants_close,
+                                    max_header_bytes=opts.max_header_bytes, max_body_bytes=opts.max_body_bytes,
+                                    body_path=body_path, spill_at=opts.spill_bytes, max_headers=opts.max_headers)
+        except OSError as exc:
+            raise NetlabError("receive", f"cannot write the body to {body_path}: {exc.strerror or exc}",
+                              "check the output path (-o): its directory must exist and be writable") from None
         conn.settimeout(clock.next())
         t1 = time.monotonic()
         conn.sendall(request.data)
@@ -374,9 +419,6 @@ class Engine:
         t.send = (t2 - t1) * 1000
         if emit:
             emit(ev.RequestSent(t=t2, nbytes=len(request.data)))
-        reader = ResponseReader(request.method, request_close=request.wants_close,
-                                max_header_bytes=opts.max_header_bytes, max_body_bytes=opts.max_body_bytes,
-                                body_path=body_path, spill_at=opts.spill_bytes)
         ex.response = reader.response
         view = _recv_buffer()
         first = None
@@ -389,6 +431,8 @@ class Engine:
                 except NetlabError as err:
                     if err.phase == "timeout":
                         step = "the response head" if not reader.response.status else "the body"
+                        if clock.short:
+                            raise clock.passed(f"while waiting for {step} (after {reader.received} bytes)") from None
                         raise NetlabError("timeout", f"no data for {clock.timeout:g} s while waiting for {step} "
                                           f"(after {reader.received} bytes)") from None
                     raise
@@ -414,8 +458,14 @@ class Engine:
                     emit(ev.BodyChunk(t=now, size=body, total=reader.response.body_store.size, expected=expected))
                 if not n and not reader.done:  # feed_eof raises when incomplete; belt and braces
                     raise NetlabError("receive", "the connection closed before the response was complete")
+        except NetlabError as err:
+            if err.phase == "receive" and not reader.received and request.scheme == "http":
+                raise NetlabError("receive", err.message, _NO_ANSWER_HINT) from None
+            raise
         finally:
             reader.response.body_store.finish()
+            if not reader.done:
+                reader.keep_partial_head()  # a head cut short by a timeout or reset stays viewable
             ex.bytes_received = reader.received
             if first is not None:
                 t.download = (time.monotonic() - first) * 1000

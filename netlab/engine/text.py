@@ -1,9 +1,13 @@
 """Bytes from the network are data: make them safe to show in a terminal.
 
 Every control character (C0 but newline and tab, DEL, C1) becomes a visible escape
-such as ``\\x1b``, so ANSI CSI/OSC sequences are shown, never interpreted.  Rich markup
-is not a concern here (the engine knows nothing of Rich): the UI renders these strings
-as plain Text, never as markup."""
+such as ``\\x1b``, so ANSI CSI/OSC sequences are shown, never interpreted.  So do the
+Unicode format characters that reorder or hide text (bidi embeddings, overrides and
+isolates such as U+202E, zero-width characters, the BOM, line and paragraph separators,
+tag characters): ``\\u202e``; and lone surrogates (a byte that was not UTF-8, kept by
+``surrogateescape``, shows as ``\\xNN``; any other as ``\\udXXX``), which no terminal
+encoding can carry.  Rich markup is not a concern here (the engine knows nothing of
+Rich): the UI renders these strings as plain Text, never as markup."""
 
 from __future__ import annotations
 
@@ -11,13 +15,33 @@ import re
 
 __all__ = ["safe_text", "visible_line_endings", "decode_bytes"]
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_NO_NL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# Unicode format characters that change how the text around them is shown: the soft
+# hyphen, the Arabic letter mark, the Mongolian vowel separator, zero-width space /
+# non-joiner / joiner, LRM and RLM, line and paragraph separators, the bidi embeddings
+# and overrides (U+202A-U+202E), word joiner and invisible operators, the bidi isolates
+# (U+2066-U+2069) and the deprecated format characters after them, the BOM (zero-width
+# no-break space), the interlinear annotation marks and the tag characters.
+_FORMAT = ("\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+           "\ufff9-\ufffb\U000e0000-\U000e007f")
+_SURROGATES = "\ud800-\udfff"  # lone surrogates: no terminal encoding can carry them
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}{_SURROGATES}]")
+_CONTROL_NO_NL = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT}{_SURROGATES}]")
+_NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
 
 
 def _esc(m: re.Match) -> str:
     c = m.group()
-    return {"\r": "\\r", "\n": "\\n", "\t": "\\t"}.get(c) or f"\\x{ord(c):02x}"
+    named = _NAMED.get(c)
+    if named:
+        return named
+    n = ord(c)
+    if n < 0x100:
+        return f"\\x{n:02x}"
+    if 0xDC80 <= n <= 0xDCFF:  # a byte that was not UTF-8, kept by surrogateescape
+        return f"\\x{n - 0xDC00:02x}"
+    if n <= 0xFFFF:
+        return f"\\u{n:04x}"
+    return f"\\U{n:08x}"
 
 
 def decode_bytes(data: bytes) -> str:
@@ -26,7 +50,9 @@ def decode_bytes(data: bytes) -> str:
 
 
 def safe_text(data: bytes | str, *, keep_newlines: bool = True) -> str:
-    """A string with every terminal control character made visible."""
+    """A string with every terminal control character (and every Unicode format
+    character that reorders or hides text) made visible; ``keep_newlines`` keeps newline
+    and tab as they are, else they show as ``\\n`` and ``\\t``."""
     s = decode_bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     return (_CONTROL if keep_newlines else _CONTROL_NO_NL).sub(_esc, s)
 

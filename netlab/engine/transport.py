@@ -165,7 +165,8 @@ def open_tcp(address: str, port: int, timeout: float | None) -> Conn:
             err = from_oserror("connect", exc, where)
             if err.phase == "timeout":
                 err = NetlabError("timeout", f"connect {where} did not complete within {timeout:g} s",
-                                  "the server may be overloaded (full accept backlog) or filtered")
+                                  "the server is not accepting connections (a full accept backlog) or a firewall "
+                                  "drops them: check the server, or raise --timeout to wait longer")
             raise err from None
         raise
     conn.local = _addr(sock.getsockname())  # the port the kernel picked
@@ -181,6 +182,12 @@ def open_unix(path: str, timeout: float | None) -> Conn:
         sock.connect(path)
     except OSError as exc:
         sock.close()
+        if isinstance(exc, FileNotFoundError):
+            raise NetlabError("connect", f"Unix socket {path}: no such file",
+                              "check the path; a server creates its socket file when it starts") from None
+        if isinstance(exc, ConnectionRefusedError):
+            raise NetlabError("connect", f"Unix socket {path}: connection refused (nothing listens on it)",
+                              "the socket file is there but its server is gone: start the server again") from None
         raise from_oserror("connect", exc, f"to Unix socket {path}") from None
     return Conn(sock, "AF_UNIX", (sock.getsockname() or "", 0), (path, 0))
 

@@ -33,17 +33,29 @@ class NetlabApp(App):
     ESCAPE_TO_MINIMIZE = False
     AUTO_FOCUS = "#url"
     BINDINGS = [
-        Binding("ctrl+j", "send", "Send", priority=True, tooltip="Send the composer's request"),
-        Binding("escape", "cancel", "Cancel", tooltip="Cancel the request in flight (or restore a maximised pane)"),
-        Binding("ctrl+r", "replay_last", "Replay", priority=True, tooltip="Send the last exchange's bytes again"),
-        Binding("f2", "show_pane('composer')", "Composer", group=_panes, tooltip="Go to the composer"),
-        Binding("f3", "show_pane('response')", "Response", group=_panes, tooltip="Go to the response viewer"),
-        Binding("f4", "show_pane('dns')", "DNS", group=_panes, tooltip="Go to the DNS pane"),
-        Binding("f5", "show_pane('connections')", "Connections", group=_panes, tooltip="Go to the connection table"),
-        Binding("f6", "history", "History", group=_panes, tooltip="The history of exchanges"),
-        Binding("f11,ctrl+t", "toggle_maximize", "Maximise", tooltip="Maximise the current pane, or restore it"),
-        Binding("f1", "help", "Help", tooltip="Every key, by pane"),
-        Binding("f10,ctrl+q", "quit", "Quit", tooltip="Quit netlab"),
+        Binding("ctrl+j", "send", "Send", priority=True, id="send", tooltip="Send the composer's request"),
+        Binding("escape", "cancel", "Cancel", id="cancel",
+                tooltip="Cancel the request in flight (or restore a maximised pane)"),
+        Binding("ctrl+r", "replay_last", "Replay", priority=True, id="replay_last",
+                tooltip="Send the last exchange's bytes again"),
+        Binding("f2", "show_pane('composer')", "Composer", group=_panes, id="show_composer",
+                tooltip="Go to the composer"),
+        Binding("f3", "show_pane('response')", "Response", group=_panes, id="show_response",
+                tooltip="Go to the response viewer"),
+        Binding("f4", "show_pane('dns')", "DNS", group=_panes, id="show_dns", tooltip="Go to the DNS pane"),
+        Binding("f5", "show_pane('connections')", "Connections", group=_panes, id="show_connections",
+                tooltip="Go to the connection table"),
+        Binding("f6", "history", "History", group=_panes, id="history", tooltip="The history of exchanges"),
+        Binding("f11,ctrl+t", "toggle_maximize", "Maximise", id="toggle_maximize",
+                tooltip="Maximise the current pane, or restore it"),
+        Binding("ctrl+o", "open_http", "Open .http", show=False, id="open_http",
+                tooltip="Open a .http file: a list of its requests to load or send"),
+        Binding("ctrl+n", "export", "Export", show=False, id="export",
+                tooltip="Export the exchange shown (the request, in the composer): raw, .http, curl, Python"),
+        Binding("ctrl+g", "compare_last", "Compare last two", show=False, id="compare_last",
+                tooltip="Compare the last two exchanges side by side: status, headers, body, timings"),
+        Binding("f1", "help", "Help", id="help", tooltip="Every key, by pane"),
+        Binding("f10,ctrl+q", "quit", "Quit", id="quit", tooltip="Quit netlab"),
     ]
 
     def __init__(self, url: str | None = None, *, lab: bool = True, live_connections: bool = True,
@@ -52,13 +64,27 @@ class NetlabApp(App):
         self.start_url = url
         self.use_lab = lab and not url
         self.live_connections = live_connections
+        from netlab.ui import usersettings
         from netlab.ui.workers import Services
 
-        self.services = Services(history_path, history=history)
+        self.user_settings = usersettings.load(self).settings  # theme and keymap set; problems kept
+        self.services = Services(history_path, history=history,
+                                 history_options=self.user_settings.history_options())
         self.history_entries: list = []
         self._send_id = 0
         self._cancel = None
         self._last = None  # (request, options) of the last send
+        self._queue: list = []  # (request, options, label) still to send: a .http file's "send all"
+        self.http_path = ""  # the .http file last opened or saved to
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast is plain text with control characters made visible: messages can
+        quote peer bytes (errors, paths), and Textual passes ESC through to the terminal."""
+        from netlab.engine.text import safe_text
+
+        super().notify(safe_text(str(message)), title=safe_text(str(title), keep_newlines=False), severity=severity,
+                       timeout=timeout, markup=False)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -73,6 +99,9 @@ class NetlabApp(App):
         self.composer, self.response = self.query_one(Composer), self.query_one(ResponseView)
         self.dns, self.connections = self.query_one(DnsPane), self.query_one(ConnectionsPane)
         self.grid = self.query_one(PaneGrid)
+        from netlab.ui import usersettings
+
+        usersettings.apply(self)  # the composer's and DNS pane's defaults; the file's problems, once
         if self.start_url:
             self.composer.load_url(self.start_url)
         elif self.use_lab:
@@ -134,11 +163,16 @@ class NetlabApp(App):
 
     # -- actions -------------------------------------------------------------------------------
     def action_send(self) -> None:
+        send_here = getattr(self.screen, "send_selected", None)  # a .http request list: its entry
+        if send_here is not None:
+            send_here()
+            return
         if len(self.screen_stack) > 1:
             self.pop_screen()
         self.composer.request_send()
 
     def action_cancel(self) -> None:
+        self._queue = []
         if self._cancel is not None:
             self._cancel.cancel()
         elif self.screen.maximized is not None:
@@ -158,7 +192,7 @@ class NetlabApp(App):
         from netlab.ui.commands import help_sections
         from netlab.ui.panes.help import HelpScreen
 
-        self.push_screen(HelpScreen(help_sections(type(self))))
+        self.push_screen(HelpScreen(help_sections(type(self), getattr(self, "_keymap", None))))
 
     def action_history(self) -> None:
         from netlab.ui.panes.history import HistoryScreen
@@ -191,13 +225,14 @@ class NetlabApp(App):
 
     # -- sending -------------------------------------------------------------------------------
     def on_send_requested(self, msg: m.SendRequested) -> None:
-        self._start_send(msg.request, msg.options)
+        self._start_send(msg.request, self.user_settings.fill_options(msg.options))
 
     def _start_send(self, request, options) -> None:
         from netlab.engine import CancelToken
 
         if self._cancel is not None:
             self._cancel.cancel()
+        self._queue = []
         self._send_id += 1
         self._cancel = CancelToken()
         self._last = (request, options)
@@ -223,6 +258,8 @@ class NetlabApp(App):
             return
         self._cancel = None
         self.refresh_bindings()
+        if self._queue:
+            self.call_later(self._send_next)
         if msg.prepared is None:
             self.response.in_flight = False
             return
@@ -284,6 +321,60 @@ class NetlabApp(App):
             self._start_send(ex.request, ex.options)
         else:
             self.response.prepared = msg.prepared
+
+    # -- compare, export, .http files (the screens live in panes/) --------------------------------
+    def action_compare_last(self) -> None:
+        self.post_message(m.CompareRequested(None, None))
+
+    def on_compare_requested(self, msg: m.CompareRequested) -> None:
+        if self.services.store is None:
+            self.notify("history is off: nothing to compare", markup=False)
+            return
+        self._thread(self._work().compare_history, self.services, msg.a_id, msg.b_id, group="history")
+
+    def on_compare_ready(self, msg: m.CompareReady) -> None:
+        from netlab.ui.panes.diffscreen import DiffScreen
+
+        self.push_screen(DiffScreen(msg.a_id, msg.b_id, msg.lines))
+
+    def action_export(self) -> None:
+        from netlab.ui.panes.exportscreen import export_current
+
+        export_current(self)
+
+    def on_export_requested(self, msg: m.ExportRequested) -> None:
+        self._thread(self._work().export_history, self.services, msg.entry_id, group="history")
+
+    def on_export_ready(self, msg: m.ExportReady) -> None:
+        from netlab.ui.panes.exportscreen import ExportScreen
+
+        self.push_screen(ExportScreen(msg.request, msg.options, msg.source))
+
+    def action_open_http(self) -> None:
+        from netlab.ui.panes.requestlist import open_http_file
+
+        open_http_file(self)
+
+    def on_http_entries_chosen(self, msg: m.HttpEntriesChosen) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        if msg.send:
+            self._queue = list(msg.items)
+            self._send_next()
+            return
+        request, options, label = msg.items[0]
+        self.composer.load(request.data, request.url, options)
+        self.composer.note(f"loaded {label}")
+        self.action_show_pane("composer")
+
+    def _send_next(self) -> None:
+        """Send the next queued request (what the composer shows: its bytes, its options)."""
+        if not self._queue:
+            return
+        (request, options, _label), *rest = self._queue
+        self.composer.load(request.data, request.url, options)
+        self._start_send(request, self.user_settings.fill_options(options))
+        self._queue = rest
 
     def on_lab_ready(self, msg: m.LabReady) -> None:
         if msg.url is None:

@@ -3,16 +3,22 @@ the bindings, so every action with a key is also listed and searchable."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Iterable
 
 from textual.binding import Binding
 
 
-def _bindings(cls) -> list[Binding]:
+def _bindings(cls, keymap: dict[str, str] | None = None) -> list[Binding]:
+    """The bindings ``cls`` declares, with keys overridden by ``keymap`` (binding id →
+    keys, as the settings file's [keys] table sets it through ``App.set_keymap``)."""
     out = []
     for b in cls.__dict__.get("BINDINGS", ()):
-        out.append(b if isinstance(b, Binding) else Binding(*b))
+        b = b if isinstance(b, Binding) else Binding(*b)
+        if keymap and b.id and b.id in keymap:
+            b = replace(b, key=keymap[b.id])
+        out.append(b)
     return out
 
 
@@ -27,10 +33,10 @@ def pane_classes():
             ("Connections", (ConnectionsPane,)), ("History (F6)", (HistoryTable,))]
 
 
-def help_sections(app_cls) -> list:
+def help_sections(app_cls, keymap: dict[str, str] | None = None) -> list:
     from netlab.ui.panes.help import binding_rows
 
-    sections = [("Everywhere", binding_rows(_bindings(app_cls)) + [("ctrl+p", "Commands", "Search every action"),
+    sections = [("Everywhere", binding_rows(_bindings(app_cls, keymap)) + [("ctrl+p", "Commands", "Search every action"),
                                                                    ("tab, shift+tab", "Focus", "Move between fields")])]
     for title, classes in pane_classes():
         rows = [row for cls in classes for row in binding_rows(_bindings(cls))]
@@ -42,7 +48,7 @@ def system_commands(app, screen) -> Iterable:
     """A SystemCommand for each described binding of the app and of the panes on ``screen``."""
     from textual.app import SystemCommand
 
-    for b in _bindings(type(app)):
+    for b in _bindings(type(app), getattr(app, "_keymap", None)):
         if b.description and app.check_action(b.action.split("(")[0], ()) is not False:
             yield SystemCommand(b.description, f"{b.tooltip or b.description}  ({b.key.split(',')[0]})",
                                 partial(app.run_action, b.action))

@@ -207,3 +207,119 @@ class TabSelected(Message):
         super().__init__()
         self.strip = strip
         self.tab_id = tab_id
+
+
+class CompareRequested(Message):
+    """Compare two stored exchanges: ``a_id`` → ``b_id``.  ``b_id`` None: the newest two;
+    ``a_id`` None: ``b_id`` with the one stored just before it."""
+
+    def __init__(self, a_id: int | None, b_id: int | None) -> None:
+        super().__init__()
+        self.a_id = a_id
+        self.b_id = b_id
+
+
+class CompareReady(Message):
+    """Two stored exchanges compared (in a worker): ``lines`` are the DiffScreen's
+    ``rich.text.Text`` lines, every peer byte escaped."""
+
+    def __init__(self, a_id: int, b_id: int, lines: list) -> None:
+        super().__init__()
+        self.a_id = a_id
+        self.b_id = b_id
+        self.lines = lines
+
+
+class ExportRequested(Message):
+    """Export history entry ``entry_id`` (the chooser opens once it is read)."""
+
+    def __init__(self, entry_id: int) -> None:
+        super().__init__()
+        self.entry_id = entry_id
+
+
+class ExportReady(Message):
+    """A request to export, read back from the history: open the chooser for it."""
+
+    def __init__(self, request: Any, options: Any, source: str) -> None:
+        super().__init__()
+        self.request = request
+        self.options = options
+        self.source = source
+
+
+class ExportsComputed(Message):
+    """Every export format of one request, computed in a worker: ``results`` maps
+    (format, show_secrets) to an engine ``Export`` or an error message (str)."""
+
+    def __init__(self, results: dict) -> None:
+        super().__init__()
+        self.results = results
+
+
+class HttpEntriesChosen(Message):
+    """Entries of a .http file, as (request, options, label) tuples: load the first into
+    the composer (``send`` False) or send them all in order (``send`` True)."""
+
+    def __init__(self, items: tuple, send: bool) -> None:
+        super().__init__()
+        self.items = items
+        self.send = send
+
+
+class SearchChanged(Message):
+    """The response viewer's search line: the query as typed (``final``: enter was pressed)."""
+
+    def __init__(self, query: str, match_case: bool, final: bool = False) -> None:
+        super().__init__()
+        self.query = query
+        self.match_case = match_case
+        self.final = final
+
+
+class SearchClosed(Message):
+    """The search line was closed with escape: clear the search and its highlights."""
+
+
+class SearchFound(Message):
+    """The matches of search number ``search_id`` of a LineView (posted from its worker;
+    ``capped``: there are more than the ones listed)."""
+
+    def __init__(self, search_id: int, matches: list, capped: bool) -> None:
+        super().__init__()
+        self.search_id = search_id
+        self.matches = matches
+        self.capped = capped
+
+
+class SearchReport(Message):
+    """A LineView says where its search stands ("match 3 of 17"): for the search line."""
+
+    def __init__(self, view: Any, text: Any) -> None:
+        super().__init__()
+        self.view = view
+        self.text = text
+
+
+class FileSaved(Message):
+    """A body (or the raw response) was written to ``path``: ``written`` bytes; ``error``
+    when writing failed part way; ``note`` something to add (a truncated history body)."""
+
+    def __init__(self, path: str, written: int, error: str | None = None, note: str = "") -> None:
+        super().__init__()
+        self.path = path
+        self.written = written
+        self.error = error
+        self.note = note
+
+
+class ExternalFileReady(Message):
+    """The body is in the temporary file ``path`` for ``argv`` (a pager or an editor) to
+    open; or ``error`` says why not."""
+
+    def __init__(self, kind: str, argv: list, path: str | None, error: str | None = None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.argv = argv
+        self.path = path
+        self.error = error

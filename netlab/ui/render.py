@@ -6,13 +6,17 @@ with their framing marked, a hex dump and the connection details.  Long views ar
 ``Lines``: a count and a function that renders line *i* on demand, so a viewer only
 draws what is visible.  It runs in the send worker, never on the UI thread.
 
-Untrusted bytes (body, header names and values, reason phrase, certificate fields)
-go through ``safe_text`` and into ``rich.text.Text`` objects: never into markup.
+Untrusted bytes (body, header names and values, reason phrase, certificate fields,
+DNS data, process names, error messages that quote a peer) go through ``safe`` (every
+control character and bidi/zero-width format character made a visible escape) and into
+``rich.text.Text`` objects (``untrusted``): never into markup, never into a plain ``str``
+that a Textual widget would parse as markup.  The panes use these two functions.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -35,6 +39,11 @@ __all__ = [
     "fmt_ms",
     "fmt_addr",
     "safe",
+    "untrusted",
+    "Search",
+    "hex_query",
+    "iter_body",
+    "pager_text",
 ]
 
 BODY_TEXT_LIMIT = 2 << 20  # text/JSON bodies are shown up to this many bytes
@@ -51,9 +60,22 @@ ERROR = "bold red"
 
 
 def safe(value, limit: int | None = None) -> str:
-    """One line of untrusted text, every control character made visible."""
-    s = safe_text(value if value is not None else "", keep_newlines=False)
+    """One line of untrusted text (str, bytes, or anything ``str()`` takes), every control
+    character and every bidi/zero-width format character made a visible escape, newline
+    and tab included: ``\\x1b[2J``, ``\\u202e``.  Markup such as ``[bold]`` stays as it
+    is; show the result as plain Text (``untrusted``), never as markup."""
+    if value is None:
+        value = ""
+    elif not isinstance(value, (str, bytes, bytearray, memoryview)):
+        value = str(value)
+    s = safe_text(value, keep_newlines=False)
     return s if limit is None or len(s) <= limit else s[: limit - 1] + "…"
+
+
+def untrusted(value, style: str = "", limit: int | None = None) -> Text:
+    """Untrusted text as a one-line ``Text`` that no widget parses as markup: for
+    DataTable cells, Static.update and the like."""
+    return Text(safe(value, limit), style, no_wrap=True)
 
 
 def fmt_bytes(n: int | float) -> str:
@@ -81,7 +103,8 @@ def fmt_addr(addr) -> str:
     host, port = addr[0], addr[1]
     if not port:
         return safe(host) or "(unnamed)"
-    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    host = safe(host)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +114,7 @@ class Lines:
     count: int
     line: Callable[[int], Text]
     width: int
+    data: bytes | None = None  # a hex view: the bytes it shows, 16 a line (what a search reads)
 
     @classmethod
     def of(cls, texts: list[Text]) -> "Lines":
@@ -140,7 +164,7 @@ def hex_lines(data: bytes, total: int | None = None) -> Lines:
                         f"{fmt_bytes(len(data))})", NOTE)
         return _hex_line(data, i)
 
-    return Lines(n + (1 if cut else 0), line, 78)
+    return Lines(n + (1 if cut else 0), line, 78, data)
 
 
 # -- raw bytes with framing -------------------------------------------------------------------
@@ -233,12 +257,17 @@ def raw_lines(response, error=None) -> Lines:
     if response is None or (not response.status and not response.raw_head):
         out.append(Text("(nothing received)", NOTE))
         if error is not None:
-            out.append(_marker(f"{error.phase}: {safe(error.message)}", ERROR))
+            out.append(_marker(f"{safe(error.phase)}: {safe(error.message)}", ERROR))
         return Lines.of(out)
     for info in response.informational:
         _wire(out, info.raw)
         out.append(_marker(f"end of informational head {info.status} ({len(info.raw)} bytes); the real response follows"))
     _wire(out, response.raw_head)
+    if not response.status:  # no valid head arrived: the bytes that did, then why it stopped
+        out.append(_marker(f"no complete response head: {len(response.raw_head)} bytes received"))
+        if error is not None:
+            out.append(_marker(f"{safe(error.phase)}: {safe(error.message)}", ERROR))
+        return Lines.of(out)
     framing = response.framing
     why = _FRAMING.get(framing, framing).format(cl=response.header("content-length"))
     out.append(_marker(f"end of head ({len(response.raw_head)} bytes)"))
@@ -252,7 +281,8 @@ def raw_lines(response, error=None) -> Lines:
         for seg in _chunk_segments(shown):
             kind = seg[0]
             if kind == "size":
-                note = "last chunk (size 0), trailers follow" if seg[2] == 0 else f"chunk size 0x{seg[1].split(b';')[0].strip().decode('latin-1', 'replace')} = {seg[2]} bytes"
+                note = ("last chunk (size 0), trailers follow" if seg[2] == 0 else
+                        f"chunk size 0x{safe(seg[1].split(b';')[0].strip().decode('latin-1'), 40)} = {seg[2]} bytes")
                 _wire(out, seg[1], "bold cyan", note)
             elif kind == "data":
                 _wire(out, seg[1])
@@ -270,7 +300,7 @@ def raw_lines(response, error=None) -> Lines:
         out.append(Text(f"… {fmt_bytes(wire_size - len(shown))} more body bytes not shown here "
                         f"(the Hex tab shows up to {fmt_bytes(HEX_LIMIT)})", NOTE))
     if error is not None:
-        out.append(_marker(f"incomplete: {error.phase} failed after {fmt_bytes(wire_size)} of body: "
+        out.append(_marker(f"incomplete: {safe(error.phase)} failed after {fmt_bytes(wire_size)} of body: "
                            f"{safe(error.message)}", ERROR))
     elif response.complete:
         if framing == "content-length":
@@ -501,7 +531,7 @@ def status_text(ex) -> Text:
     t = Text(no_wrap=True, overflow="ellipsis")
     r = ex.response
     if r is not None and r.status:
-        t.append(f" {r.http_version} {r.status} {safe(r.reason, 60)} ", status_style(r.status))
+        t.append(f" {safe(r.http_version, 20)} {r.status} {safe(r.reason, 60)} ", status_style(r.status))
         t.append(f"  {fmt_bytes(r.body_bytes)} · {fmt_ms(ex.timings.total)}")
     if ex.connection is not None:
         t.append(" · reused " if ex.connection.reused else " · new ")
@@ -509,7 +539,7 @@ def status_text(ex) -> Text:
     if ex.error is not None:
         if t.plain:
             t.append("\n")
-        t.append(f" ✗ {ex.error.phase} ", "bold white on red")
+        t.append(f" ✗ {safe(ex.error.phase)} ", "bold white on red")
         t.append(f" {safe(ex.error.message)}")
         if ex.error.hint:
             t.append(f"\n   next: {safe(ex.error.hint)}", NOTE)
@@ -549,3 +579,281 @@ def prepare(ex, history_id: int | None = None) -> Prepared:
         headers = trailers = ()
     return Prepared(ex, status_text(ex), note, body, kind, headers, trailers, raw_lines(r, ex.error), hexv,
                     connection_lines(ex), history_id)
+
+
+# -- search ------------------------------------------------------------------------------------
+#
+# The response viewer's search (/, n, N) reads what a view shows without rendering it: a
+# text view's lines' plain strings, a hex view's bytes.  Matches are listed in a worker
+# thread (``Search.find``); each line is highlighted as it is drawn (``Search.spans``).
+# The query is plain text (no regular expressions: Python's ``re`` holds the GIL while it
+# backtracks, so one bad pattern over a 16 MiB body would freeze the UI), case-insensitive
+# unless ``match_case``.
+
+SEARCH_CAP = 100_000  # matches listed at most; n/N move among these
+HIT = "black on yellow"
+HIT_NOW = "bold black on dark_orange"
+HEX_COLUMN = 10  # where a hex line's hex column starts ("00000000  48 54 ...")
+ASCII_COLUMN = 61  # ... and its ASCII column ("|HTTP/1.1 200 OK.|")
+_HEX_PAIRS = re.compile(r"(?:0[xX])?(?:[0-9a-fA-F]{2})+(?:\s+(?:[0-9a-fA-F]{2})+)*")
+
+
+def hex_query(query: str) -> bytes | None:
+    """The bytes a query written in hex stands for (``48 54``, ``4854``, ``0x0d0a``: pairs
+    of hex digits, spaces between pairs allowed), or None when it is not written so."""
+    q = query.strip()
+    if not _HEX_PAIRS.fullmatch(q):
+        return None
+    if q[:2] in ("0x", "0X"):
+        q = q[2:]
+    return bytes.fromhex("".join(q.split()))
+
+
+SEARCH_WINDOW = 1 << 20
+
+
+def _find_all(data: bytes, needle: bytes, fold: bool, stop: Callable[[], bool]) -> list[int] | None:
+    """Start offsets of ``needle`` in ``data``, not overlapping (``fold``: ASCII letters in
+    any case; ``needle`` is lowercase then), at most SEARCH_CAP + 1; None when ``stop()``."""
+    out: list[int] = []
+    n, size = len(data), len(needle)
+    pos = 0
+    while pos < n:
+        if stop():
+            return None
+        hi = min(n, pos + SEARCH_WINDOW)
+        window = data[pos : min(n, hi + size - 1)]
+        if fold:
+            window = window.lower()
+        i = window.find(needle)
+        nxt = hi
+        while 0 <= i and pos + i < hi:
+            out.append(pos + i)
+            if len(out) > SEARCH_CAP:
+                return out
+            nxt = max(hi, pos + i + size)
+            i = window.find(needle, i + size)
+        pos = nxt
+    return out
+
+
+def _hex_cell(j: int) -> int:
+    """The column of byte ``j`` (0-15) of a line in the hex column."""
+    return HEX_COLUMN + 3 * j + (1 if j >= 8 else 0)
+
+
+class Search:
+    """One query over one view (a ``Lines``).  A match is ``(line, start, end)``: character
+    offsets in that line's plain text; in a hex view (``lines.data`` set) byte offsets in
+    the data, so that one match may span lines.
+
+    In a hex view a query matches bytes two ways: as text (its UTF-8 bytes, ASCII letters
+    in either case unless ``match_case``) and, when it is written as hex bytes (``48 54``,
+    ``0d0a``, ``0xff``), as those bytes; each match is highlighted in both columns."""
+
+    def __init__(self, lines: Lines, query: str, match_case: bool = False) -> None:
+        self.lines = lines
+        self.query = query
+        self.match_case = match_case
+        self.hex = lines.data is not None
+        self.as_bytes: bytes | None = None
+        if self.hex:
+            text = query.encode("utf-8", "surrogateescape")
+            pattern = re.escape(text) if match_case else b"(?i:" + re.escape(text) + b")"
+            self.as_bytes = hex_query(query)
+            if self.as_bytes:
+                pattern += b"|" + re.escape(self.as_bytes)
+            self.longest = max(len(text), len(self.as_bytes or b""))
+            self.pattern = re.compile(pattern)
+        else:
+            self.pattern = re.compile(re.escape(query), 0 if match_case else re.IGNORECASE)
+
+    def describe(self) -> str:
+        """What is searched for, for the status line (escaped, one line)."""
+        how = "" if self.match_case else ", any case"
+        if self.as_bytes:
+            return f"'{safe(self.query, 60)}' (as text{how}, or as the bytes {self.as_bytes[:16].hex(' ')})"
+        return f"'{safe(self.query, 60)}'" + (" (case as typed)" if self.match_case else "")
+
+    def find(self, stop: Callable[[], bool] = lambda: False) -> tuple[list[tuple[int, int, int]], bool] | None:
+        """(matches in order, capped: more than SEARCH_CAP exist); None when ``stop()``
+        said so (a newer search replaced this one)."""
+        out: list[tuple[int, int, int]] = []
+        if self.hex:
+            return self._find_bytes(stop)
+        line, finditer = self.lines.line, self.pattern.finditer
+        for i in range(self.lines.count):
+            if i & 1023 == 0 and stop():
+                return None
+            for m in finditer(line(i).plain):
+                if len(out) >= SEARCH_CAP:
+                    return out, True
+                out.append((i, m.start(), m.end()))
+        return out, False
+
+    def _find_bytes(self, stop: Callable[[], bool]) -> tuple[list[tuple[int, int, int]], bool] | None:
+        """The hex view's matches: ``bytes.find`` over windows of SEARCH_WINDOW bytes
+        (lowered for any case), never one long regex call (``re`` keeps the GIL while
+        it scans, and the UI thread would wait for it)."""
+        data = self.lines.data
+        text = self.query.encode("utf-8", "surrogateescape")
+        found: list[tuple[int, int]] = []
+        capped = False
+        for needle, fold in ((text.lower() if not self.match_case else text, not self.match_case),
+                             (self.as_bytes, False)):
+            if not needle:
+                continue
+            starts = _find_all(data, needle, fold, stop)
+            if starts is None:
+                return None
+            capped = capped or len(starts) > SEARCH_CAP
+            found += [(start, start + len(needle)) for start in starts[:SEARCH_CAP]]
+        found.sort()
+        out: list[tuple[int, int, int]] = []
+        end = 0
+        for start, stop_at in found:  # a text match and a bytes match may overlap: the first wins
+            if start >= end:
+                out.append((start >> 4, start, stop_at))
+                end = stop_at
+        if len(out) > SEARCH_CAP:
+            out, capped = out[:SEARCH_CAP], True
+        return out, capped
+
+    def spans(self, index: int, plain: str, current: tuple | None = None) -> list[tuple[int, int, str]]:
+        """(start, end, style) to highlight on line ``index`` (whose text is ``plain``);
+        ``current`` (a match) gets HIT_NOW, every other match HIT."""
+        if not self.hex:
+            out = []
+            for m in self.pattern.finditer(plain):
+                now = current is not None and current[0] == index and current[1:] == m.span()
+                out.append((m.start(), m.end(), HIT_NOW if now else HIT))
+            return out
+        data = self.lines.data
+        base = index * 16
+        if base >= len(data):
+            return []
+        top = min(len(data), base + 16)
+        out = []
+        for m in self.pattern.finditer(data, max(0, base - self.longest + 1), min(len(data), top + self.longest - 1)):
+            first, last = max(m.start(), base) - base, min(m.end(), top) - base - 1
+            if first > last:
+                continue
+            style = HIT_NOW if current is not None and current[1:] == m.span() else HIT
+            out.append((_hex_cell(first), _hex_cell(last) + 2, style))
+            out.append((ASCII_COLUMN + first, ASCII_COLUMN + last + 1, style))
+        return out
+
+    def where(self, match: tuple[int, int, int]) -> tuple[int, int, int]:
+        """(line, first cell, end cell) of a match: what to scroll into view."""
+        line, start, end = match
+        if self.hex:
+            j = start & 15
+            return line, _hex_cell(j), ASCII_COLUMN + min(15, j + end - start - 1) + 1
+        plain = self.lines.line(line).plain
+        first = _width(plain[:start])
+        return line, first, first + _width(plain[start:end])
+
+
+# -- the body for a pager or an editor -----------------------------------------------------------
+
+def iter_body(response, decode: bool = True, size: int = 1 << 20):
+    """The body in chunks of at most ``size`` bytes, read from its store (memory or the
+    spilled temporary file), with a gzip or deflate Content-Encoding undone as it streams
+    when ``decode`` (never the whole body in memory).  Raises NetlabError('parse') when
+    the encoded data is bad."""
+    import zlib
+
+    from netlab.engine.errors import NetlabError
+
+    store = response.body_store
+    enc = (response.header("content-encoding") or "").strip().lower()
+    if not decode or enc not in ("gzip", "x-gzip", "deflate"):
+        yield from store.iter_chunks(size)
+        return
+    d = None
+    try:
+        for chunk in store.iter_chunks(size):
+            if d is None:
+                if enc == "deflate":  # zlib-wrapped, as the RFC says, or raw deflate, as some servers send
+                    wrapped = len(chunk) >= 2 and chunk[0] & 0x0F == 8 and (chunk[0] << 8 | chunk[1]) % 31 == 0
+                    d = zlib.decompressobj(15 if wrapped else -15)
+                else:
+                    d = zlib.decompressobj(31)
+            buf = chunk
+            while buf and not d.eof:
+                out = d.decompress(buf, size)
+                if out:
+                    yield out
+                buf = d.unconsumed_tail
+        if d is not None and not d.eof:
+            tail = d.flush()
+            if tail:
+                yield tail
+    except zlib.error as exc:
+        raise NetlabError("parse", f"cannot decode the {enc} body: {exc}") from None
+
+
+def _hex_plain(chunk: bytes, offset: int) -> str:
+    hexes = chunk[:8].hex(" ")
+    if len(chunk) > 8:
+        hexes += "  " + chunk[8:].hex(" ")
+    ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+    return f"{offset:08x}  {hexes:<48}  |{ascii_}|"
+
+
+def pager_text(prepared, write: Callable[[str], object]) -> None:
+    """The body as text for a pager, through ``write``: what the Body tab shows, whole —
+    JSON pretty-printed, text decoded (Content-Encoding undone, UTF-8 where valid, other
+    bytes as ``\\xNN``) with every control character but newline and tab made a visible
+    escape, a binary body as a hex dump (up to HEX_LIMIT)."""
+    from netlab.engine.errors import NetlabError
+
+    r = prepared.exchange.response
+    kind = prepared.body_kind
+    try:
+        if kind == "binary":
+            _pager_hex(r, write)
+        elif kind == "json" and r.body_bytes <= JSON_LIMIT:
+            text = b"".join(iter_body(r)).decode("utf-8", "backslashreplace")
+            try:
+                text = json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+            except ValueError:
+                pass
+            write(safe_text(text))
+        else:
+            _pager_lines(iter_body(r), write)
+    except NetlabError as exc:
+        write(f"({safe(exc.message)}; the body as received follows)\n")
+        if kind == "binary":
+            _pager_hex(r, write, decode=False)
+        else:
+            _pager_lines(r.body_store.iter_chunks(), write)
+
+
+def _pager_lines(chunks, write: Callable[[str], object]) -> None:
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
+    held = ""  # a CR at the end of a piece: CR LF may straddle two chunks
+    for chunk in chunks:
+        text = held + decoder.decode(chunk)
+        held = "\r" if text.endswith("\r") else ""
+        if held:
+            text = text[:-1]
+        write(safe_text(text.replace("\r\n", "\n")))
+    write(safe_text(held + decoder.decode(b"", final=True)))
+
+
+def _pager_hex(response, write: Callable[[str], object], decode: bool = True) -> None:
+    buf, offset = b"", 0
+    for chunk in iter_body(response, decode):
+        buf += chunk
+        whole = len(buf) & ~15
+        write("".join(_hex_plain(buf[k : k + 16], offset + k) + "\n" for k in range(0, min(whole, HEX_LIMIT - offset), 16)))
+        offset += whole
+        buf = buf[whole:]
+        if offset >= HEX_LIMIT:
+            write(f"… the hex dump stops at {fmt_bytes(HEX_LIMIT)}\n")
+            return
+    if buf:
+        write(_hex_plain(buf, offset) + "\n")

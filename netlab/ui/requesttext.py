@@ -167,8 +167,28 @@ def classic_request(url: str) -> bytes:
     return (f"GET {target_of(url)} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").encode("utf-8")
 
 
+# What a field box must not hand to the terminal: C0 controls but tab, LF and CR, DEL, C1,
+# and bidi/zero-width format characters (the same set as engine/text.py, kept here so the
+# composer does not import the engine before the first frame).
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
+                         "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
+
+
+def _visible(s: str) -> str:
+    return _UNSHOWABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                           else f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000
+                           else f"\\U{ord(m.group()):08x}", s)
+
+
+def has_unshowable(data: bytes) -> bool:
+    """True when the fields view can only show these bytes escaped (edit them in Raw)."""
+    return _UNSHOWABLE.search(bytes(data).decode("utf-8", "replace")) is not None
+
+
 def split_request(data: bytes, url: str) -> Fields:
-    """Best-effort structured view of request bytes, which may be malformed on purpose."""
+    """Best-effort structured view of request bytes, which may be malformed on purpose.
+    Control and bidi characters come out as visible escapes (``\\x1b``): the fields are
+    shown in a terminal; the Raw view is the lossless one."""
     data = bytes(data)
     m = _HEAD_END.search(data)
     head, body = (data[: m.start()], data[m.end():]) if m else (data, b"")
@@ -182,7 +202,8 @@ def split_request(data: bytes, url: str) -> Fields:
     else:
         origin = origin_of(url) or url.rstrip("/")
         new_url = origin + (target if target.startswith("/") else ("/" + target if target and target != "*" else "/"))
-    return Fields(method, new_url, "\n".join(lines[1:]), body.decode("utf-8", "backslashreplace"), version)
+    return Fields(_visible(method), _visible(new_url), _visible("\n".join(lines[1:])),
+                  _visible(body.decode("utf-8", "backslashreplace")), _visible(version))
 
 
 def build_request(fields: Fields) -> bytes:

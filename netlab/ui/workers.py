@@ -21,8 +21,9 @@ class HistoryStore:
     """The SQLite history, used from one thread of its own (SQLite connections stay on
     the thread that opened them).  ``call(fn)`` runs ``fn(history)`` there and waits."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, options: dict | None = None) -> None:
         self._path = path
+        self._options = dict(options or {})  # History's keywords: body_cap, store_bodies, max_entries
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="netlab-history")
         self._history = None
         self.notice: str | None = None  # set when the history file cannot be used
@@ -31,7 +32,7 @@ class HistoryStore:
         if self._history is None:
             from netlab.engine.history import History
 
-            self._history = History(self._path)
+            self._history = History(self._path, **self._options)
             self.notice = self._history.notice
         return self._history
 
@@ -66,10 +67,11 @@ class ConnFeed:
 class Services:
     """What the workers share: one Engine, the history store, the lab server."""
 
-    def __init__(self, history_path: str | None = None, *, history: bool = True) -> None:
+    def __init__(self, history_path: str | None = None, *, history: bool = True,
+                 history_options: dict | None = None) -> None:
         self._lock = threading.Lock()
         self._engine = None
-        self.store = HistoryStore(history_path) if history else None
+        self.store = HistoryStore(history_path, history_options) if history else None
         self.feed = ConnFeed()
         self.lab = None
         self.exchange_pairs: dict = {}  # (local, remote) of recent exchanges, both ends, oldest first
@@ -174,6 +176,68 @@ def load_history(services: Services, entry_id: int | None, replay: bool, post: P
     post(m.HistoryLoaded(prepared, replay))
 
 
+def compare_history(services: Services, a_id: int | None, b_id: int | None, post: Post) -> None:
+    """Compare two stored exchanges (the newest two when ``b_id`` is None; ``b_id`` and the
+    one stored before it when ``a_id`` is None) and post the DiffScreen's lines."""
+    from netlab.engine.diff import compare
+    from netlab.ui.panes.diffscreen import diff_texts
+
+    def pick(h):
+        if b_id is None:
+            newest = h.list(2)
+            return (newest[1].id, newest[0].id) if len(newest) == 2 else None
+        if a_id is None:
+            older = [e.id for e in h.list(0) if e.id < b_id]
+            return (max(older), b_id) if older else None
+        return a_id, b_id
+
+    try:
+        ids = services.store.call(pick)
+        if ids is None:
+            post(m.Problem("nothing to compare yet: the history needs two exchanges"
+                           if b_id is None else f"history entry {b_id} is the oldest: nothing before it to compare"))
+            return
+        a, b = (services.store.call(lambda h, i=i: h.get(i)) for i in ids)
+        lines = diff_texts(a, b, ids[0], ids[1], compare(a, b))
+    except KeyError as exc:
+        post(m.Problem(f"history: entry {exc.args[0]} is gone (the history keeps a limited number)"))
+        return
+    except Exception as exc:  # noqa: BLE001
+        post(m.Problem(f"history: cannot compare: {type(exc).__name__}: {exc}"))
+        return
+    post(m.CompareReady(ids[0], ids[1], lines))
+
+
+def export_history(services: Services, entry_id: int, post: Post) -> None:
+    """Read one stored exchange's request and options, for the export chooser."""
+    try:
+        ex = services.store.call(lambda h: h.get(entry_id))
+    except KeyError:
+        post(m.Problem(f"history: entry {entry_id} is gone"))
+        return
+    except Exception as exc:  # noqa: BLE001
+        post(m.Problem(f"history: cannot load entry {entry_id}: {exc}"))
+        return
+    post(m.ExportReady(ex.request, ex.options, f"exchange #{entry_id}"))
+
+
+def export_all(request, options, source: str | None, post: Post) -> None:
+    """Every export format of ``request``, secrets masked and shown (the chooser's preview)."""
+    from netlab.engine import NetlabError
+    from netlab.engine.export import FORMATS, export_request
+
+    results: dict = {}
+    for fmt in FORMATS:
+        for show in (False, True):
+            try:
+                results[(fmt, show)] = export_request(request, options, fmt, show_secrets=show, source=source)
+            except NetlabError as exc:
+                results[(fmt, show)] = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            except Exception as exc:  # noqa: BLE001 - shown in the chooser, not a crash
+                results[(fmt, show)] = f"cannot export: {type(exc).__name__}: {exc}"
+    post(m.ExportsComputed(results))
+
+
 @dataclass(frozen=True)
 class DnsOutcome:
     """One lookup of the DNS pane, everything it gave: the replies (one per record type),
@@ -276,3 +340,89 @@ def probe_follows(pairs: tuple, post: Post) -> None:
         post(m.FollowProbed({}, time.monotonic(), f"{type(exc).__name__}: {exc}"))
         return
     post(m.FollowProbed(states, time.monotonic()))
+
+
+# -- the response viewer: search, save, pager and editor ---------------------------------------
+
+def find_matches(search, search_id: int, stop: Callable[[], bool], post: Post) -> None:
+    """List the matches of a ``render.Search`` (nothing is posted when ``stop()`` says a
+    newer search replaced it)."""
+    try:
+        found = search.find(stop)
+    except Exception as exc:  # noqa: BLE001 - a bug: said, not a crash
+        post(m.Problem(f"search failed: {type(exc).__name__}: {exc}"))
+        found = ([], False)
+    if found is not None:
+        post(m.SearchFound(search_id, *found))
+
+
+def save_bytes(fd: int, path: str, chunks: Callable[[], object], note: str, post: Post) -> None:
+    """Write what ``chunks()`` yields to the open file ``fd`` (at ``path``) and close it
+    (``note``: added to the message that says it is done)."""
+    written = 0
+    try:
+        with open(fd, "wb") as f:
+            for chunk in chunks():
+                f.write(chunk)
+                written += len(chunk)
+    except OSError as exc:
+        post(m.FileSaved(path, written, exc.strerror or str(exc), note))
+        return
+    except Exception as exc:  # noqa: BLE001 - reading the body back failed: say so
+        post(m.FileSaved(path, written, f"{type(exc).__name__}: {exc}", note))
+        return
+    post(m.FileSaved(path, written, None, note))
+
+
+def body_file(prepared, kind: str, argv: list, post: Post) -> None:
+    """Write the body to a new temporary file (mode 0600) for ``argv`` to open: for a
+    pager (``kind`` "pager") the text the Body tab shows, whole, control characters
+    escaped; for an editor the body's bytes (Content-Encoding undone when netlab can)."""
+    import os
+    import tempfile
+
+    from netlab.engine.errors import NetlabError
+    from netlab.ui import render
+
+    r = prepared.exchange.response
+    suffix = ".txt" if kind == "pager" else _suffix(r)
+    path = None
+    try:
+        fd, path = tempfile.mkstemp(prefix="netlab-body-", suffix=suffix)
+        if kind == "pager":
+            with open(fd, "w", encoding="utf-8", newline="") as f:
+                render.pager_text(prepared, f.write)
+        else:
+            with open(fd, "wb") as f:
+                try:
+                    for chunk in render.iter_body(r):
+                        f.write(chunk)
+                except NetlabError:  # not really gzip/deflate: the bytes as received
+                    f.seek(0)
+                    f.truncate()
+                    for chunk in r.body_store.iter_chunks():
+                        f.write(chunk)
+    except Exception as exc:  # noqa: BLE001 - disk full, no temp dir: said, nothing opened
+        if path is not None:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        post(m.ExternalFileReady(kind, argv, None, f"cannot write a temporary file: {exc}"))
+        return
+    post(m.ExternalFileReady(kind, argv, path))
+
+
+SUFFIXES = {"json": ".json", "html": ".html", "xml": ".xml", "javascript": ".js", "css": ".css",
+            "csv": ".csv", "plain": ".txt", "yaml": ".yaml", "png": ".png", "jpeg": ".jpg", "gif": ".gif",
+            "svg": ".svg", "pdf": ".pdf", "zip": ".zip", "gzip": ".gz", "webp": ".webp", "wasm": ".wasm"}
+
+
+def _suffix(response) -> str:
+    """A file name suffix for a body of this Content-Type (".bin" when unknown)."""
+    ctype = (response.header("content-type") or "").split(";")[0].strip().lower()
+    sub = ctype.rpartition("/")[2]
+    for key in (sub, sub.rpartition("+")[2]):
+        if key in SUFFIXES:
+            return SUFFIXES[key]
+    return ".txt" if ctype.startswith("text/") else ".bin"

@@ -56,7 +56,7 @@ def assert_failed(ex, events, phase: str, *words: str):
     assert events and isinstance(events[-1], ev.Failed)
     assert events[-1].phase == phase and events[-1].message == ex.error.message
     assert not any(isinstance(e, ev.Complete) for e in events)
-    assert ex.to_dict()["error"] == {"phase": phase, "message": ex.error.message}
+    assert ex.to_dict()["error"] == {"phase": phase, "message": ex.error.message, "hint": ex.error.hint}
     assert ex.timings.total >= 0
 
 
@@ -452,7 +452,7 @@ def _json(res) -> dict:
     if doc["response"] is not None:
         assert set(doc["response"]) == RESPONSE_KEYS
     if doc["error"] is not None:
-        assert set(doc["error"]) == {"phase", "message"}
+        assert set(doc["error"]) == {"phase", "message", "hint"}
     assert "Traceback" not in res.err
     return doc
 

@@ -371,34 +371,57 @@ _WRITER = textwrap.dedent("""
     from netlab.engine import Options, Request
     from netlab.engine.history import History
     from netlab.engine.session import Exchange
-    path, go, tag = sys.argv[1], sys.argv[2], sys.argv[3]
-    end = time.monotonic() + 30
-    while not os.path.exists(go):
-        if time.monotonic() > end:
-            sys.exit("no go signal")
-        time.sleep(0.005)
+    path, go, tag, others, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(","), int(sys.argv[5])
+    end = time.monotonic() + 60
+
+    def wait_for(marker):
+        while not os.path.exists(marker):
+            if time.monotonic() > end:
+                sys.exit(f"no {marker}")
+            time.sleep(0.005)
+
+    wait_for(go)
     h = History(path)
     assert h.notice is None, h.notice
-    for i in range(25):
-        h.add(Exchange(request=Request.from_url(f"http://127.0.0.1:9/{tag}/{i}"), options=Options(),
-                       started=time.time()))
+    open(go + "." + tag, "w").close()  # opened: wait until every writer has, then write at once
+    for other in others:
+        wait_for(go + "." + other)
+    ids = []
+    for i in range(count):
+        ids.append(h.add(Exchange(request=Request.from_url(f"http://127.0.0.1:9/{tag}/{i}", method="POST",
+                                                           body=b"x" * (i % 7) * 500),
+                                  options=Options(), started=time.time())))
     h.close()
+    print(" ".join(map(str, ids)))
 """)
 
 
 def test_two_processes_write_at_once(tmp_path):
+    """Two processes create the same new file at the same moment, then each writes 200
+    exchanges while the other does: every write succeeds (WAL mode, busy timeouts), no id
+    is given twice, and every exchange is in the file afterwards."""
     path = tmp_path / "shared" / "history.sqlite3"  # neither process finds it: both create it
     go = tmp_path / "go"
+    count = 200
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), str(go), tag], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for tag in ("a", "b")]
+    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, str(path), str(go), tag, other, str(count)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for tag, other in (("a", "b"), ("b", "a"))]
     go.touch()
-    results = [p.communicate(timeout=60) for p in procs]
+    results = [p.communicate(timeout=240) for p in procs]
     for p, (out, err) in zip(procs, results):
         assert p.returncode == 0, err.decode(errors="replace")
+    ids = {tag: [int(x) for x in out.split()] for tag, (out, _) in zip("ab", results)}
+    assert len(ids["a"]) == len(ids["b"]) == count
+    assert not set(ids["a"]) & set(ids["b"])  # no id handed to both
     with History(str(path)) as h:
-        urls = {e.url for e in h.list(0)}
-    assert urls == {f"http://127.0.0.1:9/{t}/{i}" for t in "ab" for i in range(25)}
+        entries = h.list(0)
+        urls = {e.url for e in entries}
+        for tag in "ab":  # each id holds what that process wrote
+            for i in (0, count // 2, count - 1):
+                assert h.get(ids[tag][i]).request.url == f"http://127.0.0.1:9/{tag}/{i}"
+    assert len(entries) == 2 * count
+    assert urls == {f"http://127.0.0.1:9/{t}/{i}" for t in "ab" for i in range(count)}
 
 
 def test_replay_sends_identical_bytes_to_the_same_target(recorder, hpath):
@@ -529,3 +552,275 @@ def test_record_for_netlab_send(recorder, hpath, tmp_path, monkeypatch):
     err = io.StringIO()
     assert record(ex, err) is not None
     assert "history is not saved" in err.getvalue()
+
+
+# ------------------------------------------------------------- crashes and damaged files
+
+_KILLED_WRITER = textwrap.dedent("""
+    import sys
+    from netlab.engine import Options, Request
+    from netlab.engine.history import History
+    from netlab.engine.session import Exchange
+    path, start = sys.argv[1], int(sys.argv[2])
+    h = History(path)
+    if h.notice is not None:
+        sys.exit(h.notice)
+    body = bytes(range(256)) * 80  # 20 KiB: several pages per write, so a kill can land mid-write
+    i = start
+    while True:
+        ident = h.add(Exchange(request=Request.from_url(f"http://127.0.0.1:9/kill/{i}", method="POST", body=body),
+                               options=Options(), started=1000.0 + i))
+        print(ident, i, flush=True)  # only after add() has returned: this write is complete
+        i += 1
+""")
+_KILLED_BODY = bytes(range(256)) * 80
+
+
+def _read_line(proc: subprocess.Popen, buf: bytearray) -> bytes:
+    """The next complete line of ``proc``'s stdout (HANG_GUARD only guards against a hang)."""
+    import select
+
+    fd = proc.stdout.fileno()
+    while b"\n" not in buf:
+        ready, _, _ = select.select([fd], [], [], HANG_GUARD)
+        assert ready, "the writer printed nothing"
+        chunk = os.read(fd, 65536)
+        assert chunk, f"the writer ended: {proc.stderr.read().decode(errors='replace')}"
+        buf += chunk
+    line, _, rest = bytes(buf).partition(b"\n")
+    buf[:] = rest
+    return line
+
+
+def _kill_writer(path: Path, start: int, delay: float) -> list[tuple[int, int]]:
+    """Run the writer on ``path``, SIGKILL it ``delay`` s after its first write completed;
+    return every (id, i) it printed, i.e. every write that had completed."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(path), str(start)],
+                            env=dict(os.environ, PYTHONPATH=str(REPO)), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        buf = bytearray()
+        first = _read_line(proc, buf)
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        rest, _ = proc.communicate(timeout=HANG_GUARD)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    text = first + b"\n" + bytes(buf) + rest
+    lines = text.split(b"\n")[:-1]  # a line cut off by the kill has no newline: not a completed write
+    return [(int(a), int(b)) for a, b in (line.split() for line in lines)]
+
+
+def test_sigkill_while_writing_loses_no_completed_exchange(tmp_path, monkeypatch):
+    """A writer is killed with SIGKILL in the middle of a stream of writes, four times over
+    on the same file with different delays: every exchange whose add() had returned is
+    there and readable afterwards, the file (with the killed process's -wal and -shm
+    sidecars) opens without a notice, and the next writer and this process write on."""
+    path = tmp_path / "history.sqlite3"
+    written: list[tuple[int, int]] = []
+    for delay in (0.0, 0.05, 0.25, 0.6):
+        done = _kill_writer(path, len(written) and written[-1][1] + 1, delay)
+        assert done, "the writer completed no write before the kill"
+        written += done
+        assert Path(f"{path}-wal").exists()  # left behind by the killed process
+        with History(str(path)) as h:
+            assert h.notice is None, h.notice
+            for ident, i in written:
+                got = h.get(ident)
+                assert got.request.url == f"http://127.0.0.1:9/kill/{i}" and got.request.body == _KILLED_BODY
+    ids = [ident for ident, _ in written]
+    assert len(set(ids)) == len(ids)
+    with History(str(path)) as h:
+        new = h.add(_synthetic(1))
+        assert new > max(ids) and h.get(new).request.url == "http://127.0.0.1:9/item/1"
+        assert {e.id for e in h.list(0)} >= set(ids) | {new}
+        with sqlite3.connect(path) as raw:
+            assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        raw.close()
+
+
+def _good_history(path: Path, n: int = 30) -> list[int]:
+    with History(str(path)) as h:
+        return [h.add(_synthetic(i)) for i in range(n)]
+
+
+def _aside(tmp_path: Path, name: str = "history.sqlite3") -> list[Path]:
+    return [p for p in tmp_path.iterdir() if p.name.startswith(f"{name}.corrupt-")
+            and not p.name.endswith(("-wal", "-shm"))]
+
+
+@pytest.mark.parametrize("cut", ["mid-page", "last-page", "pages-lost", "header-only"])
+def test_truncated_file_is_moved_aside(tmp_path, cut):
+    path = tmp_path / "history.sqlite3"
+    from netlab.engine.session import Exchange
+
+    with History(str(path)) as h:  # bodies make overflow pages: a cut lands inside a record
+        for i in range(20):
+            h.add(Exchange(request=Request.from_url(f"http://127.0.0.1:9/t/{i}", method="POST", body=b"z" * 5000),
+                           options=Options(), started=1.0 + i))
+    assert not Path(f"{path}-wal").exists()  # closed cleanly: everything is in the main file
+    size = path.stat().st_size
+    keep = {"mid-page": size - 100, "last-page": size - 4096 + 1, "pages-lost": size - 3 * 4096,
+            "header-only": 100}[cut]
+    os.truncate(path, keep)
+    original = path.read_bytes()
+    with History(str(path)) as h:
+        assert h.persistent and h.notice is not None
+        [aside] = _aside(tmp_path)
+        assert str(path) in h.notice and f"moved to {aside}" in h.notice and "new history" in h.notice
+        assert aside.read_bytes() == original  # kept as it was, for whoever wants to look
+        assert h.list(0) == []
+        ident = h.add(_synthetic(1))
+        assert h.get(ident).request.url == "http://127.0.0.1:9/item/1"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with History(str(path)) as again:
+        assert again.notice is None and [e.id for e in again.list(0)] == [ident]
+
+
+def test_intact_file_is_not_moved(tmp_path):
+    """The damage check must not fire on a good file: closed cleanly, or with a WAL."""
+    path = tmp_path / "history.sqlite3"
+    ids = _good_history(path)
+    with History(str(path)) as h:
+        assert h.notice is None and [e.id for e in h.list(0)] == ids[::-1]
+        with History(str(path)) as second:  # opened while the first holds the WAL open
+            assert second.notice is None and len(second.list(0)) == len(ids)
+    assert _aside(tmp_path) == []
+
+
+def test_zero_length_file_becomes_a_new_history(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"")
+    os.chmod(path, 0o644)
+    with History(str(path)) as h:
+        assert h.notice is None and h.persistent  # an empty file is an empty database: nothing to move
+        ident = h.add(_synthetic(1))
+    with History(str(path)) as h:
+        assert h.get(ident).request.url == "http://127.0.0.1:9/item/1"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert _aside(tmp_path) == []
+
+
+def test_directory_at_the_path_is_left_alone(tmp_path):
+    """A directory is never moved (NETLAB_HISTORY=~/somewhere by mistake must not move a
+    user's directory): the history lives in memory, and the notice names the path."""
+    path = tmp_path / "history.sqlite3"
+    path.mkdir()
+    (path / "keep.txt").write_text("mine")
+    with History(str(path)) as h:
+        assert not h.persistent
+        assert h.notice and str(path) in h.notice and "directory" in h.notice.lower() and "memory" in h.notice
+        ident = h.add(_synthetic(1))
+        assert h.get(ident).request.url == "http://127.0.0.1:9/item/1"
+    assert path.is_dir() and (path / "keep.txt").read_text() == "mine" and _aside(tmp_path) == []
+
+
+def test_torn_wal_from_a_killed_process(tmp_path):
+    """A killed writer's -wal ending in a half-written frame: the frames that were committed
+    are recovered, the torn tail is ignored, nothing is moved aside."""
+    path = tmp_path / "history.sqlite3"
+    written = _kill_writer(path, 0, 0.1)
+    wal = Path(f"{path}-wal")
+    assert wal.exists() and wal.stat().st_size > 32
+    with open(wal, "ab") as f:
+        f.write(b"\x37\x7f\x06\x82" + os.urandom(3000))  # garbage where the next frame would be
+    with History(str(path)) as h:
+        assert h.notice is None, h.notice
+        for ident, i in written:
+            assert h.get(ident).request.url == f"http://127.0.0.1:9/kill/{i}"
+        new = h.add(_synthetic(1))
+        assert h.get(new).request.url == "http://127.0.0.1:9/item/1"
+    assert _aside(tmp_path) == []
+
+
+def test_corrupt_file_with_sidecars_moves_them_too(tmp_path):
+    """Garbage in the file with a -wal and -shm beside it (from the process that died): all
+    three move aside together, the -wal unchanged; the new history starts clean."""
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"not a database at all\n" * 300)
+    Path(f"{path}-wal").write_bytes(b"stale wal")
+    Path(f"{path}-shm").write_bytes(b"stale shm")
+    with History(str(path)) as h:
+        [aside] = _aside(tmp_path)
+        assert str(aside) in h.notice
+        assert Path(f"{aside}-wal").read_bytes() == b"stale wal"  # kept as it was (SQLite would delete it)
+        assert Path(f"{aside}-shm").exists()  # (an index SQLite rebuilds; it holds no data)
+        assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").read_bytes() != b"stale wal"
+        ident = h.add(_synthetic(1))
+    with History(str(path)) as h:
+        assert h.notice is None and [e.id for e in h.list(0)] == [ident]
+
+
+# ------------------------------------------------------------------ keeping no bodies
+
+
+def _file_bytes(path: Path) -> bytes:
+    """The database file and its sidecars, as they are on disk."""
+    return b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
+
+
+def test_send_no_history_bodies_keeps_bodies_out_of_the_file(web, tmp_path, monkeypatch, run_cli):
+    monkeypatch.delenv("NETLAB_HISTORY_BODIES", raising=False)
+    marker, chunk_marker = b"hello from http.server", b"first chunk"
+
+    def send(name: str, *args: str) -> Path:
+        path = tmp_path / name / "history.sqlite3"
+        monkeypatch.setenv("NETLAB_HISTORY", str(path))
+        for target in ("hello", "chunked"):
+            code, out, err = run_cli("send", *args, f"http://127.0.0.1:{web}/{target}")
+            assert code == 0, err
+        assert marker.decode() in run_cli("send", "--no-history", *args, f"http://127.0.0.1:{web}/hello").out
+        return path
+
+    kept = send("kept")  # the control: without the option the bodies are in the file
+    assert marker in _file_bytes(kept) and chunk_marker in _file_bytes(kept)
+
+    for path in (send("flag", "--no-history-bodies"), ):
+        data = _file_bytes(path)
+        assert marker not in data and chunk_marker not in data
+        with History(str(path)) as h:
+            chunked, hello = (h.get(e.id) for e in h.list(0))
+        assert hello.response.status == 200 and hello.response.body == b""
+        assert hello.response.body_store.full_size == len(HELLO) and hello.response.body_store.truncated
+        assert ("X-Lab", "history") in hello.response.headers  # the head is kept
+        assert chunked.response.trailers == [("X-Checksum", "abc123")] and chunked.response.raw_body == b""
+
+    monkeypatch.setenv("NETLAB_HISTORY_BODIES", "0")
+    env_path = send("env")
+    assert marker not in _file_bytes(env_path) and chunk_marker not in _file_bytes(env_path)
+
+
+def test_no_bodies_environment_wins_over_settings_and_reaches_the_tui(web, tmp_path, monkeypatch):
+    """NETLAB_HISTORY_BODIES=0 turns bodies off even where the settings say bodies = true
+    (the TUI passes the settings to History through its HistoryStore); =1 changes nothing."""
+    from netlab.engine.history import bodies_from_env
+    from netlab.ui.workers import HistoryStore
+
+    with Engine() as engine:
+        ex = engine.send(Request.from_url(f"http://127.0.0.1:{web}/hello"))
+    assert ex.ok and ex.response.body == HELLO
+    for value, expected in (("0", False), ("off", False), ("no", False), ("1", True), ("", None)):
+        monkeypatch.setenv("NETLAB_HISTORY_BODIES", value)
+        assert bodies_from_env() is expected
+    monkeypatch.setenv("NETLAB_HISTORY_BODIES", "0")
+    path = tmp_path / "tui" / "history.sqlite3"
+    store = HistoryStore(str(path), {"store_bodies": True, "body_cap": 1 << 20})
+    try:
+        assert store.call(lambda h: h.store_bodies) is False
+        ident = store.call(lambda h: h.add(ex))
+        assert store.call(lambda h: h.get(ident).response.body) == b""
+    finally:
+        store.close()
+    assert b"hello from http.server" not in _file_bytes(path)
+
+    monkeypatch.setenv("NETLAB_HISTORY_BODIES", "1")
+    with History(str(tmp_path / "one.sqlite3"), store_bodies=False) as h:
+        assert h.store_bodies is False  # the caller's False (the flag, the settings) stands
+    with History(str(tmp_path / "two.sqlite3")) as h:
+        assert h.store_bodies is True
+        assert h.get(h.add(ex)).response.body == HELLO

@@ -20,7 +20,9 @@ import pytest
 from netlab.engine.labserver import (
     BLOCK_SIZE,
     SERVER_SOFTWARE,
+    BindRefused,
     LabServer,
+    bind_address,
     is_loopback,
     iter_lab_bytes,
     lab_bytes,
@@ -756,3 +758,206 @@ def test_standard_library_only():
     imported = {line.split()[1].split(".")[0] for line in source.splitlines()
                 if line.startswith(("import ", "from "))}
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}
+
+
+# ------------------------------------------- loopback unless --public; limits as options
+
+
+@pytest.mark.parametrize(
+    ("host", "public", "expected"),
+    [("127.0.0.1", False, "127.0.0.1"), ("127.0.0.2", False, "127.0.0.2"), ("::1", False, "::1"),
+     ("[::1]", False, "::1"), ("localhost", False, "127.0.0.1"), ("LocalHost.", False, "127.0.0.1"),
+     ("0.0.0.0", True, "0.0.0.0"), ("::", True, "::"), ("192.0.2.7", True, "192.0.2.7")],
+)
+def test_bind_address(host, public, expected):
+    assert bind_address(host, public) == expected
+
+
+@pytest.mark.parametrize(
+    ("host", "public", "reason"),
+    [("0.0.0.0", False, "not-loopback"), ("::", False, "not-loopback"), ("10.1.2.3", False, "not-loopback"),
+     ("192.0.2.7", False, "not-loopback"), ("example.com", False, "not-an-address"),
+     ("example.com", True, "not-an-address"), ("", True, "not-an-address")],
+)
+def test_bind_address_refusals(host, public, reason):
+    with pytest.raises(BindRefused) as info:
+        bind_address(host, public)
+    assert info.value.reason == reason
+    with pytest.raises(BindRefused):  # the server refuses in its constructor: no socket is made
+        LabServer(host, public=public)
+
+
+def test_localhost_binds_loopback_without_a_resolver():
+    with LabServer("localhost") as lab:
+        assert lab.host == "127.0.0.1"
+        assert split_response(exchange(lab, get("/ip", "Connection: close\r\n")))[2] == b"127.0.0.1\n"
+
+
+def test_request_trickled_past_the_request_timeout_gets_408():
+    """Bytes arrive faster than the idle timeout, but the request never ends."""
+    with LabServer(idle_timeout=2.0, request_timeout=0.5) as lab:
+        client = RawClient(lab)
+        stop = threading.Event()
+
+        def trickle():
+            client.send(b"GET /ip HTTP/1.1\r\nHost: lab\r\n")
+            while not stop.wait(0.1):
+                try:
+                    client.send(b"X-Slow: 1\r\n")
+                except OSError:
+                    return
+
+        thread = threading.Thread(target=trickle)
+        thread.start()
+        try:
+            status, headers, body = client.read_response()
+            assert status == 408
+            assert headers["connection"] == "close"
+            assert b"did not arrive within 0.5 s" in body
+        finally:
+            stop.set()
+            thread.join(TIMEOUT)
+            client.close()
+
+
+def test_request_timeout_does_not_bound_writing_the_response():
+    """A request that arrived in pieces (the read timeout was cut to the request deadline)
+    is answered under the idle timeout: a client slow to read still gets the whole body."""
+    n = 32 << 20  # more than the loopback socket buffers hold
+    with LabServer(idle_timeout=10.0, request_timeout=1.0) as lab:
+        client = RawClient(lab)
+        try:
+            client.send(f"GET /bytes/{n} HTTP/1.1\r\n".encode())
+            threading.Event().wait(0.05)
+            client.send(b"Host: lab\r\nConnection: close\r\n\r\n")
+            threading.Event().wait(2.5)  # not reading: the server's sendall waits meanwhile
+            status, headers = client.read_head()
+            received = len(client.buf)
+            while data := client.sock.recv(1 << 20):
+                received += len(data)
+            assert (status, received) == (200, n)
+        finally:
+            client.close()
+
+
+def test_request_timeout_does_not_cut_an_idle_keep_alive_wait_short():
+    """The request deadline runs from a request's first byte, not across the idle wait."""
+    with LabServer(idle_timeout=5.0, request_timeout=0.3) as lab:
+        client = RawClient(lab)
+        try:
+            client.send(get("/ip"))
+            assert client.read_response()[0] == 200
+            threading.Event().wait(0.6)  # idle longer than request_timeout, shorter than idle_timeout
+            client.send(get("/ip"))
+            assert client.read_response()[2] == b"127.0.0.1\n"
+        finally:
+            client.close()
+
+
+def _serve(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "netlab", "serve", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=REPO, text=True)
+
+
+def _stop(process: subprocess.Popen) -> tuple[int, str]:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, err
+
+
+def test_serve_non_loopback_without_public_is_refused(run_cli, monkeypatch):
+    started = []
+    monkeypatch.setattr(LabServer, "start", lambda self: started.append(self) or self)
+    code, out, err = run_cli("serve", "--host", "0.0.0.0", "--port", "0")
+    assert code == 2
+    assert started == [] and out == ""  # nothing was bound, nothing announced
+    assert "0.0.0.0" in err and "not a loopback address" in err
+    assert "--public" in err and "netlab serve --host 0.0.0.0 --public" in err
+    code, out, err = run_cli("serve", "--host", "example.com", "--public")
+    assert code == 2 and started == []
+    assert "not an IP address" in err
+
+
+def test_serve_non_loopback_refused_in_a_real_process():
+    process = _serve("--host", "0.0.0.0")
+    out, err = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 2
+    assert "listening" not in out
+    assert "not a loopback address" in err and "--public" in err and "Traceback" not in err
+
+
+def test_serve_public_starts_and_is_reached_over_loopback():
+    process = _serve("--host", "0.0.0.0", "--public")
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("listening on http://0.0.0.0:")
+        port = int(line.rsplit(":", 1)[1])
+        assert process.stdout.readline().startswith("limits: ")
+        here = SimpleNamespace(host="127.0.0.1", port=port)  # only ever connect over loopback
+        assert split_response(exchange(here, get("/ip", "Connection: close\r\n")))[2] == b"127.0.0.1\n"
+    finally:
+        code, err = _stop(process)
+    assert code == 0
+    assert "not loopback (--public)" in err and f"http://127.0.0.1:{port}" in err
+    assert "Traceback" not in err
+
+
+def test_serve_localhost_needs_no_public():
+    process = _serve("--host", "localhost")
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("listening on http://127.0.0.1:")
+        here = SimpleNamespace(host="127.0.0.1", port=int(line.rsplit(":", 1)[1]))
+        assert split_response(exchange(here, get("/ip", "Connection: close\r\n")))[2] == b"127.0.0.1\n"
+    finally:
+        code, err = _stop(process)
+    assert code == 0 and "warning" not in err
+
+
+def test_serve_limit_options_are_printed_and_applied():
+    process = _serve("--max-connections", "1", "--max-request-bytes", "1000", "--idle-timeout", "0.5",
+                     "--request-timeout", "7")
+    try:
+        port = int(process.stdout.readline().rsplit(":", 1)[1])
+        limits = process.stdout.readline()
+        for text in ("--max-connections 1 ", "--max-request-bytes 1000 ", "--idle-timeout 0.5 s",
+                     "--request-timeout 7 s"):
+            assert text in limits
+        here = SimpleNamespace(host="127.0.0.1", port=port)
+        first = RawClient(here)
+        try:
+            first.send(get("/ip"))
+            assert first.read_response()[0] == 200
+            assert split_response(exchange(here, get("/ip")))[0] == "HTTP/1.1 503 Service Unavailable"
+            assert first.read_until_close() == b""  # idle for 0.5 s: the server closed it
+        finally:
+            first.close()
+        # (last: the server reads what a refused request still sends before it frees the slot)
+        big_head = get("/ip", f"X-Big: {'a' * 2000}\r\n")
+        assert split_response(exchange(here, big_head))[0].startswith("HTTP/1.1 431 ")
+    finally:
+        code, err = _stop(process)
+    assert code == 0 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "args", [["--port", "70000"], ["--max-connections", "0"], ["--idle-timeout", "-1"],
+             ["--max-request-bytes", "x"], ["--request-timeout", "nan"]],
+)
+def test_serve_bad_option_values_are_usage_errors(run_cli, args):
+    code, out, err = run_cli("serve", *args)
+    assert code == 2
+    assert args[0] in err and "Traceback" not in err
+
+
+def test_serve_port_in_use_fails_with_a_message(run_cli):
+    with LabServer() as lab:
+        code, out, err = run_cli("serve", "--port", str(lab.port))
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{lab.port}" in err and out == ""

@@ -63,3 +63,15 @@ def test_lint_names_what_a_server_would_trip_over():
     assert any("Content-Length 5 but the body has 2" in w for w in rt.lint(b"POST / HTTP/1.1\r\nHost: a\r\n"
                                                                             b"Content-Length: 5\r\n\r\nhi"))
     assert any("the server will wait" in w for w in rt.lint(b"GET / HTTP/1.1\r\nHost: a\r\n"))
+
+
+def test_fields_show_control_and_bidi_characters_as_escapes():
+    data = "GE\x1bT /a\u202eb HTTP/1.1\r\nX-T: a\x1b]0;t\x07\U000e0041\r\n\r\nbody\x1b[2J\x9b".encode()
+    f = rt.split_request(data, "http://127.0.0.1/")
+    shown = f.method + f.url + f.headers + f.body + f.version
+    assert not any(c in shown for c in "\x1b\x07\u202e\x9b\U000e0041")
+    assert f.method == "GE\\x1bT" and f.url.endswith("/a\\u202eb")
+    assert f.headers == "X-T: a\\x1b]0;t\\x07\\U000e0041" and f.body == "body\\x1b[2J\\x9b"
+    assert rt.has_unshowable(data) and not rt.has_unshowable(b"GET / HTTP/1.1\r\n\r\n")
+    # the raw view stays the lossless form of the same bytes
+    assert rt.from_raw_text(rt.to_raw_text(data)) == data

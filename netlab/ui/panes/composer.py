@@ -1,6 +1,10 @@
 """The request composer: method + URL bar, headers and body (the fields view), the raw
 view (the exact bytes that will be sent, line endings visible) and the send options.
 
+A curl command pasted (or typed, then enter) into the URL bar is read with
+``netlab.engine.curl.parse_curl`` into the request and options; ``ctrl+y`` copies the
+request as a curl command, ``ctrl+s`` appends it to a .http file.
+
 One value is the truth: ``self.data``, the request bytes.  Editing the fields rebuilds
 it; editing the raw text decodes it (``requesttext.from_raw_text``); either way the other
 view is updated.  Only edits made in the focused widget count as the user's: values the
@@ -13,6 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual import events
 from textual.widgets import Checkbox, ContentSwitcher, Input, Label, Static, TextArea
 
 from netlab.ui import requesttext as rt
@@ -31,6 +36,11 @@ class Composer(LazyTabs, Vertical):
     BINDINGS = [
         Binding("f7", "toggle_raw", "Raw view", tooltip="Switch between the fields view and the raw bytes view"),
         Binding("f8", "options", "Options", tooltip="Timeout, insecure TLS, resolve pin, Unix socket"),
+        Binding("ctrl+y", "copy_curl", "Copy as curl", show=False,
+                tooltip="Copy the request as a curl command (secrets masked; not in the headers and body, "
+                        "where ctrl+y is redo)"),
+        Binding("ctrl+s", "save_http", "Save to .http", show=False,
+                tooltip="Append the request to a .http file (### NAME), creating the file when missing"),
     ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -40,13 +50,17 @@ class Composer(LazyTabs, Vertical):
         self._version = "HTTP/1.1"
         self.border_title = "Composer"
         self.border_subtitle = "F2"
-        # the send options; the Options tab edits them (it is mounted after the first frame)
-        self.opt: dict = {"timeout": "10", "insecure": False, "resolve": "", "unix": "", "dns": ""}
+        # the send options; the Options tab edits them (it is mounted after the first frame);
+        # cacert and max_time have no field: they come from a curl command, a .http entry or history
+        self.opt: dict = {"timeout": "10", "insecure": False, "resolve": "", "unix": "", "dns": "", "cacert": "",
+                          "max_time": ""}
+        self._note: tuple[bytes, str, str] | None = None  # (data, url, text): shown while they are unchanged
+        self._curl_error: tuple[str, str] | None = None  # (URL bar text, why it is not a curl command we read)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="composer-bar"):
             yield Input("GET", id="method", compact=True, tooltip="Method (any token; malformed is allowed)")
-            yield Input("", id="url", compact=True, placeholder="http://host:port/path")
+            yield UrlInput("", id="url", compact=True, placeholder="http://host:port/path (or paste a curl command)")
         yield TabStrip(TABS, "fields", id="composer-tabs")
         with ContentSwitcher(initial="fields", id="composer-switcher"):
             with Vertical(id="fields"):
@@ -99,6 +113,8 @@ class Composer(LazyTabs, Vertical):
             self._set_opt("unix", options.unix_socket or "")
             host, port = options.dns_server or ("", 0)
             self._set_opt("dns", "" if not host else (f"[{host}]:{port}" if ":" in host else f"{host}:{port}"))
+            self._set_opt("cacert", options.cafile or "")
+            self._set_opt("max_time", f"{options.deadline:g}" if options.deadline else "")
         self._show_status()
 
     def load_url(self, url: str) -> None:
@@ -146,13 +162,24 @@ class Composer(LazyTabs, Vertical):
                 dns_server = parse_dns_server(self.opt["dns"])
             except ValueError as exc:
                 raise NetlabError("usage", f"DNS server {self.opt['dns'].strip()!r}: {exc}") from None
+        deadline = None
+        max_time = self.opt["max_time"].strip()
+        if max_time:
+            try:
+                deadline = float(max_time)
+                if deadline <= 0:
+                    raise ValueError
+            except ValueError:
+                raise NetlabError("usage", f"max time {max_time!r} is not a positive number of seconds") from None
         options = Options(timeout=timeout, insecure=bool(self.opt["insecure"]), resolve=pins, unix_socket=unix,
-                          dns_server=dns_server)
+                          dns_server=dns_server, cafile=self.opt["cacert"].strip() or None, deadline=deadline)
         return request, options
 
     def request_send(self) -> bool:
         from netlab.engine import NetlabError
 
+        if _maybe_curl(self.url) and not self.load_curl(self.query_one("#url", Input).value):
+            return False
         self.normalize_raw()
         try:
             request, options = self.build()
@@ -161,6 +188,118 @@ class Composer(LazyTabs, Vertical):
             return False
         self.post_message(SendRequested(request, options))
         return True
+
+    # -- curl and .http ------------------------------------------------------------------------
+    def load_curl(self, text: str) -> bool:
+        """Read a curl command into the composer: the request bytes, URL and options.  On
+        a parse error the status line says what and where; the URL bar keeps the text."""
+        from netlab.engine.curl import CurlError, parse_curl
+
+        try:
+            cmd = parse_curl(text)
+        except CurlError as exc:
+            self._curl_error = (self.query_one("#url", Input).value, "curl: " + exc.message)
+            self._show_status()
+            return False
+        self._curl_error = None
+        keep = {"dns": self.opt["dns"]}  # curl has no DNS server option: keep the composer's
+        if "timeout" not in cmd.given:
+            keep["timeout"] = self.opt["timeout"]
+        self.load(cmd.request.data, cmd.request.url, cmd.options)
+        for key, value in keep.items():
+            self._set_opt(key, value)
+        notes = "".join(f" · {n}" for n in cmd.notes)
+        self.note(f"loaded the curl command: {cmd.request.method} {cmd.request.url}{notes}")
+        return True
+
+    def paste_curl(self, text: str) -> None:
+        """A curl command pasted into the URL bar (possibly several lines with ``\\``
+        continuations): load it, or keep it in the bar as one line and say why not."""
+        if self.load_curl(text):
+            return
+        one_line = _one_line(text)
+        error = self._curl_error[1] if self._curl_error else ""
+        box = self.query_one("#url", Input)
+        box.value = one_line
+        box.cursor_position = len(one_line)
+        self._curl_error = (one_line, error)
+        self._show_status()
+
+    def note(self, text: str) -> None:
+        """Say ``text`` in the status line until the request or URL changes."""
+        self._note = (self.data, self.query_one("#url", Input).value, text)
+        self._show_status()
+
+    def action_copy_curl(self) -> None:
+        """The request as a curl command, to the clipboard (credential values masked)."""
+        from netlab.engine import NetlabError
+        from netlab.engine.curl import to_curl
+        from netlab.engine.export import masked_request
+
+        self.normalize_raw()
+        try:
+            request, options = self.build()
+            text = to_curl(request, options)
+        except NetlabError as exc:
+            self._show_status(error=f"copy as curl: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+            return
+        self.app.copy_to_clipboard(text)
+        _, masked = masked_request(request)
+        more = f" · {', '.join(masked)} masked (ctrl+n exports with the secrets)" if masked else ""
+        self.note(f"copied as a curl command ({len(text)} characters){more}")
+
+    def action_save_http(self) -> None:
+        """Append the request to a .http file: ask for the path, then the entry's name."""
+        import os
+
+        from netlab.engine import NetlabError
+        from netlab.ui.panes.prompt import PromptScreen
+
+        self.normalize_raw()
+        try:
+            request, options = self.build()
+        except NetlabError as exc:
+            self._show_status(error=exc.message)
+            return
+        app = self.app
+        saved: dict = {}
+
+        def check_path(value: str) -> str | None:
+            path = os.path.expanduser(value.strip())
+            if not path:
+                return "type the path of a .http file"
+            if os.path.isdir(path):
+                return f"{path} is a directory"
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                return f"there is no directory {folder}"
+            saved["path"] = path
+            return None
+
+        def check_name(value: str) -> str | None:
+            from netlab.engine.httpfile import append_entry
+
+            try:
+                saved["line"] = append_entry(saved["path"], request, value.strip() or None, options)
+            except NetlabError as exc:
+                return exc.message + (f" ({exc.hint})" if exc.hint else "")
+            return None
+
+        def got_name(value: str | None) -> None:
+            if value is not None:
+                app.http_path = saved["path"]
+                self.note(f"saved to {saved['path']}, line {saved['line']}")
+
+        def got_path(value: str | None) -> None:
+            if value is not None:
+                app.push_screen(PromptScreen("Name of the request (the ### line; empty: none)",
+                                             placeholder="get-my-address", check=check_name,
+                                             help=f"appended to {saved['path']}"), got_name)
+
+        app.push_screen(PromptScreen("Save the request to a .http file", value=getattr(app, "http_path", "")
+                                     or "requests.http", check=check_path,
+                                     help="appended after a ### line; the file is created (mode 0600) when missing"),
+                        got_path)
 
     # -- actions -----------------------------------------------------------------------------
     def lazy_tabs(self) -> list:
@@ -208,6 +347,9 @@ class Composer(LazyTabs, Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.input.id == "url" and _maybe_curl(event.value):
+            self.load_curl(event.value)  # enter loads a curl command; the next enter sends it
+            return
         self.request_send()
 
     def normalize_raw(self) -> None:
@@ -245,6 +387,9 @@ class Composer(LazyTabs, Vertical):
         )
 
     def _fields_edited(self, source: str) -> None:
+        if source == "url" and _maybe_curl(self.url):
+            self._show_status()  # a curl command being typed or pasted: the request waits for enter
+            return
         fields = self._fields()
         headers = fields.headers
         if source == "url" and fields.url != self._url:
@@ -293,12 +438,19 @@ class Composer(LazyTabs, Vertical):
 
     def _show_status(self, error: str | None = None) -> None:
         t = Text(no_wrap=True, overflow="ellipsis")
+        url_text = self.query_one("#url", Input).value
+        if not error and self._curl_error is not None and self._curl_error[0] == url_text:
+            error = self._curl_error[1]
         if error:
             t.append(" ✗ ", "bold white on red")
-            t.append(f" {error}", "red")
+            t.append(f" {_shown(error)}", "red")
+        elif _maybe_curl(url_text):
+            t.append("a curl command: enter loads it into the composer", "cyan")
         elif not self.url:
             t.append("type a URL above (or wait for the lab server)", "dim italic")
         else:
+            if self._note is not None and self._note[:2] == (self.data, url_text):
+                t.append(f"{_shown(self._note[2])} · ", "green")
             t.append(f"{len(self.data)} bytes", "bold")
             for warning in rt.lint(self.data):
                 t.append(" · ")
@@ -318,9 +470,51 @@ class Composer(LazyTabs, Vertical):
             timeout = self.opt["timeout"].strip()
             if timeout not in ("10", ""):
                 opts.append(f"timeout {timeout}s")
-            if opts:
-                t.append(" · " + " · ".join(opts), "cyan")
+            if self.opt["max_time"].strip():
+                opts.append(f"max time {self.opt['max_time'].strip()}s")
+            if self.opt["cacert"].strip():
+                opts.append(f"cacert {self.opt['cacert'].strip()}")
+            if opts:  # a Unix socket path (from the history, say) may hold anything
+                t.append(" · " + _shown(" · ".join(opts)), "cyan")
         self.query_one("#composer-status", Static).update(t)
+
+
+def _shown(text: str) -> str:
+    """Text for the status line with control and bidi/zero-width characters escaped
+    (``render.safe``, imported only when there is one: not on the first frame's path)."""
+    if text.isascii() and text.isprintable():
+        return text
+    from netlab.ui.render import safe
+
+    return safe(text)
+
+
+def _maybe_curl(text: str) -> bool:
+    """Does the URL bar hold a curl command?  (The curl module is imported only then.)"""
+    if "curl" not in text[:200]:
+        return False
+    from netlab.engine.curl import looks_like_curl
+
+    return looks_like_curl(text)
+
+
+def _one_line(text: str) -> str:
+    """A pasted multi-line command as one line: ``\\`` + newline continuations (and the
+    indentation after them) become one space, as the shell reads them."""
+    import re
+
+    return re.sub(r"[ \t]*\\\r?\n[ \t]*", " ", text).replace("\r\n", " ").replace("\n", " ").strip()
+
+
+class UrlInput(Input):
+    """The URL bar: a pasted curl command (several lines too) is read whole, not cut to
+    its first line as Input does with a paste."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        if event.text and _maybe_curl(event.text):
+            event.prevent_default()  # not Input's paste: it keeps only the first line
+            event.stop()
+            self.query_ancestor(Composer).paste_curl(event.text)
 
 
 def _pin_text(pin) -> str:

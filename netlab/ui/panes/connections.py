@@ -40,6 +40,13 @@ PROTO_CYCLE = ((), ("tcp", "tcp6"), ("udp", "udp6"))  # both, TCP only, UDP only
 FAST_SCAN_MS = 200  # a send triggers a scan at once only when scans are this cheap
 
 
+def _safe(value) -> str:
+    """Untrusted text made visible: ``render.safe``, imported when first needed."""
+    from netlab.ui.render import safe
+
+    return safe(value)
+
+
 def sparkline(values, width: int = 24) -> str:
     """The last ``width`` values as block characters, scaled between their min and max."""
     vals = list(values)[-width:]
@@ -421,7 +428,7 @@ class ConnectionsPane(Vertical):
             if spec.own:
                 parts.append("own only")
             if spec.text.strip():
-                parts.append(f"/{spec.text.strip()}")
+                parts.append(f"/{_safe(spec.text.strip())}")
             c.append(f"│ showing {self.row_count:,}: " + " · ".join(parts) + " (c clears)", "yellow")
         self.query_one("#conn-counts", Static).update(c)
 
@@ -429,4 +436,4 @@ class ConnectionsPane(Vertical):
         box = self.query_one("#conn-notice", Static)
         box.display = bool(note)
         if note:
-            box.update(Text(" · ".join(note), "bold yellow"))
+            box.update(Text(" · ".join(_safe(x) for x in note), "bold yellow"))

@@ -62,9 +62,10 @@ def fmt_age(seconds: float) -> str:
 
 
 def _safe(value) -> str:
-    from netlab.engine.text import safe_text
+    """Untrusted text made visible: ``render.safe``, imported when first needed."""
+    from netlab.ui.render import safe
 
-    return safe_text(str(value), keep_newlines=False)
+    return safe(value)
 
 
 def _fit(text: str, width: int, right: bool = False) -> str:
@@ -242,7 +243,8 @@ class ConnTableView(ScrollView, can_focus=True):
         for key in self.table.keys(start, stop):
             row = rows[key]
             for name, addr in (("local", row.local), ("remote", row.remote)):
-                need = min(ADDR_MAX, len(format_addr(addr)))
+                text = format_addr(addr)
+                need = min(ADDR_MAX, len(_safe(text) if row.proto == "unix" else text))  # a path shows escaped
                 if need > self._addr_w[name]:
                     self._addr_w[name] = need
                     grown = True

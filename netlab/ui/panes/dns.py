@@ -42,9 +42,10 @@ HISTORY_LIMIT = 200
 
 
 def _safe(value) -> str:
-    from netlab.engine.text import safe_text
+    """Untrusted text made visible: ``render.safe``, imported when first needed."""
+    from netlab.ui.render import safe
 
-    return safe_text(str(value), keep_newlines=False)
+    return safe(value)
 
 
 def parse_server(text: str) -> tuple[str | None, int]:

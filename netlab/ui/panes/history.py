@@ -1,6 +1,10 @@
 """The history list: method, URL, status, time and duration of every exchange, newest
 first.  ``enter`` loads an entry into the composer and the viewer; ``r`` replays it
-exactly (same bytes, same target).  The app sets ``entries`` (read in a worker)."""
+exactly (same bytes, same target).  The app sets ``entries`` (read in a worker).
+
+``space`` (or ``m``) marks an entry; ``d`` on another compares the marked one with it
+(DiffScreen), or, with nothing marked, compares the entry with the previous exchange of
+the same request (the previous replay; else the exchange before it).  ``e`` exports it."""
 
 from __future__ import annotations
 
@@ -14,13 +18,16 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from netlab.ui.messages import HistoryLoadRequested, HistoryReplayRequested
+from netlab.ui.messages import CompareRequested, ExportRequested, HistoryLoadRequested, HistoryReplayRequested
+
+HINT = "enter loads · r replays exactly · ctrl+r replays the last one"
 
 
 def _safe(value) -> str:
-    from netlab.engine.text import safe_text
+    """Untrusted text made visible: ``render.safe``, imported when first needed."""
+    from netlab.ui.render import safe
 
-    return safe_text(str(value), keep_newlines=False)
+    return safe(value)
 
 
 class HistoryTable(DataTable):
@@ -29,7 +36,14 @@ class HistoryTable(DataTable):
     BINDINGS = [
         Binding("enter", "load", "Load", tooltip="Load this exchange into the composer and the viewer"),
         Binding("r", "replay", "Replay", tooltip="Send these exact bytes to the same target again"),
+        Binding("space,m", "mark", "Mark", show=False, tooltip="Mark this exchange (again: unmark); d compares it"),
+        Binding("d", "compare", "Compare", show=False,
+                tooltip="Compare the marked exchange with this one (nothing marked: with the previous replay)"),
+        Binding("e", "export", "Export", show=False,
+                tooltip="Export: raw, .http, curl, python-socket, python-requests"),
     ]
+
+    marked: int | None = None  # the entry id marked with space
 
     def _entry_id(self) -> int | None:
         if not self.row_count:
@@ -46,6 +60,51 @@ class HistoryTable(DataTable):
         if entry is not None:
             self.post_message(HistoryReplayRequested(entry))
 
+    def action_mark(self) -> None:
+        entry = self._entry_id()
+        if entry is None:
+            return
+        old, self.marked = self.marked, (None if self.marked == entry else entry)
+        for key in {old, self.marked} - {None}:
+            if str(key) in self.rows:
+                self.update_cell(str(key), "#", _id_cell(key, key == self.marked))
+        self.query_ancestor(HistoryPane).show_hint(self.marked)
+
+    def action_compare(self) -> None:
+        entry = self._entry_id()
+        if entry is None:
+            return
+        if self.marked is not None and self.marked != entry:
+            self.post_message(CompareRequested(self.marked, entry))
+            return
+        before = previous_of(self.query_ancestor(HistoryPane).entries, entry)
+        self.post_message(CompareRequested(before, entry))  # None: the worker looks further back
+
+    def action_export(self) -> None:
+        entry = self._entry_id()
+        if entry is not None:
+            self.post_message(ExportRequested(entry))
+
+    def forget(self, gone: set) -> None:
+        if self.marked is not None and str(self.marked) in gone:
+            self.marked = None
+            self.query_ancestor(HistoryPane).show_hint(None)
+
+
+def previous_of(entries, entry_id: int) -> int | None:
+    """The exchange to compare ``entry_id`` with: the newest older one of the same method
+    and URL (the previous replay), else the newest older one; None when none is listed."""
+    current = next((e for e in entries if e.id == entry_id), None)
+    older = [e for e in entries if e.id < entry_id]
+    if current is None or not older:
+        return None
+    same = [e for e in older if (e.method, e.url) == (current.method, current.url)]
+    return max(same or older, key=lambda e: e.id).id
+
+
+def _id_cell(entry_id: int, marked: bool) -> Text:
+    return Text(f"● {entry_id}", "bold magenta") if marked else Text(str(entry_id), "dim")
+
 
 class HistoryPane(Vertical):
     """Every exchange, newest first."""
@@ -59,8 +118,7 @@ class HistoryPane(Vertical):
         self.border_subtitle = "F6"
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("enter loads · r replays exactly · ctrl+r replays the last one", "dim italic"),
-                     id="history-status")
+        yield Static(Text(HINT, "dim italic"), id="history-status")
         yield HistoryTable(id="history-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
@@ -73,17 +131,24 @@ class HistoryPane(Vertical):
         table = self.query_one(HistoryTable)
         wanted = {str(e.id): e for e in entries}
         with self.app.batch_update():
-            for key in [k.value for k in table.rows if k.value not in wanted]:
+            gone = {k.value for k in table.rows if k.value not in wanted}
+            for key in gone:
                 table.remove_row(key)
+            table.forget(gone)
             for key, entry in wanted.items():
                 if key not in table.rows:
                     table.add_row(*_cells(entry), key=key)
-            table.sort("#", key=lambda cell: -int(cell.plain), reverse=False)
+            table.sort("#", key=lambda cell: -int(cell.plain.split()[-1]), reverse=False)
         if entries:
             table.move_cursor(row=0, animate=False)
 
     def focus_table(self) -> None:
         self.query_one(HistoryTable).focus()
+
+    def show_hint(self, marked: int | None) -> None:
+        text = HINT if marked is None else (f"#{marked} marked: d on another entry compares #{marked} with it · "
+                                            "space again unmarks")
+        self.query_one("#history-status", Static).update(Text(text, "dim italic" if marked is None else "magenta"))
 
 
 def _cells(e) -> list[Text]:
@@ -97,7 +162,7 @@ def _cells(e) -> list[Text]:
     when = time.strftime("%H:%M:%S", time.localtime(e.started)) if e.started else "-"
     ms = e.duration_ms
     duration = "-" if ms is None else f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms"
-    return [Text(str(e.id), "dim"), Text(when), Text(_safe(e.method), "bold"), Text(_safe(e.url)), st,
+    return [_id_cell(e.id, False), Text(when), Text(_safe(e.method), "bold"), Text(_safe(e.url)), st,
             Text(duration + (" (reused)" if getattr(e, "reused", False) else ""), "dim")]
 
 

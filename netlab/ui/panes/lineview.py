@@ -3,10 +3,18 @@
 Its source is a count and a function giving line *i* as ``rich.text.Text`` (see
 ``render.Lines``): a hex dump of 16 MiB is 1M lines, computed as they scroll into view.
 Text is drawn as-is (no markup, no wrapping); the source escapes untrusted bytes.
+
+It can search itself (``search``, ``next_match``): the matches are listed by a worker
+thread from the lines' plain text or a hex view's bytes (``render.Search``), each line's
+matches are highlighted as it is drawn (styles on the already escaped Text, so the
+escaping stays), and it reports where it stands with ``SearchReport`` messages.
 """
 
 from __future__ import annotations
 
+import threading
+from bisect import bisect_left
+from functools import partial
 from typing import Callable
 
 from rich.text import Text
@@ -35,6 +43,14 @@ class LineView(ScrollView, can_focus=True):
         self._line: Callable[[int], Text] = lambda i: Text("")
         self._cache: LRUCache[int, Strip] = LRUCache(1024)
         self._source = source  # gives the render.Lines to show (or None): see pull()
+        self.lines = None  # the render.Lines shown
+        self._search = None  # a render.Search: its matches are highlighted
+        self._search_id = 0
+        self._stop: threading.Event | None = None  # stops the running search's worker
+        self.matches: list | None = None  # the current search's matches (None: still being listed)
+        self._capped = False
+        self._at = -1  # index of the current match in ``matches``
+        self._origin = 0  # the search jumps to the first match at or after this line
 
     def on_mount(self) -> None:
         if self._source is not None:
@@ -48,8 +64,12 @@ class LineView(ScrollView, can_focus=True):
         else:
             self.show(lines)
 
-    def set_lines(self, count: int, line: Callable[[int], Text], width: int) -> None:
-        """Show a new source from the top."""
+    def set_lines(self, count: int, line: Callable[[int], Text], width: int, lines=None) -> None:
+        """Show a new source from the top (any search is dropped)."""
+        from netlab.ui.render import Lines
+
+        self.clear_search()
+        self.lines = lines if lines is not None else Lines(count, line, width)
         self._count = count
         self._line = line
         self._cache.clear()
@@ -59,7 +79,7 @@ class LineView(ScrollView, can_focus=True):
 
     def show(self, lines) -> None:
         """Show a ``render.Lines``."""
-        self.set_lines(lines.count, lines.line, lines.width)
+        self.set_lines(lines.count, lines.line, lines.width, lines)
 
     def show_texts(self, texts: list[Text]) -> None:
         from rich.cells import cell_len
@@ -94,6 +114,122 @@ class LineView(ScrollView, can_focus=True):
             text.no_wrap = True
             text.end = ""
             text.stylize_before(style)
+            if self._search is not None:
+                current = self.matches[self._at] if self.matches and self._at >= 0 else None
+                for start, end, hit in self._search.spans(index, text.plain, current):
+                    text.stylize(hit, start, end)
             strip = Strip(list(text.render(self.app.console)), text.cell_len)
             self._cache[index] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, index)
+
+    # -- search ------------------------------------------------------------------------------
+    @property
+    def query(self) -> str:
+        return self._search.query if self._search is not None else ""
+
+    @property
+    def current_match(self) -> tuple | None:
+        return self.matches[self._at] if self.matches and self._at >= 0 else None
+
+    def search(self, query: str, match_case: bool = False, origin: int | None = None) -> None:
+        """Highlight ``query`` now and list its matches in a worker; then go to the first
+        match at or after line ``origin`` (default: where the last search started)."""
+        from netlab.ui.render import Search
+
+        self._stop_search()
+        if origin is not None:
+            self._origin = origin
+        self._search = Search(self.lines, query, match_case) if query and self.lines is not None else None
+        self.matches, self._capped, self._at = None, False, -1
+        self._repaint()
+        if self._search is None:
+            return
+        self._search_id += 1
+        self._stop = stop = threading.Event()
+        self._report(f"searching for {self._search.describe()} …")
+        from netlab.ui import workers
+
+        self.run_worker(partial(workers.find_matches, self._search, self._search_id, stop.is_set,
+                                post=self.post_message), thread=True, group="search", exit_on_error=False)
+
+    def clear_search(self) -> None:
+        self._stop_search()
+        if self._search is not None:
+            self._search = None
+            self._repaint()
+        self.matches, self._capped, self._at = None, False, -1
+
+    def _stop_search(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+            self._stop = None
+
+    def on_search_found(self, msg) -> None:
+        msg.stop()
+        if self._search is None or msg.search_id != self._search_id:
+            return  # a newer search replaced that one
+        self._stop = None
+        self.matches, self._capped = msg.matches, msg.capped
+        if not self.matches:
+            self._report(f"no match for {self._search.describe()}")
+            self._repaint()
+            return
+        i = bisect_left(self.matches, (self._origin,))
+        self._go(i if i < len(self.matches) else 0, "" if i < len(self.matches) else "wrapped to the top")
+
+    def next_match(self, step: int) -> None:
+        """The next (``step`` 1) or previous (-1) match, wrapping around with a note.  When
+        the current match has been scrolled out of sight, from the screen instead."""
+        if self._search is None:
+            self._report("no search: / starts one")
+            return
+        if self.matches is None:
+            self._report(f"still searching for {self._search.describe()} …")
+            return
+        n = len(self.matches)
+        if not n:
+            self._report(f"no match for {self._search.describe()}")
+            return
+        top, height = int(self.scroll_y), max(1, self.scrollable_content_region.height)
+        current = self.current_match
+        if current is None or not top <= current[0] < top + height:
+            i = bisect_left(self.matches, (top,)) if step > 0 else bisect_left(self.matches, (top + height,)) - 1
+        else:
+            i = self._at + step
+        note = ""
+        if i >= n:
+            i, note = 0, "wrapped to the top"
+        elif i < 0:
+            i, note = n - 1, "wrapped to the bottom"
+        self._go(i, note)
+
+    def _go(self, i: int, note: str = "") -> None:
+        """Make match ``i`` the current one and scroll it into view."""
+        self._at = i
+        line, first, end = self._search.where(self.matches[i])
+        region = self.scrollable_content_region
+        height, width = max(1, region.height), max(1, region.width)
+        y = int(self.scroll_y)
+        if not y <= line < y + height:
+            y = max(0, line - height // 3)
+        x = int(self.scroll_x)
+        if first < x or end > x + width:
+            x = max(0, first - 4) if end - first < width - 4 else first
+        self.scroll_to(x, y, animate=False, immediate=True)
+        self._repaint()
+        total = f"{len(self.matches)}+" if self._capped else str(len(self.matches))
+        text = f"match {i + 1} of {total}"
+        if self._capped:
+            text += f" (the first {len(self.matches)} are listed)"
+        if note:
+            text += f" · {note}"
+        self._report(text)
+
+    def _repaint(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def _report(self, text: str) -> None:
+        from netlab.ui.messages import SearchReport
+
+        self.post_message(SearchReport(self, Text(text)))

@@ -5,6 +5,11 @@ While a send runs the app calls ``begin()`` and ``apply(event)`` for every engin
 (the head and headers show before the body is complete; a progress bar shows bytes and
 rate).  When it is done the app sets ``prepared`` (a ``render.Prepared``, computed in
 the worker) and ``watch_prepared`` draws every tab.
+
+On a finished exchange: ``/`` searches the active tab (Body, Raw, Hex, Connection; the
+LineView does the searching, the SearchBar edits the query), ``s``/``S`` save the body /
+the raw response, ``v``/``e`` open the body in $PAGER / $EDITOR (the app suspended),
+``y``, ``Y``, ``C`` copy (a header or the body, the status line, the request as curl).
 """
 
 from __future__ import annotations
@@ -26,14 +31,17 @@ from netlab.ui.panes.tabstrip import LazyTabs, TabStrip
 from netlab.ui.panes.waterfall import Waterfall
 
 TABS = ("body", "headers", "raw", "hex", "timing", "connection")
+SEARCHABLE = ("body", "raw", "hex", "connection")
+CLIP_LIMIT = 1 << 20  # bytes of body text copied to the clipboard at most (OSC 52 carries it base64)
 BAR = 24  # cells of the progress bar
 _STEP = "bold cyan"
 
 
 def _safe(value) -> str:
-    from netlab.engine.text import safe_text
+    """Untrusted text made visible: ``render.safe``, imported when first needed."""
+    from netlab.ui.render import safe
 
-    return safe_text(value, keep_newlines=False)
+    return safe(value)
 
 
 def _size(n: float) -> str:
@@ -59,7 +67,29 @@ class ResponseView(LazyTabs, Vertical):
     BINDINGS = [
         Binding("left_square_bracket", "cycle_tab(-1)", "Prev tab", tooltip="Previous response tab"),
         Binding("right_square_bracket", "cycle_tab(1)", "Next tab", tooltip="Next response tab"),
-    ] + [Binding(str(i + 1), f"tab('{name}')", name.title(), show=False) for i, name in enumerate(TABS)]
+    ] + [Binding(str(i + 1), f"tab('{name}')", name.title(), show=False) for i, name in enumerate(TABS)] + [
+        Binding("slash", "search", "Search", show=False, id="response.search",
+                tooltip="Search the Body, Raw, Hex or Connection tab as you type; enter keeps it, "
+                        "esc in the search line clears it; in Hex, text or hex bytes (48 54)"),
+        Binding("n", "next_match(1)", "Next match", show=False, id="response.next_match",
+                tooltip="Go to the next match of the search (wraps to the top)"),
+        Binding("N", "next_match(-1)", "Prev match", show=False, id="response.prev_match",
+                tooltip="Go to the previous match of the search (wraps to the bottom)"),
+        Binding("s", "save('body')", "Save body", show=False, id="response.save_body",
+                tooltip="Write the body's exact bytes to a file (as curl -o: gzip stays gzip)"),
+        Binding("S", "save('raw')", "Save raw", show=False, id="response.save_raw",
+                tooltip="Write the raw response to a file: the head and the body as on the wire"),
+        Binding("v", "open_body('pager')", "Pager", show=False, id="response.pager",
+                tooltip="Read the body in $PAGER (less): decoded text, control characters escaped"),
+        Binding("e", "open_body('editor')", "Editor", show=False, id="response.editor",
+                tooltip="Open a temporary copy of the body in $EDITOR (vi, nano); the copy is deleted after"),
+        Binding("y,c", "copy", "Copy", show=False, id="response.copy",
+                tooltip="Copy the selected header (Headers tab: 'Name: value'), else the body as text"),
+        Binding("Y", "copy_status", "Copy status", show=False, id="response.copy_status",
+                tooltip="Copy the status line"),
+        Binding("C", "copy_curl", "Copy as curl", show=False, id="response.copy_curl",
+                tooltip="Copy the request as a curl command (Authorization and Cookie values masked)"),
+    ]
 
     prepared = reactive(None, always_update=True, init=False)
     follow = reactive(None, always_update=True, init=False)  # a netstat.Follow: the TCP states in Connection
@@ -77,6 +107,9 @@ class ResponseView(LazyTabs, Vertical):
         # (Lazy) and take their content from here when they mount.
         self.content: dict[str, object] = {"headers": ((), ()), "raw": None, "hex": None, "connection": None,
                                            "timing": None}
+        self._query, self._match_case = "", False  # the search (empty: none)
+        self._origin = 0  # the line a search starts from: the view's top line when / was pressed
+        self._confirm: str | None = None  # a path that exists: a second enter overwrites it
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No response yet. ctrl+j sends the composer's request.", "dim italic"),
@@ -109,6 +142,8 @@ class ResponseView(LazyTabs, Vertical):
         self.query_one(TabStrip).active = f"resp-{name}"
         self.query_one(ContentSwitcher).current = f"resp-{name}"
         self.focus_content()
+        if self._query:
+            self._search_here()
 
     async def on_tab_selected(self, event: TabSelected) -> None:
         event.stop()
@@ -133,6 +168,312 @@ class ResponseView(LazyTabs, Vertical):
         if widget.can_focus:
             widget.focus()
 
+    # -- search ------------------------------------------------------------------------------
+    def search_view(self) -> LineView | None:
+        """The LineView of the active tab when it can be searched (Body, Raw, Hex, Connection)."""
+        tab = self.active_tab
+        if tab not in SEARCHABLE:
+            return None
+        return next(iter(self.query(f"#{'body-view' if tab == 'body' else 'resp-' + tab}")), None)
+
+    @property
+    def search_bar(self):
+        """The SearchBar, once ``/`` has mounted it (else None)."""
+        return next(iter(self.query("#resp-search")), None)
+
+    async def action_search(self) -> None:
+        await self.ensure_tabs()
+        view = self.search_view()
+        if view is None:
+            self.app.notify(f"search works in the Body, Raw, Hex and Connection tabs, not in {self.active_tab.title()}")
+            return
+        bar = self.search_bar
+        if bar is None:
+            from netlab.ui.panes.searchbar import SearchBar
+
+            bar = SearchBar(id="resp-search")
+            await self.mount(bar)  # the last child: under the tabs
+        self._origin = int(view.scroll_y)
+        bar.open()
+
+    def on_search_changed(self, msg) -> None:
+        msg.stop()
+        changed = (msg.query, msg.match_case) != (self._query, self._match_case)
+        self._query, self._match_case = msg.query, msg.match_case
+        if msg.final and not msg.query:
+            self._end_search()
+            self.focus_content()
+            return
+        view = self.search_view()
+        if view is None:
+            if self.search_bar is not None:
+                self.search_bar.show_status(f"nothing to search in the {self.active_tab.title()} tab")
+            return
+        if changed or view.query != msg.query:
+            view.search(msg.query, msg.match_case, origin=self._origin)
+            if not msg.query and self.search_bar is not None:
+                self.search_bar.show_status("")
+        if msg.final:
+            view.focus()
+
+    def on_search_closed(self, msg) -> None:
+        msg.stop()
+        self._end_search()
+        self.focus_content()
+
+    def on_search_report(self, msg) -> None:
+        msg.stop()
+        bar = self.search_bar
+        if bar is not None and msg.view is self.search_view():
+            bar.show_status(msg.text)
+
+    async def action_next_match(self, step: int) -> None:
+        view = self.search_view()
+        if not self._query or view is None:
+            self.app.notify("no search here: / starts one (in the Body, Raw, Hex or Connection tab)")
+            return
+        self.search_bar.display = True
+        view.next_match(step)
+
+    def _search_here(self) -> None:
+        """The tab changed during a search: search the new tab, from its top line on screen."""
+        view = self.search_view()
+        for other in self.query(LineView):
+            if other is not view:
+                other.clear_search()
+        if view is None:
+            self.search_bar.show_status(f"nothing to search in the {self.active_tab.title()} tab")
+            return
+        self._origin = int(view.scroll_y)
+        view.search(self._query, self._match_case, origin=self._origin)
+
+    def _end_search(self) -> None:
+        """Clear the search: highlights gone, the search line hidden."""
+        self._query = ""
+        for view in self.query(LineView):
+            view.clear_search()
+        bar = self.search_bar
+        if bar is not None:
+            bar.display = False
+            bar.show_status("")
+
+    # -- save, pager, editor, clipboard --------------------------------------------------------
+    def shown(self):
+        """The finished exchange shown (a render.Prepared), or None (nothing yet, or sending)."""
+        return None if self.in_flight else self.prepared
+
+    def _response(self, what: str):
+        """The response shown, or None after telling the user why there is none."""
+        prepared = self.shown()
+        r = prepared.exchange.response if prepared is not None else None
+        if r is None or not r.status:
+            self.app.notify(f"no response to {what} yet" + (" (a request is in flight)" if self.in_flight else ""),
+                            severity="warning")
+            return None
+        return r
+
+    def _work(self, fn, *args, group: str = "response") -> None:
+        self.run_worker(partial(fn, *args, post=self.post_message), thread=True, group=group, exit_on_error=False)
+
+    def action_save(self, what: str) -> None:
+        r = self._response("save")
+        if r is None:
+            return
+        if what == "body" and not r.body_bytes:
+            self.app.notify("the response has no body (S saves the raw response)", severity="warning")
+            return
+        from netlab.ui.panes.prompt import PromptScreen
+        from netlab.ui.render import fmt_bytes
+
+        ex = self.prepared.exchange
+        size = r.body_bytes if what == "body" else len(r.raw_head) + sum(len(i.raw) for i in r.informational) + \
+            (r.raw_body_store or r.body_store).size
+        import os
+
+        help_ = (f"{fmt_bytes(size)}, exactly as received · a relative name is saved in {_safe(os.getcwd())} · "
+                 "an existing file is replaced only after a second enter")
+        title = "Save the body to" if what == "body" else "Save the raw response (head and wire body) to"
+        self._confirm = None
+        self.app.push_screen(PromptScreen(title, value=save_name(ex.request.url, r, raw=what == "raw"), help=help_,
+                                          check=partial(self._save_to, self.prepared, what), id="save-prompt"))
+
+    def _save_to(self, prepared, what: str, value: str) -> str | None:
+        """The prompt's check: open the file (errors are shown in the prompt, naming the
+        path) and let a worker write the bytes; None closes the prompt."""
+        import os
+
+        if not value.strip():
+            return "give a file name"
+        path = os.path.abspath(os.path.expanduser(value.strip()))
+        shown = _safe(path)
+        folder = os.path.dirname(path)
+        if not os.path.isdir(folder):
+            return f"cannot save to {shown}: the directory {_safe(folder)} does not exist"
+        if os.path.isdir(path):
+            return f"{shown} is a directory: give a file name"
+        exists = os.path.lexists(path)
+        if exists and self._confirm != path:
+            self._confirm = path
+            return f"{shown} exists: enter again to replace it, or change the name"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if exists else os.O_EXCL), 0o666)
+        except FileExistsError:
+            self._confirm = path
+            return f"{shown} exists now: enter again to replace it, or change the name"
+        except OSError as exc:
+            return f"cannot write {shown}: {exc.strerror or exc}"
+        self._confirm = None
+        r = prepared.exchange.response
+        from netlab.ui import workers
+
+        self._work(workers.save_bytes, fd, path, partial(_chunks, r, what), _stored_note(r), group="save")
+        return None
+
+    def on_file_saved(self, msg) -> None:
+        msg.stop()
+        from netlab.ui.render import fmt_bytes
+
+        path = _safe(msg.path)
+        if msg.error:
+            self.app.notify(f"writing {path} failed after {msg.written} bytes: {msg.error}", title="not saved",
+                            severity="error", timeout=15)
+            return
+        note = f" · {msg.note}" if msg.note else ""
+        self.app.notify(f"saved {msg.written} bytes ({fmt_bytes(msg.written)}) to {path}{note}", title="saved")
+
+    def action_open_body(self, kind: str) -> None:
+        r = self._response("open")
+        if r is None:
+            return
+        if not r.body_bytes:
+            self.app.notify("the response has no body to open", severity="warning")
+            return
+        argv, problem = external_command(kind)
+        if problem:
+            self.app.notify(problem, severity="error", timeout=10)
+            return
+        from netlab.ui import workers
+
+        self._work(workers.body_file, self.prepared, kind, argv, group="external")
+
+    def on_external_file_ready(self, msg) -> None:
+        """Run the pager or editor on the temporary file, the app suspended; delete the file."""
+        msg.stop()
+        if msg.error:
+            self.app.notify(msg.error, severity="error")
+            return
+        import os
+
+        try:
+            code, problem = self._run_external([*msg.argv, msg.path])
+        finally:
+            try:
+                os.unlink(msg.path)
+            except OSError:
+                pass
+        name = _safe(msg.argv[0])
+        if problem:
+            self.app.notify(problem, severity="error", timeout=10)
+        elif code:
+            self.app.notify(f"{name} exited with status {code}", severity="warning")
+        elif msg.kind == "editor":
+            self.app.notify(f"{name} closed; its temporary copy of the body was deleted (s saves the body)")
+        self.app.refresh()
+        self.focus_content()
+
+    def _run_external(self, argv: list) -> tuple[int | None, str | None]:
+        """(exit status, problem): ``argv`` run with the terminal handed over to it."""
+        import subprocess
+
+        from textual.app import SuspendNotSupported
+
+        def run(**kw) -> tuple[int | None, str | None]:
+            try:
+                return subprocess.call(argv, **kw), None
+            except OSError as exc:  # caught here: an exception would leave the app suspended
+                return None, f"cannot run {_safe(argv[0])}: {exc.strerror or exc}"
+
+        try:
+            with self.app.suspend():
+                return run()
+        except SuspendNotSupported:
+            if not self.app.is_headless:
+                return None, "this terminal cannot be handed over to another program (Textual cannot suspend here)"
+        # headless (tests): there is no terminal to hand over; the program runs without one
+        return run(stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def action_copy(self) -> None:
+        """In Headers: the selected header; elsewhere: the body."""
+        if self.active_tab == "headers":
+            self._copy_header()
+        else:
+            self._copy_body()
+
+    def _copy_header(self) -> None:
+        table = self.query_one("#resp-headers", DataTable)
+        headers, trailers = self.content["headers"]
+        rows = [*headers, *trailers]
+        if not rows or not 0 <= table.cursor_row < len(rows):
+            self.app.notify("no header to copy", severity="warning")
+            return
+        name, value = rows[table.cursor_row]
+        self._clip(f"{_safe(name)}: {_safe(_wire(value))}", f"copied the header {_safe(name)}")
+
+    def _copy_body(self) -> None:
+        r = self._response("copy")
+        if r is None:
+            return
+        from netlab.ui.render import fmt_bytes
+
+        if not r.body_bytes:
+            self.app.notify("the response has no body to copy", severity="warning")
+            return
+        if self.prepared.body_kind == "binary":
+            self.app.notify(f"the body is binary ({fmt_bytes(r.body_bytes)}): nothing copied · s saves it, "
+                            "v shows it as a hex dump", severity="warning")
+            return
+        text = body_text(r, CLIP_LIMIT)
+        if text is None:
+            self.app.notify(f"the body is larger than {fmt_bytes(CLIP_LIMIT)}: too much for the clipboard, nothing "
+                            "copied · s saves it", severity="warning")
+            return
+        from netlab.engine.text import safe_text
+
+        shown = safe_text(text)
+        note = " (control characters written as escapes)" if shown != text else ""
+        self._clip(shown, f"copied the body: {len(shown)} characters{note}")
+
+    def action_copy_status(self) -> None:
+        content = self.query_one("#resp-status", Static).content
+        text = content.plain if isinstance(content, Text) else str(content)
+        self._clip(text.strip(), "copied the status line")
+
+    def action_copy_curl(self) -> None:
+        prepared = self.shown()
+        if prepared is None:
+            self.app.notify("no exchange to copy yet" + (" (a request is in flight)" if self.in_flight else ""),
+                            severity="warning")
+            return
+        from netlab.engine.curl import to_curl
+        from netlab.engine.errors import NetlabError
+        from netlab.engine.secrets import is_sensitive
+
+        ex = prepared.exchange
+        try:
+            command = to_curl(ex.request, ex.options, show_secrets=False)
+        except NetlabError as exc:
+            hint = f" · {exc.hint}" if exc.hint else ""
+            self.app.notify(f"cannot copy as curl: {exc.message}{hint}", severity="error", timeout=10)
+            return
+        masked = sorted({n.strip().title() for n, _ in ex.request.headers if is_sensitive(n)})
+        note = f" · the values of {', '.join(masked)} are masked (********)" if masked else ""
+        self._clip(command, f"copied the request as a curl command{note}")
+
+    def _clip(self, text: str, message: str) -> None:
+        """Put ``text`` on the clipboard (Textual sends it base64-encoded in OSC 52)."""
+        self.app.copy_to_clipboard(text)
+        self.app.notify(message, title="clipboard")
+
     # -- live --------------------------------------------------------------------------------
     def begin(self, send_id: int, what: str) -> None:
         """A send started: clear the last exchange and show progress."""
@@ -140,7 +481,8 @@ class ResponseView(LazyTabs, Vertical):
         self.in_flight = True
         self._pair = None
         self._times = {"start": time.monotonic()}
-        self._status(Text.assemble(("● ", _STEP), ("sending ", ""), (what, "bold")))
+        self._end_search()
+        self._status(Text.assemble(("● ", _STEP), ("sending ", ""), (_safe(what), "bold")))
         self._clear_tabs()
         self.query_one("#resp-progress").display = False
 
@@ -179,7 +521,7 @@ class ResponseView(LazyTabs, Vertical):
             self._body_started = event.t
             from netlab.ui.render import status_style
 
-            status.update(Text.assemble((f" {event.http_version} {event.status} {_safe(event.reason)} ",
+            status.update(Text.assemble((f" {_safe(event.http_version)} {event.status} {_safe(event.reason)} ",
                                          status_style(event.status)), ("  receiving the body …", "dim")))
             self._show_headers(event.headers, ())
         elif kind == "BodyChunk":
@@ -235,6 +577,7 @@ class ResponseView(LazyTabs, Vertical):
     def watch_prepared(self, prepared) -> None:
         self.in_flight = False
         self.query_one("#resp-progress").display = False
+        self._end_search()
         if prepared is None:
             self._clear_tabs()
             return
@@ -313,6 +656,103 @@ class HeadersTable(DataTable):
         headers, trailers = self.content["headers"]
         self.clear()
         for i, (name, value) in enumerate(headers, 1):
-            self.add_row(Text(str(i), "dim"), Text(_safe(name), "bold"), Text(_safe(value)))
+            self.add_row(Text(str(i), "dim"), Text(_safe(name), "bold"), Text(_safe(_wire(value))))
         for name, value in trailers:
-            self.add_row(Text("trailer", "yellow"), Text(_safe(name), "bold yellow"), Text(_safe(value)))
+            self.add_row(Text("trailer", "yellow"), Text(_safe(name), "bold yellow"), Text(_safe(_wire(value))))
+
+
+def save_name(url: str, response, raw: bool = False) -> str:
+    """A file name for the body (or, ``raw``, the raw response) from the URL's last path
+    segment, letters, digits, ``.``, ``_`` and ``-`` kept: ``/files/report.pdf`` →
+    ``report.pdf``; ``/ip`` → ``ip.txt`` (a suffix from the Content-Type); ``/`` → the host."""
+    import re
+    from urllib.parse import unquote, urlsplit
+
+    from netlab.ui.workers import _suffix
+
+    try:
+        parts = urlsplit(url)
+        segment, host = unquote(parts.path.rstrip("/").rpartition("/")[2]), parts.hostname or ""
+    except ValueError:
+        segment, host = "", ""
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", segment).strip("._-")[:100]
+    named = "." in clean[1:]  # the segment has a suffix of its own (report.pdf)
+    if not clean:
+        clean = re.sub(r"[^A-Za-z0-9._-]+", "_", host).strip("._-")[:100] or "response"
+    if raw:
+        return (clean.rpartition(".")[0] if named else clean) + ".raw"
+    return clean if named else clean + _suffix(response)
+
+
+def external_command(kind: str) -> tuple[list[str], str | None]:
+    """(argv, problem): $PAGER (default less) for ``kind`` "pager"; $VISUAL or $EDITOR
+    (default vi, then nano) for "editor"; the file name is added at the end."""
+    import os
+    import shlex
+    import shutil
+
+    if kind == "pager":
+        names, spec = ("PAGER",), os.environ.get("PAGER") or "less"
+    else:
+        names = ("VISUAL", "EDITOR")
+        spec = os.environ.get("VISUAL") or os.environ.get("EDITOR") or \
+            next((e for e in ("vi", "nano") if shutil.which(e)), "")
+        if not spec:
+            return [], "no editor: set $EDITOR (vi and nano are not installed)"
+    try:
+        argv = shlex.split(spec)
+    except ValueError as exc:
+        return [], f"cannot read ${' or $'.join(names)} {_safe(spec)!r}: {exc}"
+    if not argv:
+        return [], f"${names[0]} is empty"
+    return argv, None
+
+
+def _chunks(response, what: str):
+    """The bytes to save: the body as received (after chunked framing, before any
+    Content-Encoding is undone), or everything received (1xx heads, head, wire body)."""
+    if what == "raw":
+        for info in response.informational:
+            yield info.raw
+        yield response.raw_head
+        yield from (response.raw_body_store or response.body_store).iter_chunks()
+    else:
+        yield from response.body_store.iter_chunks()
+
+
+def _stored_note(response) -> str:
+    """A history entry may keep only the first bytes of a body: say so."""
+    store = response.body_store
+    if getattr(store, "truncated", False):
+        return f"the history kept only {store.size} of its {store.full_size} body bytes"
+    return ""
+
+
+def body_text(response, limit: int) -> str | None:
+    """The body as text (Content-Encoding undone, UTF-8 where valid, other bytes as
+    ``\\xNN``, CR LF as LF), or None when it is longer than ``limit`` bytes."""
+    from netlab.engine.errors import NetlabError
+    from netlab.ui.render import iter_body
+
+    def read(decode: bool) -> bytes | None:
+        out = bytearray()
+        for chunk in iter_body(response, decode, size=limit + 1):
+            out += chunk
+            if len(out) > limit:
+                return None
+        return bytes(out)
+
+    try:
+        data = read(True)
+    except NetlabError:
+        data = read(False)
+    return None if data is None else data.decode("utf-8", "backslashreplace").replace("\r\n", "\n")
+
+
+def _wire(value: str) -> bytes | str:
+    """A header value back as the bytes received (the engine keeps them as Latin-1 text),
+    so that it shows like a body: UTF-8 where valid, any other byte as ``\\xNN``."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value

@@ -1,0 +1,305 @@
+"""Interop on the command line: `netlab send FILE.http`, `netlab send --curl 'curl ...'`, and
+`netlab history export ID --as raw|http|curl|python-socket|python-requests`.
+
+    netlab send requests.http --name login     # one entry of a .http file (by name or number)
+    netlab send requests.http --all            # every entry, in order; exit 1 if any failed
+    netlab send --curl 'curl -H "X: 1" http://127.0.0.1:8080/echo' -k     # more options add
+    netlab history export 12 --as curl         # secrets masked unless --show-secrets
+
+With a .http file, the entry's settings (``# @insecure``, ``# @resolve``...) apply and the
+command line's connection options override them; -X, -H, -d and --raw are refused (edit the
+file).  With --curl, -X, -H, -d and --compressed are added to the curl command as if
+written at its end (curl's rules: the last -X wins, -H adds, -d joins with &), and the
+connection options (--resolve, -k, --cacert, --unix-socket, --timeout, --max-time) add to or
+override the command's."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import replace
+
+from netlab.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE
+
+__all__ = ["add_send_arguments", "wants_interop", "send_interop", "add_history_export", "cmd_history_export"]
+
+
+def add_send_arguments(p) -> None:
+    """--curl, --name and --all for `netlab send`."""
+    p.add_argument("--curl", metavar="'curl ...'",
+                   help="send what this curl command would send (other options add to it or override it)")
+    p.add_argument("--name", metavar="NAME",
+                   help="with a .http file: send the entry with this name (or this number, from 1)")
+    p.add_argument("--all", action="store_true", help="with a .http file: send every entry in order")
+
+
+def wants_interop(args) -> bool:
+    from netlab.engine.httpfile import is_http_path
+
+    return bool(getattr(args, "curl", None) is not None or is_http_path(getattr(args, "url", None))
+                or getattr(args, "name", None) is not None or getattr(args, "all", False))
+
+
+def send_interop(args, out=None, err=None) -> int:
+    from netlab.engine import NetlabError
+    from netlab.engine.httpfile import is_http_path
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        if args.curl is not None:
+            if args.name is not None or args.all:
+                raise NetlabError("usage", "--name and --all go with a .http file, not --curl", "")
+            if args.raw is not None:
+                raise NetlabError("usage", "--raw and --curl cannot be combined: the curl command is the request", "")
+            if args.url:
+                raise NetlabError("usage", f"with --curl the URL is in the curl command; remove {args.url!r}", "")
+            jobs = [(None, *_from_curl(args, err))]
+        elif is_http_path(args.url):
+            jobs = _from_http_file(args)
+        else:
+            raise NetlabError("usage", "--name and --all go with a .http file (netlab send FILE.http --name NAME)", "")
+    except NetlabError as exc:
+        from netlab.cli import _safe
+
+        err.write(f"netlab: {_safe(exc.message)}\n")
+        if exc.hint:
+            err.write(f"  next: {_safe(exc.hint)}\n")
+        return EXIT_USAGE
+    return _send_all(jobs, args, out, err)
+
+
+# ------------------------------------------------------------------------------ curl
+
+
+def _from_curl(args, err):
+    from netlab.cli import _options, _safe
+    from netlab.engine.curl import parse_curl
+
+    extra: list[str] = []
+    if args.method:
+        extra += ["-X", args.method]
+    for h in args.headers:
+        extra += ["-H", h]
+    if args.data is not None:
+        extra += ["--data-binary", args.data]
+    if args.compressed:
+        extra.append("--compressed")
+    stdin = None
+    if (args.data == "@-" or "@-" in args.curl) and not sys.stdin.isatty():
+        stdin = sys.stdin.buffer.read()
+    command = parse_curl(args.curl, extra_args=extra, stdin=stdin)
+    for note in command.notes:
+        err.write(f"netlab: note: {_safe(note)}\n")
+    base = _options(args)
+    c = command.options
+    options = replace(
+        base,
+        insecure=base.insecure or c.insecure,
+        cafile=args.cacert or c.cafile,
+        resolve=tuple(base.resolve) + tuple(c.resolve),
+        unix_socket=args.unix_socket or c.unix_socket,
+        timeout=args.timeout if args.timeout is not None else (c.timeout if "timeout" in command.given
+                                                               else base.timeout),
+        deadline=args.max_time if args.max_time is not None else (c.deadline if c.deadline is not None
+                                                                  else base.deadline),
+    )
+    args.compressed = args.compressed or command.compressed
+    return command.request, options
+
+
+# ------------------------------------------------------------------------- .http files
+
+
+def _from_http_file(args):
+    from netlab.cli import _options
+    from netlab.engine import NetlabError
+    from netlab.engine.httpfile import parse_file
+
+    shaping = [flag for flag, value in (("-X", args.method), ("-H", args.headers), ("-d", args.data),
+                                        ("--raw", args.raw)) if value]
+    if shaping:
+        raise NetlabError("usage", f"{', '.join(shaping)} cannot be combined with a .http file: "
+                                   "edit the request in the file", "")
+    if args.name is not None and args.all:
+        raise NetlabError("usage", "give --name NAME or --all, not both", "")
+    if args.all and args.output:
+        raise NetlabError("usage", "-o FILE takes one body: use it with --name, not --all", "")
+    http = parse_file(args.url)
+    if not http.entries:
+        raise NetlabError("usage", f"{args.url}: no requests in the file (a request line is METHOD URL)", "")
+    if args.all:
+        chosen = list(http.entries)
+    elif args.name is not None:
+        chosen = [http.find(args.name)]
+    elif len(http.entries) == 1:
+        chosen = list(http.entries)
+    else:
+        raise NetlabError("usage", f"{args.url} holds {len(http.entries)} requests: pick one with --name NAME "
+                                   f"(or a number), or send them all with --all; {http.describe()}", "")
+    base = _options(args)
+    jobs = []
+    for entry in chosen:
+        merged = entry.options.apply(base)
+        # what the command line says explicitly wins over the file's settings
+        merged = replace(
+            merged,
+            resolve=tuple(base.resolve) + tuple(entry.options.resolve),
+            cafile=args.cacert or merged.cafile,
+            unix_socket=args.unix_socket or merged.unix_socket,
+            timeout=args.timeout if args.timeout is not None else merged.timeout,
+            dns_server=base.dns_server if args.dns_server else merged.dns_server,
+        )
+        jobs.append((entry, entry.request, merged))
+    return jobs
+
+
+# ------------------------------------------------------------------------------ sending
+
+
+def _send_all(jobs, args, out, err) -> int:
+    from netlab.cli import _safe, _verbose_printer, report
+    from netlab.engine import Engine
+
+    on_event = _verbose_printer(err) if args.verbose and not args.json else None
+    results = []
+    status = EXIT_OK
+    with Engine() as engine:
+        for entry, request, options in jobs:
+            if entry is not None and len(jobs) > 1 and not args.json:
+                out.write(f"### {_safe(entry.name or '(unnamed)')}  ({_safe(entry.path)}:{entry.line}: "
+                          f"{_safe(request.method)} {_safe(request.url)})\n")
+                out.flush()
+            try:
+                ex = engine.send(request, on_event, options=options, body_path=args.output)
+            except OSError as exc:  # -o FILE cannot be opened
+                err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
+                return EXIT_USAGE
+            if not args.no_history:
+                from netlab.cli_history import record
+
+                record(ex, err, store_bodies=False if getattr(args, "no_history_bodies", False) else None)
+            if args.json and len(jobs) > 1:
+                item = ex.to_dict()
+                item["entry"] = {"name": entry.name, "line": entry.line, "path": entry.path}
+                results.append(item)
+                if ex.error is not None:
+                    status = EXIT_FAIL
+                continue
+            code = report(ex, args, out, err)
+            if len(jobs) > 1 and not args.json:
+                out.write("\n")
+                out.flush()
+            status = max(status, code)
+    if results:
+        out.write(json.dumps(results, indent=2) + "\n")
+        out.flush()
+    return status
+
+
+# ------------------------------------------------------------------- history export
+
+
+def add_history_export(history_parser, parser_class=None) -> None:
+    """`netlab history export ID --as FORMAT`: a subcommand of `history` (plain `netlab
+    history` and `netlab history --json` still list the entries)."""
+    from netlab.engine.export import FORMATS
+
+    sub = history_parser.add_subparsers(dest="history_command", metavar="export", parser_class=parser_class
+                                        or type(history_parser))
+    e = sub.add_parser("export", help="write a stored exchange's request as raw bytes, .http, curl, or a "
+                                      "Python script",
+                       description="Export a stored exchange's request: raw (the exact bytes), http (a .http "
+                                   "entry), curl (a command that sends the same bytes), python-socket (a "
+                                   "standard-library script that sends the same bytes and prints the "
+                                   "response), python-requests (the equivalent requests call). Authorization, "
+                                   "Proxy-Authorization and Cookie values are masked unless --show-secrets.")
+    e.add_argument("id", metavar="ID", help="the exchange's id (see `netlab history`), or 'last'")
+    e.add_argument("--as", dest="export_format", choices=FORMATS, default="curl", metavar="FORMAT",
+                   help=f"one of {', '.join(FORMATS)} (default curl)")
+    e.add_argument("--show-secrets", action="store_true", help="export credential header values as they were")
+    e.add_argument("-o", "--output", metavar="FILE", help="write to FILE (mode 0600) instead of standard output")
+    e.add_argument("--name", metavar="NAME", help="with --as http: the entry's name (default: history-ID)")
+
+
+def cmd_history_export(args, out=None, err=None) -> int:
+    from netlab.cli import _safe
+    from netlab.cli_history import _open
+    from netlab.engine import NetlabError
+    from netlab.engine.export import export_exchange
+    from netlab.engine.history import HistoryError
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    history = _open(err)
+    try:
+        text = str(args.id).strip()
+        if text.lower() == "last":
+            ident = history.last_id()
+            if ident is None:
+                err.write(f"netlab: the history is empty ({history.path}); nothing to export\n")
+                return EXIT_USAGE
+        else:
+            try:
+                ident = int(text.lstrip("#"))
+            except ValueError:
+                err.write(f"netlab: history export: {_safe(text)!s} is not an exchange id (a number from "
+                          "`netlab history`, or 'last')\n")
+                return EXIT_USAGE
+        try:
+            stored = history.get(ident)
+        except KeyError:
+            err.write(f"netlab: no exchange with id {ident} in the history ({history.path}); see `netlab history`\n")
+            return EXIT_USAGE
+        except HistoryError as exc:
+            err.write(f"netlab: {exc}\n")
+            return EXIT_FAIL
+    finally:
+        history.close()
+    try:
+        result = export_exchange(stored, args.export_format, show_secrets=args.show_secrets,
+                                 name=args.name or f"history-{ident}", source=f"netlab history #{ident}")
+    except NetlabError as exc:
+        err.write(f"netlab: history export #{ident} --as {args.export_format}: {_safe(exc.message)}\n")
+        if exc.hint:
+            err.write(f"  next: {_safe(exc.hint)}\n")
+        return EXIT_FAIL
+    for note in result.notes:
+        err.write(f"netlab: note: {_safe(note)}\n")
+    if args.output:
+        try:
+            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(result.data)
+        except OSError as exc:
+            err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
+            return EXIT_FAIL
+        err.write(f"netlab: wrote {len(result.data)} bytes to {args.output}\n")
+        return EXIT_OK
+    if result.format == "raw":
+        _write_raw(result.data, out, err)
+    else:
+        out.write(result.text)
+    out.flush()
+    return EXIT_OK
+
+
+def _write_raw(data: bytes, out, err) -> None:
+    """The exact bytes to a pipe or file; on a terminal, line endings and control bytes
+    written out (the exact bytes: -o FILE)."""
+    isatty = getattr(out, "isatty", lambda: False)()
+    if isatty:
+        from netlab.engine.text import visible_line_endings
+
+        for line in visible_line_endings(data):
+            out.write(line + "\n")
+        err.write("netlab: shown with line endings written out; -o FILE (or a pipe) gets the exact bytes\n")
+        return
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()
+        buffer.write(data)
+        buffer.flush()
+    else:
+        out.write(data.decode("latin-1"))

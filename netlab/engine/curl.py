@@ -1,0 +1,1007 @@
+"""curl commands in and out: ``parse_curl`` reads a pasted curl command into a Request and
+Options; ``to_curl`` writes a command that makes the real curl send the same bytes.
+
+Reading follows what a POSIX shell and curl do with the words:
+
+- shell: ``'single'``, ``"double"`` (with ``\\`` escapes and ``$NAME``/``${NAME}`` taken from
+  the environment; an unset one is an error), ``$'ANSI-C'`` (``\\n``, ``\\xHH``, ``\\uHHHH``...),
+  backslashes, line continuations (``\\`` + newline), ``#`` comments, ``~/`` at the start of a
+  word, a leading ``$ `` prompt.  One pipeline form is understood: ``printf 'FORMAT' | curl
+  ... --data-binary @-`` (how ``to_curl`` passes a body holding NUL bytes, which no shell
+  argument can).  Command substitution and other shell operators are errors.
+- curl: the options below, short ones bundled (``-sSL``) or glued to their value (``-XPOST``).
+  The request is built the way curl 7.88 builds it, header for header and in its order:
+  ``Host``, ``Authorization`` (-u), ``User-Agent``, ``Accept: */*``, ``Accept-Encoding``
+  (--compressed), ``Referer`` (-e), ``Cookie`` (-b), the -H headers in order, then
+  ``Content-Length`` and ``Content-Type`` for a body.  A -H header replaces curl's own of that
+  name (a custom Host keeps the first place); ``-H 'Name:'`` removes it; ``-H 'Name;'`` sends
+  it empty.  Two differences, on purpose: the default User-Agent is netlab's, and
+  ``--compressed`` asks for ``deflate, gzip`` only (what netlab can decode).
+
+Options understood: -X/--request, --url and the URL, -H/--header (also ``@FILE``), -d/--data,
+--data-ascii, --data-raw, --data-binary, --data-urlencode, --json, -G/--get, -I/--head,
+-u/--user (Basic), --basic, --oauth2-bearer, -A/--user-agent, -e/--referer, -b/--cookie
+(a cookie string, not a file), --compressed, -k/--insecure, --cacert, --resolve,
+--unix-socket, --abstract-unix-socket, --connect-timeout (netlab's --timeout),
+-m/--max-time, -0/--http1.0, --http1.1, --request-target, --path-as-is, -g/--globoff.
+Options that change only what curl prints or saves (-s, -v, -i, -o, -w...) are accepted;
+those netlab does not do (-L, --retry, --http2...) are accepted with a note; unknown
+options and the ones netlab cannot honour (-F, -T, -x, --digest, cookie files...) are errors
+naming the option and where it is (word N, line L, column C).
+
+``to_curl`` writes every header as a -H in the request's order, suppresses curl's own
+(``-H 'User-Agent:'``, ``-H 'Accept:'``, ``-H 'Content-Type:'``...) and sends the body with
+--data-raw, so curl 7.88 sends netlab's bytes exactly (a test checks it against the real
+curl binary).  What curl cannot send is refused with the reason: bare LF or CR line
+endings, folded or malformed header lines, a header whose value is only blanks, a Host
+header that is not the first one, Transfer-Encoding: chunked (curl would chunk the body
+again), NUL bytes in the head.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from dataclasses import dataclass, field, replace
+from urllib.parse import quote_plus as _urlquote
+from urllib.parse import urlsplit
+
+from netlab.engine.errors import NetlabError
+from netlab.engine.httpfile import assemble
+from netlab.engine.request import USER_AGENT, Request, format_host, parse_target
+from netlab.engine.resolve import parse_pin
+from netlab.engine.secrets import mask_headers
+
+__all__ = ["CurlCommand", "CurlError", "parse_curl", "to_curl", "looks_like_curl", "split_words", "Word",
+           "COMPRESSED_ENCODINGS"]
+
+COMPRESSED_ENCODINGS = "deflate, gzip"
+EXPECT_THRESHOLD = 1 << 20  # curl adds Expect: 100-continue to bodies above 1 MiB
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_BTOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class CurlError(NetlabError):
+    """A curl command netlab cannot read, or a request curl cannot send."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__("usage", message, hint if hint is not None else "")
+
+    def __reduce__(self):
+        return (CurlError, (self.message, self.hint))
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    text: str  # the word after quoting; bytes that are not UTF-8 as surrogate escapes
+    start: int  # offset of its first character in the command
+    number: int  # 1-based index among the words (curl is word 1)
+    line: int = 1
+    column: int = 1
+    operator: bool = False  # a shell operator such as |
+
+    @property
+    def where(self) -> str:
+        return f"word {self.number}, line {self.line} column {self.column}"
+
+    def data(self) -> bytes:
+        return self.text.encode("utf-8", "surrogateescape")
+
+
+@dataclass(frozen=True, slots=True)
+class CurlCommand:
+    """What a curl command asks for."""
+
+    request: Request
+    options: object  # netlab.engine.session.Options
+    compressed: bool = False  # --compressed: show the decoded body
+    notes: tuple[str, ...] = ()  # options accepted but not honoured, and why
+    given: frozenset = frozenset()  # Options fields the command set: "timeout" (--connect-timeout), "deadline"
+    words: tuple[Word, ...] = field(default=(), repr=False)
+
+
+def looks_like_curl(text: str) -> bool:
+    """Is this pasted text a curl command (rather than a URL)?"""
+    t = text.lstrip()
+    if t.startswith("$ "):
+        t = t[2:].lstrip()
+    first = re.split(r"\s", t, maxsplit=1)[0] if t else ""
+    return _is_curl(first) or (first == "printf" and re.search(r"\|\s*curl\s", t) is not None)
+
+
+def _is_curl(word: str) -> bool:
+    return word in ("curl", "curl.exe") or (word.endswith("/curl") and "://" not in word)
+
+
+# ------------------------------------------------------------------- shell words
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def split_words(text: str, environ: dict | None = None) -> list[Word]:
+    """Split a command into words as a POSIX shell (bash) would, without running anything."""
+    env = os.environ if environ is None else environ
+    text = text.replace("\r\n", "\n")
+    if "\0" in text:
+        raise CurlError(f"curl command, line {_position(text, text.index(chr(0)))[0]}: it holds a NUL character, "
+                        "which no shell word can")
+    i, n = 0, len(text)
+    while i < n and text[i] in " \t\n":
+        i += 1
+    if text.startswith("$ ", i) or text.startswith("$\t", i):
+        i += 2
+    words: list[Word] = []
+    buf = bytearray()
+    started = False
+    start = i
+
+    def fail(message: str, at: int, hint: str = "") -> CurlError:
+        line, column = _position(text, at)
+        return CurlError(f"curl command, line {line} column {column}: {message}", hint)
+
+    def finish() -> None:
+        nonlocal buf, started
+        if started:
+            line, column = _position(text, start)
+            words.append(Word(bytes(buf).decode("utf-8", "surrogateescape"), start, len(words) + 1, line, column))
+        buf = bytearray()
+        started = False
+
+    def expand(at: int) -> tuple[bytes, int]:
+        """$NAME or ${NAME} at ``at`` (pointing at the $): its value and the index after it."""
+        if text.startswith("${", at):
+            close = text.find("}", at + 2)
+            name = text[at + 2:close] if close > 0 else ""
+            if close < 0 or not _NAME.fullmatch(name):
+                raise fail(f"unsupported expansion {text[at:at + 20]!r}", at,
+                           "netlab reads the command without a shell: write the value itself")
+            end = close + 1
+        else:
+            m = _NAME.match(text, at + 1)
+            name, end = m.group(0), m.end()
+        if name not in env:
+            raise fail(f"${name} is not set in netlab's environment", at,
+                       "a shell would expand it: write the value into the command")
+        return env[name].encode("utf-8", "surrogateescape"), end
+
+    while i < n:
+        c = text[i]
+        if c in " \t\n":
+            finish()
+            i += 1
+            continue
+        if not started:
+            start = i
+            if c == "#":  # a comment runs to the end of the line
+                while i < n and text[i] != "\n":
+                    i += 1
+                continue
+            if c == "~" and (i + 1 == n or text[i + 1] in "/ \t\n"):
+                buf += os.path.expanduser("~").encode("utf-8", "surrogateescape")
+                started = True
+                i += 1
+                continue
+        if c == "\\":
+            if i + 1 < n and text[i + 1] == "\n":  # a line continuation
+                i += 2
+                continue
+            if i + 1 >= n:
+                raise fail("the command ends with a backslash", i)
+            buf += text[i + 1].encode("utf-8", "surrogateescape")
+            started = True
+            i += 2
+            continue
+        if c == "'":
+            close = text.find("'", i + 1)
+            if close < 0:
+                raise fail("a single quote is not closed", i)
+            buf += text[i + 1:close].encode("utf-8", "surrogateescape")
+            started = True
+            i = close + 1
+            continue
+        if c == "$" and text.startswith("$'", i):
+            i = _ansi_c(text, i + 2, buf, fail)
+            started = True
+            continue
+        if c == '"' or text.startswith('$"', i):
+            i += 1 if c == '"' else 2
+            started = True
+            while True:
+                if i >= n:
+                    raise fail('a double quote is not closed', start)
+                d = text[i]
+                if d == '"':
+                    i += 1
+                    break
+                if d == "\\" and i + 1 < n and text[i + 1] in '$`"\\\n':
+                    if text[i + 1] != "\n":
+                        buf += text[i + 1].encode()
+                    i += 2
+                    continue
+                if d == "$" and i + 1 < n and (text[i + 1] == "{" or _NAME.match(text, i + 1)):
+                    value, i = expand(i)
+                    buf += value
+                    continue
+                if d == "`" or text.startswith("$(", i):
+                    raise fail("command substitution is not supported", i,
+                               "netlab reads the command without a shell: write the value itself")
+                buf += d.encode("utf-8", "surrogateescape")
+                i += 1
+            continue
+        if c == "$" and i + 1 < n and (text[i + 1] == "{" or _NAME.match(text, i + 1)):
+            value, i = expand(i)
+            buf += value
+            started = True
+            continue
+        if c == "`" or text.startswith("$(", i):
+            raise fail("command substitution is not supported", i,
+                       "netlab reads the command without a shell: write the value itself")
+        if c in "|&;<>()":
+            finish()
+            op = text[i:i + 2] if text[i:i + 2] in ("||", "&&", ";;", ">>", "<<") else c
+            line, column = _position(text, i)
+            words.append(Word(op, i, len(words) + 1, line, column, operator=True))
+            i += len(op)
+            continue
+        buf += c.encode("utf-8", "surrogateescape")
+        started = True
+        i += 1
+    finish()
+    return words
+
+
+_ANSI_SIMPLE = {"a": 7, "b": 8, "e": 27, "E": 27, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11,
+                "\\": 92, "'": 39, '"': 34, "?": 63}
+
+
+def _ansi_c(text: str, i: int, buf: bytearray, fail) -> int:
+    """Decode a $'...' body starting at ``i`` into ``buf``; returns the index after the quote."""
+    n = len(text)
+    begin = i - 2
+    start = len(buf)
+    while True:
+        if i >= n:
+            raise fail("a $'...' quote is not closed", begin)
+        c = text[i]
+        if c == "'":
+            cut = buf.find(b"\0", start)
+            if cut >= 0:  # bash ends the string at a NUL byte
+                del buf[cut:]
+            return i + 1
+        if c != "\\" or i + 1 >= n:
+            buf += c.encode("utf-8", "surrogateescape")
+            i += 1
+            continue
+        e = text[i + 1]
+        if e in _ANSI_SIMPLE:
+            buf.append(_ANSI_SIMPLE[e])
+            i += 2
+        elif e in "01234567":
+            m = re.match(r"[0-7]{1,3}", text[i + 1:i + 4])
+            buf.append(int(m.group(0), 8) & 0xFF)
+            i += 1 + len(m.group(0))
+        elif e == "x":
+            m = re.match(r"[0-9A-Fa-f]{1,2}", text[i + 2:i + 4])
+            if not m:
+                buf += b"\\x"
+                i += 2
+                continue
+            buf.append(int(m.group(0), 16))
+            i += 2 + len(m.group(0))
+        elif e in "uU":
+            size = 4 if e == "u" else 8
+            m = re.match(r"[0-9A-Fa-f]{1,%d}" % size, text[i + 2:i + 2 + size])
+            if not m:
+                buf += b"\\" + e.encode()
+                i += 2
+                continue
+            try:
+                buf += chr(int(m.group(0), 16)).encode("utf-8")
+            except (ValueError, UnicodeEncodeError):
+                raise fail(f"bad \\{e} escape", i) from None
+            i += 2 + len(m.group(0))
+        elif e == "c" and i + 2 < n:
+            buf.append(ord(text[i + 2]) & 0x1F)
+            i += 3
+        else:
+            buf += ("\\" + e).encode("utf-8", "surrogateescape")
+            i += 2
+
+
+def _printf(fmt: bytes, word: Word) -> bytes:
+    """What ``printf FORMAT`` writes, for the escapes ``to_curl`` uses (and a few more)."""
+    out = bytearray()
+    i, n = 0, len(fmt)
+    simple = {ord("\\"): 92, ord("a"): 7, ord("b"): 8, ord("f"): 12, ord("n"): 10, ord("r"): 13,
+              ord("t"): 9, ord("v"): 11, ord('"'): 34, ord("'"): 39}
+    while i < n:
+        c = fmt[i]
+        if c == 0x5C and i + 1 < n:  # backslash
+            e = fmt[i + 1]
+            if e in simple:
+                out.append(simple[e])
+                i += 2
+                continue
+            m = re.match(rb"[0-7]{1,3}", fmt[i + 1:i + 4])
+            if m:
+                out.append(int(m.group(0), 8) & 0xFF)
+                i += 1 + len(m.group(0))
+                continue
+            out.append(c)
+            i += 1
+            continue
+        if c == 0x25:  # %
+            if fmt[i + 1:i + 2] == b"%":
+                out.append(0x25)
+                i += 2
+                continue
+            raise CurlError(f"printf at {word.where}: only %% is supported in the format (no arguments)")
+        out.append(c)
+        i += 1
+    return bytes(out)
+
+
+# --------------------------------------------------------------------- curl options
+
+
+_SHORT = {"X": "--request", "H": "--header", "d": "--data", "G": "--get", "I": "--head", "u": "--user",
+          "A": "--user-agent", "e": "--referer", "b": "--cookie", "k": "--insecure", "m": "--max-time",
+          "0": "--http1.0", "g": "--globoff", "s": "--silent", "S": "--show-error", "v": "--verbose",
+          "i": "--include", "L": "--location", "o": "--output", "O": "--remote-name", "w": "--write-out",
+          "D": "--dump-header", "f": "--fail", "N": "--no-buffer", "#": "--progress-bar", "4": "--ipv4",
+          "6": "--ipv6", "c": "--cookie-jar", "F": "--form", "T": "--upload-file", "x": "--proxy",
+          "E": "--cert", "K": "--config", "n": "--netrc", "r": "--range", "z": "--time-cond",
+          "U": "--proxy-user", "C": "--continue-at", "j": "--junk-session-cookies", "q": "--disable",
+          "Z": "--parallel", "R": "--remote-time", "J": "--remote-header-name", "l": "--list-only",
+          "2": "--sslv2", "3": "--sslv3", "1": "--tlsv1", "V": "--version", "h": "--help", "M": "--manual"}
+
+# long option -> takes a value?
+_HANDLED = {
+    "--request": True, "--url": True, "--header": True, "--data": True, "--data-ascii": True,
+    "--data-raw": True, "--data-binary": True, "--data-urlencode": True, "--json": True, "--get": False,
+    "--head": False, "--user": True, "--basic": False, "--oauth2-bearer": True, "--user-agent": True,
+    "--referer": True, "--cookie": True, "--compressed": False, "--insecure": False, "--cacert": True,
+    "--resolve": True, "--unix-socket": True, "--abstract-unix-socket": True, "--connect-timeout": True,
+    "--max-time": True, "--http1.0": False, "--http1.1": False, "--request-target": True,
+    "--path-as-is": False, "--globoff": False,
+}
+# accepted, nothing to do: they change only what curl prints or saves
+_QUIET = {
+    "--silent": False, "--show-error": False, "--verbose": False, "--include": False, "--output": True,
+    "--remote-name": False, "--write-out": True, "--dump-header": True, "--progress-bar": False,
+    "--no-progress-meter": False, "--no-buffer": False, "--trace": True, "--trace-ascii": True,
+    "--trace-time": False, "--stderr": True, "--styled-output": False, "--no-styled-output": False,
+    "--create-dirs": False, "--output-dir": True, "--remote-header-name": False, "--remote-time": False,
+    "--fail-early": False, "--no-keepalive": False, "--tcp-nodelay": False, "--raw": False,
+    "--no-compressed": False, "--no-insecure": False, "--no-globoff": False,
+}
+# accepted with a note: curl would do something netlab does not
+_NOTED = {
+    "--location": (False, "netlab does not follow redirects: the 3xx response is shown"),
+    "--location-trusted": (False, "netlab does not follow redirects: the 3xx response is shown"),
+    "--max-redirs": (True, "netlab does not follow redirects"),
+    "--post301": (False, "netlab does not follow redirects"),
+    "--post302": (False, "netlab does not follow redirects"),
+    "--post303": (False, "netlab does not follow redirects"),
+    "--fail": (False, "netlab's exit status is 0 for every HTTP response"),
+    "--fail-with-body": (False, "netlab's exit status is 0 for every HTTP response"),
+    "--retry": (True, "netlab sends once"),
+    "--retry-delay": (True, "netlab sends once"),
+    "--retry-max-time": (True, "netlab sends once"),
+    "--retry-connrefused": (False, "netlab sends once"),
+    "--retry-all-errors": (False, "netlab sends once"),
+    "--http2": (False, "netlab speaks HTTP/1.1"),
+    "--http2-prior-knowledge": (False, "netlab speaks HTTP/1.1"),
+    "--http3": (False, "netlab speaks HTTP/1.1"),
+    "--http3-only": (False, "netlab speaks HTTP/1.1"),
+    "--ipv4": (False, "netlab tries every address of the name, in order"),
+    "--ipv6": (False, "netlab tries every address of the name, in order"),
+    "--cookie-jar": (True, "netlab keeps no cookie jar (the response's Set-Cookie headers are shown)"),
+    "--keepalive-time": (True, "the kernel's keep-alive settings are used"),
+    "--limit-rate": (True, "netlab reads as fast as it can"),
+    "--speed-limit": (True, "netlab has no speed limit"),
+    "--speed-time": (True, "netlab has no speed limit"),
+    "--tlsv1": (False, "netlab lets OpenSSL pick the TLS version"),
+    "--tlsv1.0": (False, "netlab lets OpenSSL pick the TLS version"),
+    "--tlsv1.1": (False, "netlab lets OpenSSL pick the TLS version"),
+    "--tlsv1.2": (False, "netlab lets OpenSSL pick the TLS version"),
+    "--tlsv1.3": (False, "netlab lets OpenSSL pick the TLS version"),
+    "--tls-max": (True, "netlab lets OpenSSL pick the TLS version"),
+    "--ssl-reqd": (False, "use an https:// URL for TLS"),
+    "--ssl": (False, "use an https:// URL for TLS"),
+    "--parallel": (False, "netlab sends one request"),
+    "--tr-encoding": (False, "netlab does not ask for a transfer encoding"),
+}
+_UNSUPPORTED = {
+    "--form": "multipart forms are not supported; build the body in the composer (or a .http file)",
+    "--form-string": "multipart forms are not supported; build the body in the composer (or a .http file)",
+    "--upload-file": "uploads (PUT of a file) are not supported; use --data-binary @FILE -X PUT",
+    "--proxy": "proxies are not supported", "--proxy-user": "proxies are not supported",
+    "--socks5": "proxies are not supported", "--socks5-hostname": "proxies are not supported",
+    "--preproxy": "proxies are not supported", "--proxytunnel": "proxies are not supported",
+    "--cert": "TLS client certificates are not supported", "--key": "TLS client certificates are not supported",
+    "--cert-type": "TLS client certificates are not supported", "--capath": "give a CA file with --cacert",
+    "--digest": "Digest authentication needs a challenge round trip; netlab sends one request",
+    "--ntlm": "NTLM authentication is not supported", "--negotiate": "Negotiate authentication is not supported",
+    "--anyauth": "only Basic authentication (-u) is supported", "--aws-sigv4": "AWS signatures are not supported",
+    "--config": "curl config files are not read", "--netrc": ".netrc is not read", "--netrc-file": ".netrc is not read",
+    "--netrc-optional": ".netrc is not read", "--range": "write the Range header with -H 'Range: bytes=...'",
+    "--time-cond": "write If-Modified-Since with -H", "--continue-at": "write the Range header with -H",
+    "--connect-to": "use --resolve HOST:PORT:ADDR", "--interface": "binding a local interface is not supported",
+    "--local-port": "the kernel picks the local port", "--dns-servers": "use netlab send --dns-server",
+    "--doh-url": "use netlab send --dns-server", "--next": "netlab sends one request per command",
+    "--variable": "curl variables are not supported", "--expand-data": "curl variables are not supported",
+    "--disable": "curl config files are not read", "--list-only": "FTP is not supported",
+    "--junk-session-cookies": "netlab keeps no cookie jar", "--version": "not a request",
+    "--help": "not a request", "--manual": "not a request", "--sslv2": "not supported", "--sslv3": "not supported",
+}
+
+
+@dataclass
+class _State:
+    urls: list = field(default_factory=list)
+    method: str | None = None
+    headers: list = field(default_factory=list)  # (Word, text)
+    data: list = field(default_factory=list)  # bytes pieces, joined with &
+    json: bool = False
+    get: bool = False
+    head: bool = False
+    auth: str | None = None  # the Authorization value from -u / --oauth2-bearer
+    user_agent: str | None = None  # None: the default; "": none
+    referer: str | None = None
+    cookie: str | None = None
+    compressed: bool = False
+    insecure: bool = False
+    cafile: str | None = None
+    pins: list = field(default_factory=list)
+    unix_socket: str | None = None
+    timeout: float | None = None
+    deadline: float | None = None
+    http10: bool = False
+    request_target: str | None = None
+    path_as_is: bool = False
+    notes: list = field(default_factory=list)
+
+
+def parse_curl(text: str, *, extra_args=(), stdin: bytes | None = None, environ: dict | None = None) -> CurlCommand:
+    """Read a curl command.  ``extra_args`` are more curl words added at its end (how
+    ``netlab send --curl CMD -H ...`` adds to a command); ``stdin`` is what ``@-`` reads when
+    no ``printf ... |`` gives it.  Raises CurlError (a NetlabError) naming the option and
+    where it is."""
+    if not isinstance(text, str) or not text.strip():
+        raise CurlError("the curl command is empty")
+    words = split_words(text, environ)
+    if not words:
+        raise CurlError("the curl command is empty")
+    # printf 'FORMAT' | curl ...
+    if words[0].text == "printf" and not words[0].operator:
+        if len(words) < 4 or words[2].text != "|" or not words[2].operator or words[1].operator:
+            raise CurlError(f"only `printf 'FORMAT' | curl ...` is understood before curl ({words[0].where})")
+        stdin = _printf(words[1].data(), words[1])
+        words = words[3:]
+    for w in words:
+        if w.operator:
+            raise CurlError(f"shell operator {w.text!r} at {w.where}: paste one curl command",
+                            "quote URLs that hold & or ; (a shell would split the command there)")
+    first = words[0]
+    if not _is_curl(first.text):
+        raise CurlError(f"a curl command starts with 'curl', not {first.text[:40]!r} ({first.where})")
+    extra = [Word(str(a), -1, len(words) + k + 1, 0, 0) for k, a in enumerate(extra_args)]
+    state = _State()
+    _read_options(list(words[1:]) + extra, state, stdin)
+    request = _build(state)
+    from netlab.engine.session import Options
+
+    options = Options(insecure=state.insecure, cafile=state.cafile, resolve=tuple(state.pins),
+                      unix_socket=state.unix_socket,
+                      timeout=state.timeout if state.timeout is not None else Options().timeout,
+                      deadline=state.deadline)
+    given = frozenset(k for k, v in (("timeout", state.timeout), ("deadline", state.deadline)) if v is not None)
+    return CurlCommand(request, options, state.compressed, tuple(state.notes), given, tuple(words))
+
+
+def _where(w: Word) -> str:
+    return "in the options added to the command" if w.start < 0 else w.where
+
+
+def _read_options(words: list[Word], st: _State, stdin: bytes | None) -> None:
+    i = 0
+    while i < len(words):
+        w = words[i]
+        t = w.text
+        i += 1
+        if t.startswith("--") and len(t) > 2:
+            name = t
+            if "=" in name and name.split("=", 1)[0] in {**_HANDLED, **_QUIET, **_NOTED}:
+                raise CurlError(f"unknown curl option {name!r} ({_where(w)}): curl takes the value as the "
+                                f"next word: {name.split('=', 1)[0]} VALUE")
+            takes = _takes_value(name, w)
+            value = None
+            if takes:
+                if i >= len(words):
+                    raise CurlError(f"curl option {name} needs a value ({_where(w)})")
+                value = words[i]
+                i += 1
+            _apply(name, value, w, st, stdin)
+        elif t.startswith("-") and len(t) > 1:
+            j = 1
+            while j < len(t):
+                letter = t[j]
+                name = _SHORT.get(letter)
+                if name is None:
+                    raise CurlError(f"unknown curl option -{letter} ({_where(w)})")
+                j += 1
+                value = None
+                if _takes_value(name, w, f"-{letter} ({name})"):
+                    if j < len(t):
+                        value = replace(w, text=t[j:])
+                    elif i < len(words):
+                        value = words[i]
+                        i += 1
+                    else:
+                        raise CurlError(f"curl option -{letter} ({name}) needs a value ({_where(w)})")
+                    _apply(name, value, w, st, stdin)
+                    break
+                _apply(name, None, w, st, stdin)
+        else:
+            st.urls.append(w)
+
+
+def _takes_value(name: str, w: Word, shown: str | None = None) -> bool:
+    for table in (_HANDLED, _QUIET):
+        if name in table:
+            return table[name]
+    if name in _NOTED:
+        return _NOTED[name][0]
+    if name in _UNSUPPORTED:
+        raise CurlError(f"curl option {shown or name} is not supported by netlab ({_where(w)}): "
+                        f"{_UNSUPPORTED[name]}")
+    raise CurlError(f"unknown curl option {shown or name} ({_where(w)})", "see `man curl`; netlab reads the options "
+                    "that shape the request (-X, -H, -d, -u, -k, --resolve...)")
+
+
+def _read_file(spec: str, w: Word, stdin: bytes | None, what: str) -> bytes:
+    if spec == "-":
+        if stdin is None:
+            raise CurlError(f"{what} @- reads standard input, which netlab does not have here ({_where(w)})",
+                            "give the data in the command, or pipe it: printf '...' | curl ...")
+        return stdin
+    path = os.path.expanduser(spec)
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise CurlError(f"{what} @{spec}: cannot read the file: {exc.strerror or exc} ({_where(w)})") from None
+
+
+def _apply(name: str, value: Word | None, w: Word, st: _State, stdin: bytes | None) -> None:
+    v = value.text if value is not None else ""
+    if name in _QUIET:
+        return
+    if name in _NOTED:
+        st.notes.append(f"{name} ignored: {_NOTED[name][1]}")
+        return
+    if name == "--request":
+        st.method = v
+    elif name == "--url":
+        st.urls.append(value)
+    elif name == "--header":
+        if v.startswith("@"):
+            for line in _read_file(v[1:], value, stdin, "-H").decode("utf-8", "surrogateescape").splitlines():
+                if line.strip():
+                    st.headers.append((value, line.rstrip("\r")))
+        else:
+            st.headers.append((value, v))
+    elif name in ("--data", "--data-ascii", "--data-binary", "--data-raw", "--json"):
+        if v.startswith("@") and name != "--data-raw":
+            data = _read_file(v[1:], value, stdin, name)
+            if name in ("--data", "--data-ascii"):  # curl strips line breaks from -d @FILE
+                data = data.replace(b"\r", b"").replace(b"\n", b"")
+        else:
+            data = value.data()
+        st.data.append(data)
+        if name == "--json":
+            st.json = True
+    elif name == "--data-urlencode":
+        st.data.append(_urlencode_arg(value, stdin))
+    elif name == "--get":
+        st.get = True
+    elif name == "--head":
+        st.head = True
+    elif name == "--user":
+        user, colon, password = v.partition(":")
+        if not colon:
+            raise CurlError(f"-u {v!r} has no :PASSWORD; curl would prompt for one, netlab cannot ({_where(w)})",
+                            "write -u USER:PASSWORD")
+        st.auth = "Basic " + base64.b64encode(value.data()).decode("ascii")
+    elif name == "--oauth2-bearer":
+        st.auth = f"Bearer {v}"
+    elif name == "--user-agent":
+        st.user_agent = v
+    elif name == "--referer":
+        ref = v[:-5] if v.endswith(";auto") else v
+        st.referer = ref or None
+    elif name == "--cookie":
+        if "=" not in v:
+            raise CurlError(f"-b {v!r} names a cookie file, which netlab does not read ({_where(w)})",
+                            "give the cookies themselves: -b 'name=value; other=value'")
+        st.cookie = v
+    elif name == "--compressed":
+        st.compressed = True
+    elif name == "--insecure":
+        st.insecure = True
+    elif name == "--cacert":
+        st.cafile = os.path.expanduser(v)
+    elif name == "--resolve":
+        text = v[1:] if v.startswith("+") else v
+        if text.startswith("-"):
+            st.notes.append(f"--resolve {v} ignored: removing a cached entry means nothing to netlab")
+            return
+        try:
+            st.pins.append(parse_pin(text))
+        except NetlabError as exc:
+            raise CurlError(f"{exc.message} ({_where(w)})") from None
+    elif name == "--unix-socket":
+        st.unix_socket = v
+    elif name == "--abstract-unix-socket":
+        st.unix_socket = "\0" + v
+    elif name in ("--connect-timeout", "--max-time"):
+        try:
+            seconds = float(v)
+            if not seconds > 0:
+                raise ValueError
+        except ValueError:
+            raise CurlError(f"{name} {v!r} is not a positive number of seconds ({_where(w)})") from None
+        if name == "--connect-timeout":
+            st.timeout = seconds
+        else:
+            st.deadline = seconds
+    elif name == "--http1.0":
+        st.http10 = True
+    elif name == "--request-target":
+        st.request_target = v
+    elif name == "--path-as-is":
+        st.path_as_is = True
+    # --http1.1, --globoff, --basic: what netlab does anyway
+
+
+def _urlencode_arg(value: Word, stdin: bytes | None) -> bytes:
+    """curl's --data-urlencode forms: content, =content, name=content, @file, name@file."""
+    text = value.text
+    eq = text.find("=")
+    at = text.find("@")
+    if eq >= 0 and (at < 0 or eq < at):
+        name, content = text[:eq], value.data()[len(text[:eq + 1].encode("utf-8", "surrogateescape")):]
+    elif at >= 0:
+        name = text[:at]
+        content = _read_file(text[at + 1:], value, stdin, "--data-urlencode")
+    else:
+        name, content = "", value.data()
+    encoded = _urlquote(content, safe="-._~").encode("ascii")  # a space as +, like curl 7.88
+    return (name.encode("utf-8", "surrogateescape") + b"=" + encoded) if name else encoded
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4, as curl applies it to URL paths (unless --path-as-is)."""
+    out: list[str] = []
+    while path:
+        if path.startswith("../"):
+            path = path[3:]
+        elif path.startswith("./"):
+            path = path[2:]
+        elif path.startswith("/./"):
+            path = path[2:]
+        elif path == "/.":
+            path = "/"
+        elif path.startswith("/../"):
+            path = path[3:]
+            if out:
+                out.pop()
+        elif path == "/..":
+            path = "/"
+            if out:
+                out.pop()
+        elif path in (".", ".."):
+            path = ""
+        else:
+            m = re.match(r"/?[^/]*", path)
+            out.append(m.group(0))
+            path = path[m.end():]
+    return "".join(out)
+
+
+def _build(st: _State) -> Request:
+    if not st.urls:
+        raise CurlError("the curl command has no URL")
+    if len(st.urls) > 1:
+        raise CurlError(f"the curl command has {len(st.urls)} URLs ({st.urls[1].text!r} at {_where(st.urls[1])}); "
+                        "netlab sends one request", "keep one URL, or check the quoting of an option's value")
+    url_word = st.urls[0]
+    url = url_word.text
+    body = b"&".join(st.data) if st.data else None
+    if st.head and body is not None and not st.get:
+        raise CurlError("-I (HEAD) and -d cannot be combined (curl refuses it too)")
+    if st.get and body is not None:
+        url += ("&" if "?" in url else "?") + body.decode("utf-8", "surrogateescape")
+        body = None
+    try:
+        t = parse_target(url)
+    except NetlabError as exc:
+        raise CurlError(f"{exc.message} ({_where(url_word)})") from None
+    if st.request_target is not None:
+        target = st.request_target
+    else:  # the path and query as written: curl 7.88 sends non-ASCII bytes as they are
+        parts = urlsplit(url if "://" in url else "http://" + url)
+        path, q, query = parts.path or "/", "?" if parts.query else "", parts.query
+        if not st.path_as_is:
+            path = _remove_dot_segments(path) or "/"
+        target = path + q + query
+        if any(c in target for c in " \t\r\n") or "\0" in target:
+            raise CurlError(f"the URL holds a blank or a control character ({_where(url_word)}); curl "
+                            "rejects it too", "percent-encode it (%20 for a space)")
+    method = st.method or ("HEAD" if st.head else "POST" if body is not None else "GET")
+    version = "HTTP/1.0" if st.http10 else "HTTP/1.1"
+
+    custom: list[tuple[str, str | None]] = []  # (lower name, line or None to remove)
+    for word, h in st.headers:
+        if "\r" in h or "\n" in h or "\0" in h:
+            raise CurlError(f"-H {h[:40]!r}: a header holds a line break or NUL ({_where(word)})")
+        name, colon, rest = h.partition(":")
+        if colon:
+            if not _TOKEN.match(name):
+                raise CurlError(f"-H {h[:60]!r}: {name!r} is not a header name ({_where(word)})")
+            custom.append((name.lower(), h if rest.strip(" \t") else None))
+        elif h.endswith(";") and _TOKEN.match(h[:-1]):
+            custom.append((h[:-1].lower(), h[:-1] + ":"))
+        else:
+            raise CurlError(f"-H {h[:60]!r} is not 'Name: value' ({_where(word)}); curl would silently "
+                            "leave it out", "write -H 'Name: value', -H 'Name;' for an empty value")
+    if st.json:  # curl 7.88 adds these after the -H headers, unless -H gave them
+        given = {n for n, _ in custom}
+        if "content-type" not in given:
+            custom.append(("content-type", "Content-Type: application/json"))
+        if "accept" not in given:
+            custom.append(("accept", "Accept: application/json"))
+    named = {n for n, _ in custom}
+
+    lines: list[str] = []
+    host_line = next((line for n, line in custom if n == "host" and line is not None), None)
+    if host_line is not None:  # curl writes a custom Host first, always spelled "Host"
+        lines.append("Host:" + host_line.partition(":")[2])
+    elif "host" not in named:
+        lines.append(f"Host: {format_host(t.host, t.port, t.scheme)}")
+    if st.auth and "authorization" not in named:
+        lines.append(f"Authorization: {st.auth}")
+    if "user-agent" not in named:
+        ua = USER_AGENT if st.user_agent is None else st.user_agent
+        if ua:
+            lines.append(f"User-Agent: {ua}")
+    if "accept" not in named:
+        lines.append("Accept: */*")
+    if st.compressed and "accept-encoding" not in named:
+        lines.append(f"Accept-Encoding: {COMPRESSED_ENCODINGS}")
+    if st.referer and "referer" not in named:
+        lines.append(f"Referer: {st.referer}")
+    if st.cookie and "cookie" not in named:
+        lines.append(f"Cookie: {st.cookie}")
+    lines += [line for n, line in custom if line is not None and n != "host"]
+    if body is not None:
+        if "content-length" not in named:
+            lines.append(f"Content-Length: {len(body)}")
+        if "content-type" not in named:
+            lines.append("Content-Type: application/x-www-form-urlencoded")
+    shown = url if "://" in url else "http://" + url
+    return assemble(shown, method, target, version, lines, body or b"")
+
+
+# ------------------------------------------------------------------------- to_curl
+
+
+_SAFE_WORD = re.compile(r"^[A-Za-z0-9_@%+=:,./-]+$")
+_URL_SAFE_TARGET = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$")
+_DOT_SEGMENT = re.compile(r"(^|/)\.\.?(/|$)")
+
+
+def quote(word: str | bytes) -> str:
+    """A shell word for ``word``: bare when safe, '...' when printable, $'...' otherwise.
+    ``str`` may hold surrogate escapes for bytes that are not UTF-8."""
+    if isinstance(word, bytes):
+        word = word.decode("utf-8", "surrogateescape")
+    if "\0" in word:
+        raise CurlError("a shell word cannot hold a NUL byte")
+    if word and _SAFE_WORD.match(word):
+        return word
+    if "'" not in word and not any(_needs_escape(c) for c in word):
+        return f"'{word}'"
+    out = []
+    for c in word:
+        o = ord(c)
+        if c == "\\":
+            out.append("\\\\")
+        elif c == "'":
+            out.append("\\'")
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\r":
+            out.append("\\r")
+        elif c == "\t":
+            out.append("\\t")
+        elif 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif _needs_escape(c):
+            out.append("".join(f"\\x{b:02x}" for b in c.encode("utf-8", "surrogatepass")))
+        else:
+            out.append(c)
+    return "$'" + "".join(out) + "'"
+
+
+def _needs_escape(c: str) -> bool:
+    o = ord(c)
+    return o < 0x20 or o == 0x7F or 0x80 <= o <= 0x9F or 0xD800 <= o <= 0xDFFF or o in (0x2028, 0x2029, 0xFEFF)
+
+
+def _printf_format(body: bytes) -> str:
+    out = []
+    for b in body:
+        if b == 0x25:
+            out.append("%%")
+        elif b == 0x5C:
+            out.append("\\\\")
+        elif b == 0x0A:
+            out.append("\\n")
+        elif b == 0x0D:
+            out.append("\\r")
+        elif b == 0x09:
+            out.append("\\t")
+        elif 0x20 <= b < 0x7F and b != 0x27:
+            out.append(chr(b))
+        else:
+            out.append(f"\\{b:03o}")
+    return "'" + "".join(out) + "'"
+
+
+def to_curl(request: Request, options=None, show_secrets: bool = False, *, width: int = 100) -> str:
+    """A curl command that sends ``request``'s exact bytes (with ``options``: -k, --cacert,
+    --resolve, --unix-socket, timeouts).  Authorization, Proxy-Authorization and Cookie
+    values are masked unless ``show_secrets``.  CurlError says why when curl cannot send
+    these bytes.  Lines are joined with `` \\`` continuations when longer than ``width``."""
+    data = request.data
+    end = data.find(b"\r\n\r\n")
+    loose = re.search(rb"\r?\n\r?\n", data)
+    if loose is not None and (end < 0 or loose.start() < end) and loose.group() != b"\r\n\r\n":
+        end = loose.start()  # the head ends early, at a bare line ending: the check below says so
+    if end < 0:
+        raise CurlError("curl cannot send this request: no empty line (CR LF CR LF) ends its head",
+                        "export it as raw or python-socket instead")
+    head, body = data[:end], data[end + 4:]
+    if loose is not None and loose.start() == end:
+        body = data[loose.end():]
+    if b"\0" in head:
+        raise CurlError("curl cannot send this request: its head holds a NUL byte",
+                        "export it as raw or python-socket instead")
+    if re.search(rb"\r(?!\n)|(?<!\r)\n", head):
+        raise CurlError("curl cannot send this request: its head has bare LF or CR line endings "
+                        "(curl always writes CR LF)", "export it as raw or python-socket instead")
+    lines = head.split(b"\r\n")
+    m = re.fullmatch(rb"([^ ]+) (.+) (HTTP/1\.[01])", lines[0])  # --request-target carries any target
+    parts = m.groups() if m else ()
+    if not m or not _BTOKEN.match(parts[0]):
+        raise CurlError(f"curl cannot send this request line: {lines[0][:80].decode('latin-1')!r} "
+                        "(curl writes METHOD TARGET HTTP/1.x)", "export it as raw or python-socket instead")
+    method = parts[0].decode("ascii")
+    target = parts[1].decode("utf-8", "surrogateescape")
+    headers: list[tuple[str, str, str]] = []  # (lower name, name, whole line)
+    for raw in lines[1:]:
+        name, colon, rest = raw.partition(b":")
+        if not colon or not _BTOKEN.match(name):
+            raise CurlError(f"curl cannot send the header line {raw[:60].decode('latin-1')!r} "
+                            "(folded, or not 'Name: value')", "export it as raw or python-socket instead")
+        if rest and not rest.strip(b" \t"):
+            raise CurlError(f"curl cannot send the header {name.decode()!r} with a value of only blanks "
+                            "(-H 'Name: ' removes a header in curl)", "export it as raw or python-socket instead")
+        headers.append((name.decode("ascii").lower(), name.decode("ascii"), raw.decode("utf-8", "surrogateescape")))
+    names = [n for n, _, _ in headers]
+    hosts = [i for i, n in enumerate(names) if n == "host"]
+    if len(hosts) > 1:
+        raise CurlError("curl cannot send two Host headers", "export it as raw or python-socket instead")
+    if hosts and headers[hosts[0]][1] != "Host":
+        raise CurlError(f"curl always spells the Host header 'Host', not {headers[hosts[0]][1]!r}",
+                        "export it as raw or python-socket instead")
+    if hosts and hosts[0] != 0:
+        raise CurlError("curl always sends Host as the first header; this request has it in place "
+                        f"{hosts[0] + 1}", "export it as raw or python-socket instead")
+    for n, _, line in headers:
+        if n == "transfer-encoding" and "chunked" in line.lower():
+            raise CurlError("curl cannot send a hand-chunked body: with Transfer-Encoding: chunked it chunks "
+                            "the body again", "export it as raw or python-socket instead")
+    if not show_secrets:
+        masked = mask_headers([(name, line[len(name) + 1:].strip(" \t")) for _, name, line in headers])
+        headers = [(n, name, line if line[len(name) + 1:].strip(" \t") == value else f"{name}: {value}")
+                   for (n, name, line), (_, value) in zip(headers, masked)]
+
+    scheme, host, port = request.scheme, request.host, request.port
+    origin = f"{scheme}://{format_host(host, port, scheme)}"
+    args: list[str] = []
+    if body:
+        if method != "POST":
+            args += ["-X", quote(method)]
+    elif method == "HEAD":
+        args.append("-I")
+    elif method != "GET":
+        args += ["-X", quote(method)]
+    if parts[2] == b"HTTP/1.0":
+        args.append("--http1.0")
+    elif scheme == "https":
+        args.append("--http1.1")  # or curl may choose HTTP/2 by ALPN
+    if hosts:
+        default_host = format_host(host, port, scheme)
+        if headers[0][2] != f"Host: {default_host}":
+            args += ["-H", quote(headers[0][2])]
+    else:
+        args += ["-H", "'Host:'"]
+    for n, name, line in headers:
+        if n == "host":
+            continue
+        args += ["-H", quote(f"{name};" if line == f"{name}:" else line)]
+    if "user-agent" not in names:
+        args += ["-H", "'User-Agent:'"]
+    if "accept" not in names:
+        args += ["-H", "'Accept:'"]
+    pipe = ""
+    if body:
+        if "content-length" not in names:
+            args += ["-H", "'Content-Length:'"]
+        if "content-type" not in names:
+            args += ["-H", "'Content-Type:'"]
+        if len(body) > EXPECT_THRESHOLD and "expect" not in names:
+            args += ["-H", "'Expect:'"]
+        if b"\0" in body:
+            pipe = f"printf {_printf_format(body)} | "
+            args += ["--data-binary", "@-"]
+        else:
+            args += ["--data-raw", quote(body)]
+    if options is not None:
+        from netlab.engine.history import pin_text
+
+        if options.insecure:
+            args.append("-k")
+        if options.cafile:
+            args += ["--cacert", quote(options.cafile)]
+        for pin in options.resolve:
+            args += ["--resolve", quote(pin_text(pin))]
+        if options.unix_socket:
+            if options.unix_socket.startswith("\0"):
+                args += ["--abstract-unix-socket", quote(options.unix_socket[1:])]
+            else:
+                args += ["--unix-socket", quote(options.unix_socket)]
+        if options.timeout != 10.0:
+            args += ["--connect-timeout", f"{options.timeout:g}"]
+        if options.deadline is not None:
+            args += ["--max-time", f"{options.deadline:g}"]
+    if _URL_SAFE_TARGET.match(target) and not _DOT_SEGMENT.search(target.partition("?")[0]):
+        url = origin + target
+    else:
+        url = origin
+        args += ["--request-target", quote(target)]
+    words = ["curl"] + args + [quote(url)]
+    one_line = pipe + " ".join(words)
+    if len(one_line) <= width:
+        return one_line
+    # one option (with its value) per line
+    groups: list[str] = []
+    k = 1
+    while k < len(words):
+        w = words[k]
+        if w.startswith("-") and w not in ("-I", "-k", "--http1.0", "--http1.1") and k + 1 < len(words):
+            groups.append(f"{w} {words[k + 1]}")
+            k += 2
+        else:
+            groups.append(w)
+            k += 1
+    return pipe + "curl " + " \\\n  ".join(groups)

@@ -1,0 +1,626 @@
+"""The settings file: ``<user config dir>/netlab/settings.toml`` (``$NETLAB_SETTINGS``
+overrides the path).  Every key is optional; a missing file means the defaults, which
+are netlab's behaviour without a file.
+
+    timeout = 10                 # seconds: the connection, and each read (--timeout)
+    max_time = 0                 # seconds for the whole exchange (--max-time); 0: no deadline
+    max_body = 1073741824        # bytes: a longer body stops the exchange (--max-body); 0: no limit
+    dns_server = "127.0.0.1:53"  # sends and the DNS pane ask this server; "": the system resolver
+    theme = "nord"               # a Textual theme
+
+    [history]
+    size = 1000                  # exchanges kept, the oldest are dropped; 0: all
+    body_cap = 1048576           # bytes of each body kept
+    bodies = true                # false: keep no bodies
+
+    [keys]                       # the app's actions: action = "key" or "key1,key2"
+    send = "ctrl+s"
+    help = "f9,question_mark"
+
+A file that is not valid TOML is ignored whole (the message names its line and
+column); a key that is unknown, of the wrong type or out of range is reported with its
+line and its default is used, and every other key still applies.  ``load()`` never
+raises.  This module imports neither Textual nor the engine: the TUI reads it before
+its first frame.  The theme is checked by the TUI against the themes it has
+(``Loaded.theme_problem``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+
+__all__ = ["Settings", "Loaded", "Problem", "load", "loads", "settings_path", "default_file_text",
+           "ACTIONS", "PRIORITY_ACTIONS", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BODY", "DEFAULT_BODY_CAP",
+           "parse_dns_address", "parse_keys"]
+
+# The engine's defaults (Options.timeout, session.DEFAULT_MAX_BODY, History's body_cap);
+# repeated here so that reading the settings imports no engine.  A test checks they agree.
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BODY = 1 << 30
+DEFAULT_BODY_CAP = 1 << 20
+MAX_SECONDS = 1_000_000.0  # socket timeouts much above this overflow the C timeval
+
+# The app's actions that [keys] can rebind: binding id -> default keys (as in NetlabApp.BINDINGS,
+# whose Bindings carry these ids; a test checks they agree).
+ACTIONS: dict[str, str] = {
+    "send": "ctrl+j",
+    "cancel": "escape",
+    "replay_last": "ctrl+r",
+    "show_composer": "f2",
+    "show_response": "f3",
+    "show_dns": "f4",
+    "show_connections": "f5",
+    "history": "f6",
+    "toggle_maximize": "f11,ctrl+t",
+    "open_http": "ctrl+o",
+    "export": "ctrl+n",
+    "compare_last": "ctrl+g",
+    "help": "f1",
+    "quit": "f10,ctrl+q",
+}
+# Bindings that work while a text field has focus: a plain key there would stop you typing it.
+PRIORITY_ACTIONS = frozenset({"send", "replay_last"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings.  ``None``/``0`` in the file mean "no limit" where noted."""
+
+    timeout: float = DEFAULT_TIMEOUT  # seconds: connect, and each read
+    max_time: float | None = None  # seconds for the whole exchange; None: no deadline
+    max_body: int | None = DEFAULT_MAX_BODY  # the engine's body limit; None: no limit
+    dns_server: str | None = None  # "ADDR[:PORT]" for sends and the DNS pane; None: the system resolver
+    theme: str | None = None  # a Textual theme name; None: Textual's default
+    history_size: int = 0  # exchanges kept in the history; 0: all
+    history_body_cap: int = DEFAULT_BODY_CAP  # bytes of each body the history keeps
+    history_bodies: bool = True  # False: the history keeps no bodies
+    keys: tuple[tuple[str, str], ...] = ()  # (action, "key,key") overrides, in file order
+
+    @property
+    def keymap(self) -> dict[str, str]:
+        """The [keys] overrides as a Textual keymap: binding id -> "key,key"."""
+        return dict(self.keys)
+
+    def keys_for(self, action: str) -> str:
+        """The keys bound to ``action`` with the overrides applied."""
+        return self.keymap.get(action, ACTIONS[action])
+
+    @property
+    def dns_address(self) -> tuple[str, int] | None:
+        """``dns_server`` as (address, port), for ``Options.dns_server``."""
+        return None if not self.dns_server else parse_dns_address(self.dns_server)
+
+    def history_options(self) -> dict:
+        """Keyword arguments for ``netlab.engine.history.History``."""
+        return {"body_cap": self.history_body_cap, "store_bodies": self.history_bodies,
+                "max_entries": self.history_size}
+
+    def fill_options(self, options):
+        """``options`` (an engine Options built without these settings) with the settings'
+        deadline and body limit where it still has the engine's defaults."""
+        from netlab.engine.session import DEFAULT_MAX_BODY as ENGINE_MAX_BODY
+
+        changes = {}
+        if options.deadline is None and self.max_time is not None:
+            changes["deadline"] = self.max_time
+        if options.max_body_bytes == ENGINE_MAX_BODY and self.max_body != ENGINE_MAX_BODY:
+            changes["max_body_bytes"] = self.max_body
+        return replace(options, **changes) if changes else options
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the settings file; ``text`` names the file, the line and the key."""
+
+    text: str
+    key: str | None = None  # dotted: "timeout", "history.size", "keys.send"; None: the whole file
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What ``load()`` found: the settings to use, and what was wrong with the file."""
+
+    settings: Settings
+    path: str
+    exists: bool
+    problems: tuple[Problem, ...] = ()
+    lines: dict = field(default_factory=dict, compare=False)  # dotted key -> line number
+
+    @property
+    def message(self) -> str | None:
+        """Every problem, one a line (None when there are none)."""
+        return "\n".join(p.text for p in self.problems) or None
+
+    def theme_problem(self, available) -> Problem | None:
+        """A problem when the theme is not one of ``available`` (the names of the themes
+        the app has); the caller then keeps its default theme."""
+        theme = self.settings.theme
+        if theme is None or theme in available:
+            return None
+        names = ", ".join(sorted(available))
+        return _problem(self.path, "theme", self.lines.get("theme"),
+                        f"{theme!r} is not a theme here (there are: {names})", "Textual's default theme")
+
+
+def settings_path() -> str:
+    """``$NETLAB_SETTINGS``, else ``<user config dir>/netlab/settings.toml``."""
+    env = os.environ.get("NETLAB_SETTINGS")
+    if env:
+        return os.path.abspath(os.path.expanduser(env))
+    import platformdirs
+
+    return os.path.join(platformdirs.user_config_dir("netlab"), "settings.toml")
+
+
+def load(path: str | None = None) -> Loaded:
+    """Read the settings file (``settings_path()`` unless ``path``); never raises."""
+    path = path or settings_path()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return Loaded(Settings(), path, False)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return Loaded(Settings(), path, os.path.exists(path),
+                      (Problem(f"settings {path}: cannot read it: {reason}; using the default settings"),))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return Loaded(Settings(), path, True, (Problem(
+            f"settings {path}, line {line}: not UTF-8 text (byte {data[exc.start]:#04x}); "
+            "using the default settings", None, line),))
+    return loads(text, path)
+
+
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+def loads(text: str, path: str = "settings.toml") -> Loaded:
+    """Parse settings from TOML text; ``path`` only names the file in the messages."""
+    import tomllib
+
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        line = getattr(exc, "lineno", None)  # Python 3.14 has lineno and colno
+        col = getattr(exc, "colno", None)
+        m = _TOML_AT.search(msg)
+        if m:
+            line, col = line or int(m.group(1)), col or int(m.group(2))
+            msg = msg[:m.start()]
+        elif _TOML_END.search(msg):
+            line = line or text.count("\n") + (0 if text.endswith("\n") else 1)
+            msg = _TOML_END.sub("", msg) + " at the end of the file"
+        where = f", line {line}" + (f", column {col}" if col else "") if line else ""
+        return Loaded(Settings(), path, True, (Problem(
+            f"settings {path}{where}: not valid TOML: {msg}; using the default settings", None, line),))
+    lines = _key_lines(text)
+    problems: list[Problem] = []
+    values: dict = {}
+    for key, value in doc.items():
+        if key in _TOP:
+            name, check, default = _TOP[key]
+            _take(values, problems, path, lines, key, name, check, value, default)
+        elif key == "history":
+            if not isinstance(value, dict):
+                problems.append(_problem(path, key, lines.get(key), f"expected a table ([history]), not "
+                                         f"{_kind(value)}", "every [history] default"))
+                continue
+            for sub, subvalue in value.items():
+                dotted = f"history.{sub}"
+                if sub not in _HISTORY:
+                    problems.append(_unknown(path, dotted, lines.get(dotted), sub, _HISTORY))
+                    continue
+                name, check, default = _HISTORY[sub]
+                _take(values, problems, path, lines, dotted, name, check, subvalue, default)
+        elif key == "keys":
+            if not isinstance(value, dict):
+                problems.append(_problem(path, key, lines.get(key), f"expected a table ([keys]), not "
+                                         f"{_kind(value)}", "every default key"))
+                continue
+            keys, key_problems = _check_keys(path, lines, value)
+            values["keys"] = keys
+            problems += key_problems
+        else:
+            problems.append(_unknown(path, key, lines.get(key), key, {**_TOP, "history": 0, "keys": 0}))
+    problems.sort(key=lambda p: p.line or 0)
+    return Loaded(Settings(**values), path, True, tuple(problems), lines)
+
+
+# ---------------------------------------------------------------------------- the checks
+
+
+class _Bad(ValueError):
+    """A value of the wrong type or out of range (its text says why)."""
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return f"a {type(value).__name__} ({value})"
+
+
+def _number(value, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Bad(f"expected {what}, not {_kind(value)}")
+    return float(value)
+
+
+def _seconds(value) -> float:
+    s = _number(value, "a number of seconds")
+    if not (math.isfinite(s) and 0 < s <= MAX_SECONDS):
+        raise _Bad(f"expected a number of seconds above 0 and at most {MAX_SECONDS:g}, not {value!r}")
+    return s
+
+
+def _optional_seconds(value) -> float | None:
+    if not isinstance(value, bool) and value == 0:
+        return None
+    s = _number(value, "a number of seconds (0: no deadline)")
+    if not (math.isfinite(s) and 0 < s <= MAX_SECONDS):
+        raise _Bad(f"expected a number of seconds above 0 and at most {MAX_SECONDS:g} (0: no deadline), "
+                   f"not {value!r}")
+    return s
+
+
+def _count(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Bad(f"expected a whole number of {what}, not {_kind(value)}")
+    if value < 0:
+        raise _Bad(f"expected 0 or more {what}, not {value}")
+    return value
+
+
+def _max_body(value) -> int | None:
+    return _count(value, "bytes (0: no limit)") or None
+
+
+def _history_size(value) -> int:
+    return _count(value, "exchanges (0: keep all)")
+
+
+def _body_cap(value) -> int:
+    return _count(value, "bytes")
+
+
+def _bool(value) -> bool:
+    if not isinstance(value, bool):
+        raise _Bad(f"expected true or false, not {_kind(value)}")
+    return value
+
+
+def _dns_server(value) -> str | None:
+    if not isinstance(value, str):
+        raise _Bad(f"expected a string \"ADDR\" or \"ADDR:PORT\", not {_kind(value)}")
+    if not value.strip():
+        return None
+    try:
+        parse_dns_address(value)
+    except ValueError as exc:
+        raise _Bad(str(exc)) from None
+    return value.strip()
+
+
+def _theme(value) -> str | None:
+    if not isinstance(value, str):
+        raise _Bad(f"expected a theme name (a string), not {_kind(value)}")
+    return value.strip() or None
+
+
+# key in the file -> (Settings field, check, what the default is, in words)
+_TOP = {
+    "timeout": ("timeout", _seconds, f"{DEFAULT_TIMEOUT:g} s"),
+    "max_time": ("max_time", _optional_seconds, "0 (no deadline)"),
+    "max_body": ("max_body", _max_body, f"{DEFAULT_MAX_BODY} bytes"),
+    "dns_server": ("dns_server", _dns_server, "the system resolver"),
+    "theme": ("theme", _theme, "Textual's default theme"),
+}
+_HISTORY = {
+    "size": ("history_size", _history_size, "0 (keep all)"),
+    "body_cap": ("history_body_cap", _body_cap, f"{DEFAULT_BODY_CAP} bytes"),
+    "bodies": ("history_bodies", _bool, "true"),
+}
+
+
+def _take(values: dict, problems: list, path: str, lines: dict, dotted: str, name: str, check, value,
+          default: str) -> None:
+    try:
+        values[name] = check(value)
+    except _Bad as exc:
+        problems.append(_problem(path, dotted, lines.get(dotted), str(exc), default))
+
+
+def _problem(path: str, dotted: str, line: int | None, what: str, default: str) -> Problem:
+    where = f", line {line}" if line else ""
+    return Problem(f"settings {path}{where}: {dotted}: {what}; using the default: {default}", dotted, line)
+
+
+def _unknown(path: str, dotted: str, line: int | None, key: str, known) -> Problem:
+    import difflib
+
+    close = difflib.get_close_matches(key, list(known), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+    where = f", line {line}" if line else ""
+    return Problem(f"settings {path}{where}: unknown key {dotted!r}{hint}; ignored", dotted, line)
+
+
+def parse_dns_address(text: str) -> tuple[str, int]:
+    """``"ADDR"``, ``"ADDR:PORT"`` or ``"[V6]:PORT"`` with ADDR an IP address (a DNS
+    server's name would need DNS to find it) -> (address, port); ValueError otherwise."""
+    import ipaddress
+
+    t = text.strip()
+    port_text = None
+    if t.startswith("["):
+        host, sep, rest = t[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError(f"{text!r} is not ADDR, ADDR:PORT or [IPv6]:PORT")
+        port_text = rest[1:] if rest else None
+    elif t.count(":") == 1:
+        host, _, port_text = t.partition(":")
+    else:
+        host = t
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{host!r} is not an IP address (write the DNS server as ADDR or ADDR:PORT, "
+                         "e.g. 127.0.0.1:53)") from None
+    port = 53
+    if port_text is not None:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ValueError(f"port {port_text!r} is not a number from 1 to 65535")
+        port = int(port_text)
+    return host, port
+
+
+# ------------------------------------------------------------------------------- keys
+
+_MODIFIERS = ("ctrl", "alt", "shift", "super", "meta", "hyper")
+_NAMED_KEYS = frozenset({
+    "escape", "enter", "tab", "space", "backspace", "delete", "insert", "home", "end", "pageup", "pagedown",
+    "up", "down", "left", "right", *(f"f{n}" for n in range(1, 25)),
+})
+_EDITING_KEYS = frozenset({"enter", "tab", "space", "backspace", "delete", "insert", "home", "end", "pageup",
+                           "pagedown", "up", "down", "left", "right"})
+# Textual's friendlier names for some characters' Unicode names.
+_CHAR_NAMES = {"solidus": "slash", "reverse_solidus": "backslash", "commercial_at": "at",
+               "hyphen_minus": "minus", "plus_sign": "plus", "low_line": "underscore"}
+_NAMED_CHARS = {v: k for k, v in _CHAR_NAMES.items()}
+
+
+def _char_key(ch: str) -> str:
+    """A character as Textual names its key: letters and digits as they are, others by name."""
+    if ch.isalnum():
+        return ch
+    name = unicodedata.name(ch, ch).lower().replace("-", "_").replace(" ", "_")
+    return _CHAR_NAMES.get(name, name)
+
+
+def _is_char_name(name: str) -> bool:
+    unicode_name = _NAMED_CHARS.get(name, name).replace("_", " ").upper()
+    if unicode_name == "HYPHEN MINUS":
+        unicode_name = "HYPHEN-MINUS"
+    try:
+        ch = unicodedata.lookup(unicode_name)
+    except KeyError:
+        return False
+    return len(ch) == 1 and ch.isprintable() and not ch.isspace()
+
+
+def parse_keys(spec: str) -> list[str]:
+    """``"ctrl+s, f9"`` -> ``["ctrl+s", "f9"]`` in Textual's spelling; ValueError naming the
+    first key that is not a key."""
+    out = []
+    for raw in spec.split(","):
+        key = raw.strip()
+        if not key:
+            raise ValueError(f"{spec!r} has an empty key (write \"key\" or \"key1,key2\"; a comma is "
+                             "\"comma\")")
+        if len(key) > 2 and key.endswith("++"):  # "ctrl++": ctrl and the plus key
+            mods, base = key[:-2].split("+"), "+"
+        elif len(key) > 1:
+            *mods, base = key.split("+")
+        else:
+            mods, base = [], key
+        mods = [m.lower() for m in mods]
+        bad = [m for m in mods if m not in _MODIFIERS]
+        if bad:
+            raise ValueError(f"{key!r}: {bad[0]!r} is not a modifier ({', '.join(_MODIFIERS)})")
+        if len(set(mods)) != len(mods):
+            raise ValueError(f"{key!r} names a modifier twice")
+        if len(base) == 1 and mods and base.isalpha():
+            base = base.lower()  # Textual names ctrl+a, not ctrl+A
+        if len(base) == 1:
+            if not base.isprintable() or base.isspace():
+                raise ValueError(f"{key!r} is not a key")
+            base = _char_key(base)
+        elif base.lower() in _NAMED_KEYS:
+            base = base.lower()
+        elif not (re.fullmatch(r"[a-z0-9_]+", base) and _is_char_name(base)):
+            raise ValueError(f"{key!r} is not a key Textual knows (e.g. ctrl+s, f9, escape, a, question_mark)")
+        out.append("+".join([*sorted(mods, key=_MODIFIERS.index), base]))
+    return out
+
+
+def _needs_modifier(key: str) -> bool:
+    """True for a key a text field would take for itself (a plain or shifted character, an
+    editing key): a priority binding on it would stop you typing it."""
+    *mods, base = key.split("+") if key != "+" else ["+"]
+    if any(m in ("ctrl", "alt", "super", "meta", "hyper") for m in mods):
+        return False
+    return not (base.startswith("f") and base[1:].isdigit()) and base != "escape"
+
+
+def _check_keys(path: str, lines: dict, table: dict) -> tuple[tuple[tuple[str, str], ...], list[Problem]]:
+    problems: list[Problem] = []
+    wanted: dict[str, list[str]] = {}
+    for action, value in table.items():
+        dotted = f"keys.{action}"
+        line = lines.get(dotted)
+        if action not in ACTIONS:
+            problems.append(_unknown(path, dotted, line, action, ACTIONS))
+            continue
+        default = repr(ACTIONS[action])
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            value = ",".join(value)
+        if not isinstance(value, str):
+            problems.append(_problem(path, dotted, line, f"expected a string \"key\" or \"key1,key2\", not "
+                                     f"{_kind(value)}", default))
+            continue
+        try:
+            keys = parse_keys(value)
+        except ValueError as exc:
+            problems.append(_problem(path, dotted, line, str(exc), default))
+            continue
+        plain = [k for k in keys if _needs_modifier(k)]
+        if action in PRIORITY_ACTIONS and plain:
+            problems.append(_problem(
+                path, dotted, line, f"{action} works inside text fields, so {plain[0]!r} would stop you "
+                f"typing it there; use ctrl+ or alt+ with it, or an F key", default))
+            continue
+        wanted[action] = keys
+    # Two actions on one key: the later override loses (the earlier one, or the default, keeps it).
+    taken: dict[str, str] = {}
+    for action in ACTIONS:
+        if action not in wanted:
+            for k in ACTIONS[action].split(","):
+                taken.setdefault(k, action)
+    keep: list[tuple[str, str]] = []
+    for action, keys in wanted.items():
+        clash = next(((k, taken[k]) for k in keys if taken.get(k, action) != action), None)
+        if clash:
+            problems.append(_problem(path, f"keys.{action}", lines.get(f"keys.{action}"),
+                                     f"{clash[0]!r} is already the key of {clash[1]}", repr(ACTIONS[action])))
+            for k in ACTIONS[action].split(","):
+                taken.setdefault(k, action)
+            continue
+        for k in keys:
+            taken[k] = action
+        keep.append((action, ",".join(keys)))
+    return tuple(keep), problems
+
+
+# ---------------------------------------------------------------------- finding lines
+
+_BARE = r"[A-Za-z0-9_-]+"
+_QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'[^']*'"
+_KEY = rf"(?:{_BARE}|{_QUOTED})"
+_DOTTED = rf"{_KEY}(?:\s*\.\s*{_KEY})*"
+_ASSIGN = re.compile(rf"\s*({_DOTTED})\s*=")
+_HEADER = re.compile(rf"\s*\[(\[?)\s*({_DOTTED})\s*\]")
+
+
+def _split_dotted(text: str) -> list[str]:
+    parts = re.findall(_KEY, text)
+    return [p[1:-1] if p[:1] in "\"'" else p for p in parts]
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line each dotted key (and table) is first set on, found by scanning the text:
+    tomllib gives values, not positions.  Good enough for the messages: keys inside
+    multi-line strings could fool it, and then a message names a wrong line."""
+    lines: dict[str, int] = {}
+    table: list[str] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = _HEADER.match(line)
+        if m and stripped.startswith("["):
+            table = _split_dotted(m.group(2))
+            lines.setdefault(".".join(table), n)
+            continue
+        m = _ASSIGN.match(line)
+        if m:
+            parts = table + _split_dotted(m.group(1))
+            for i in range(len(table) + 1, len(parts) + 1):
+                lines.setdefault(".".join(parts[:i]), n)
+    return lines
+
+
+# -------------------------------------------------------------------- the default file
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)
+
+
+def effective_toml(settings: Settings) -> str:
+    """The effective settings written as a settings file (every key, no comments)."""
+    s = settings
+    out = [f"timeout = {_toml_value(s.timeout)}",
+           f"max_time = {_toml_value(s.max_time or 0)}",
+           f"max_body = {_toml_value(s.max_body or 0)}",
+           f"dns_server = {_toml_value(s.dns_server or '')}",
+           f"theme = {_toml_value(s.theme or '')}",
+           "", "[history]",
+           f"size = {s.history_size}",
+           f"body_cap = {s.history_body_cap}",
+           f"bodies = {_toml_value(s.history_bodies)}",
+           "", "[keys]"]
+    out += [f"{action} = {_toml_value(s.keys_for(action))}" for action in ACTIONS]
+    return "\n".join(out) + "\n"
+
+
+def default_file_text() -> str:
+    """A settings file with every key commented out at its default, and what each does."""
+    keys = "\n".join(f"# {action} = {_toml_value(k)}" for action, k in ACTIONS.items())
+    return f"""\
+# netlab settings (TOML).  Every key is optional: remove the "# " to set one.
+# A bad value is reported with its line when netlab starts, and its default is used.
+# `netlab settings` shows the values in effect and any problems.
+
+# Seconds to wait for the connection and for each read (netlab send --timeout).
+# timeout = {DEFAULT_TIMEOUT:g}
+
+# Seconds for the whole exchange (--max-time); 0: no deadline.
+# max_time = 0
+
+# A response body longer than this many bytes stops the exchange (--max-body); 0: no limit.
+# max_body = {DEFAULT_MAX_BODY}
+
+# The DNS server that sends (--dns-server) and the DNS pane ask: "ADDR" or "ADDR:PORT",
+# "[IPv6]:PORT" for IPv6 with a port.  "": the system resolver (and /etc/hosts).
+# dns_server = ""
+
+# The TUI's theme, one of Textual's: textual-dark, textual-light, nord, gruvbox, dracula,
+# tokyo-night, monokai, ... (`netlab settings` lists them).  "": Textual's default.
+# theme = "textual-dark"
+
+[history]
+# How many exchanges the history keeps (the oldest are dropped first); 0: all of them.
+# size = 0
+# Bytes of each response body the history keeps.
+# body_cap = {DEFAULT_BODY_CAP}
+# false: keep no bodies (the request bytes, heads and timings are still kept).
+# bodies = true
+
+[keys]
+# The TUI's keys: action = "key" or "key1,key2", in Textual's names (ctrl+s, alt+x, f9,
+# escape, a, question_mark, ...).  send and replay_last work inside text fields, so
+# their keys need ctrl or alt, or are F keys.  The actions and their default keys:
+{keys}
+"""
