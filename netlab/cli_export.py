@@ -206,7 +206,7 @@ def add_history_export(history_parser, parser_class=None) -> None:
     history` and `netlab history --json` still list the entries)."""
     from netlab.engine.export import FORMATS
 
-    sub = history_parser.add_subparsers(dest="history_command", metavar="export", parser_class=parser_class
+    sub = history_parser.add_subparsers(dest="history_command", metavar="export|diff", parser_class=parser_class
                                         or type(history_parser))
     e = sub.add_parser("export", help="write a stored exchange's request as raw bytes, .http, curl, or a "
                                       "Python script",
@@ -221,6 +221,9 @@ def add_history_export(history_parser, parser_class=None) -> None:
     e.add_argument("--show-secrets", action="store_true", help="export credential header values as they were")
     e.add_argument("-o", "--output", metavar="FILE", help="write to FILE (mode 0600) instead of standard output")
     e.add_argument("--name", metavar="NAME", help="with --as http: the entry's name (default: history-ID)")
+    from netlab.cli_diff import add_history_diff  # `netlab history diff A B`
+
+    add_history_diff(sub)
 
 
 def cmd_history_export(args, out=None, err=None) -> int:

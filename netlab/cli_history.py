@@ -47,6 +47,10 @@ def run(args, out=None, err=None) -> int:
         from netlab.cli_export import cmd_history_export
 
         return cmd_history_export(args, out, err)
+    if args.command == "history" and getattr(args, "history_command", None) == "diff":
+        from netlab.cli_diff import cmd_history_diff
+
+        return cmd_history_diff(args, out, err)
     if args.command == "history":
         return cmd_history(args, out, err)
     if args.command == "replay":

@@ -64,3 +64,26 @@ def test_binary_bodies_compare_by_bytes_and_hostile_bytes_are_escaped(tcp_peer):
     assert d.body_text_diff is None and d.first_difference == 2
     text = "\n".join(t for _, t in diff_lines(d))
     assert "\x1b" not in text and "\x07" not in text
+
+
+def test_cli_history_diff(run_cli, lab_server):
+    """Two sends recorded by `netlab send`, compared by `netlab history diff prev last`."""
+    import json
+
+    assert run_cli("send", lab_server.url + "/echo", "-d", "one\ntwo").code == 0
+    assert run_cli("send", lab_server.url + "/echo", "-d", "one\nthree", "-H", "X-New: 1").code == 0
+    r = run_cli("history", "diff", "prev", "last")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert lines[0].startswith("comparing #") and "request bytes: differ" in lines
+    assert "+X-New: 1" in lines and "-two" in lines and "+three" in lines
+    assert "\x1b" not in r.out  # not a terminal: no colour
+    j = json.loads(run_cli("history", "diff", "prev", "--json").out)
+    assert j["status"] == ["200 OK", "200 OK"] and j["body"]["same"] is False
+    assert {"name": "Content-Length", "kind": "changed"}.items() <= j["headers"][0].items()
+    same = json.loads(run_cli("history", "diff", "last", "last", "--json").out)
+    assert same["same"] is True and same["body"]["diff"] is None
+    bad = run_cli("history", "diff", "nope")
+    assert bad.code == 2 and "is not an exchange id" in bad.err
+    missing = run_cli("history", "diff", "99999", "last")
+    assert missing.code == 2 and "no exchange with id 99999" in missing.err
