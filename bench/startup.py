@@ -100,7 +100,8 @@ def main() -> int:
     home = tempfile.mkdtemp(prefix="netlab-bench-home-")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "TEXTUAL")}
     env.update(TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS), PYTHONPYCACHEPREFIX=cache,
-               NETLAB_HISTORY=os.path.join(home, "history.sqlite3"))
+               NETLAB_HISTORY=os.path.join(home, "history.sqlite3"),
+               NETLAB_SETTINGS=os.path.join(home, "settings.toml"))
     apps = [("minimal Textual app", MINIMAL), ("netlab", NETLAB)]
     for _name, code in apps:  # warm-up: byte-code cache, page cache
         first_frame_ms(code, env)

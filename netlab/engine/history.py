@@ -29,9 +29,11 @@ for this process only, again with a ``notice``.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -268,13 +270,22 @@ class History:
             os.makedirs(directory, mode=0o700, exist_ok=True)
             os.chmod(directory, 0o700)
         # Create it 0600 ourselves before SQLite does (SQLite would use 0644 & ~umask);
-        # SQLite gives its -wal and -shm files the database file's mode.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        # SQLite gives its -wal and -shm files the database file's mode.  An existing file
+        # is never opened here: closing any descriptor of a database file drops every
+        # POSIX lock this process holds on it, those of another History's connection too,
+        # and two processes' writes could then collide (SQLite's "how to corrupt" 2.2).
         try:
-            if os.fstat(fd).st_mode & 0o077:
-                os.fchmod(fd, 0o600)
-        finally:
-            os.close(fd)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except FileExistsError:
+            st = os.stat(self.path)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "it is a directory, not a file", self.path) from None
+            if not stat.S_ISREG(st.st_mode):
+                raise OSError(errno.EINVAL, "it is not a regular file", self.path) from None
+            if st.st_mode & 0o077:
+                os.chmod(self.path, 0o600)
+            return
+        os.close(fd)
 
     def _open_file(self) -> sqlite3.Connection:
         self._create_file()
@@ -538,29 +549,20 @@ def _check_whole(path: str, conn: sqlite3.Connection) -> None:
     """Raise _Foreign when the file was cut short (a copy that stopped, a full disk).
 
     SQLite only notices a missing page when a query reaches it, so a file that lost its
-    tail would open and then fail on some entries.  The header says the page size and,
-    when valid, how many pages the database has: a size that is not a whole number of
-    pages, or fewer pages than the header says (with no write-ahead log holding the
-    newer pages), is suspicious.  Only then does ``PRAGMA quick_check`` decide, under
+    tail would open and then fail on some entries.  A size that is not a whole number of
+    pages, or fewer pages than the database says it has (with no write-ahead log holding
+    the newer pages), is suspicious.  Only then does ``PRAGMA quick_check`` decide, under
     SQLite's own locks (another process's write can make the file look short for a
-    moment; the check reads a consistent snapshot)."""
+    moment; the check reads a consistent snapshot).  The file is only stat()ed, never
+    opened: see ``_create_file``."""
     try:
         size = os.path.getsize(path)
-        with open(path, "rb") as f:
-            header = f.read(100)
-    except OSError:
-        return
-    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
-        return  # empty (a new database) or not SQLite (``_state`` has said so)
-    page = int.from_bytes(header[16:18], "big")
-    page = 65536 if page == 1 else page
-    pages = int.from_bytes(header[28:32], "big")
-    valid = pages > 0 and header[24:28] == header[92:96]
-    try:
-        wal = os.path.getsize(path + "-wal")
-    except OSError:
-        wal = 0
-    if not page or (size % page == 0 and not (valid and pages * page > size and wal <= 32)):
+        wal = os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    except (OSError, sqlite3.Error):
+        return  # gone, or unreadable: the queries that follow report it
+    if not size or not page or (size % page == 0 and not (pages * page > size and wal <= 32)):
         return
     try:
         rows = [r[0] for r in conn.execute("PRAGMA quick_check(3)").fetchall()]

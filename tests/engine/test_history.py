@@ -410,7 +410,7 @@ def test_two_processes_write_at_once(tmp_path):
     go.touch()
     results = [p.communicate(timeout=240) for p in procs]
     for p, (out, err) in zip(procs, results):
-        assert p.returncode == 0, err.decode(errors="replace")
+        assert p.returncode == 0, [e.decode(errors="replace") for _, e in results]
     ids = {tag: [int(x) for x in out.split()] for tag, (out, _) in zip("ab", results)}
     assert len(ids["a"]) == len(ids["b"]) == count
     assert not set(ids["a"]) & set(ids["b"])  # no id handed to both
@@ -824,3 +824,39 @@ def test_no_bodies_environment_wins_over_settings_and_reaches_the_tui(web, tmp_p
     with History(str(tmp_path / "two.sqlite3")) as h:
         assert h.store_bodies is True
         assert h.get(h.add(ex)).response.body == HELLO
+
+
+_OPEN_AND_CLOSE = ("import sqlite3, sys\nc = sqlite3.connect(sys.argv[1])\n"
+                   "c.execute('SELECT COUNT(*) FROM exchange').fetchone()\nc.close()")
+
+
+def _other_process_opens_and_closes(path: Path) -> bool:
+    """Another process opens the file and closes it: it deletes the -wal only when it
+    believes it is the last connection, i.e. when no lock of ours is left.  True: the -wal
+    survived (our locks are intact)."""
+    subprocess.run([sys.executable, "-c", _OPEN_AND_CLOSE, str(path)], check=True, timeout=HANG_GUARD)
+    return Path(f"{path}-wal").exists()
+
+
+def test_a_second_history_in_the_same_process_keeps_the_first_ones_locks(tmp_path):
+    """Closing any descriptor of a database file drops every POSIX lock the process holds on
+    it (SQLite's "how to corrupt" 2.2); History must never open the file itself once it
+    exists.  Without the locks another process takes itself for the last connection and
+    deletes the write-ahead log under our feet: two processes then hand out the same ids."""
+    control = tmp_path / "control.sqlite3"
+    with History(str(control)) as a:
+        a.add(_synthetic(1))
+        os.close(os.open(control, os.O_RDWR))  # what History must not do: the check below sees it
+        assert not _other_process_opens_and_closes(control)
+
+    path = tmp_path / "history.sqlite3"
+    with History(str(path)) as a:
+        a.add(_synthetic(1))
+        os.chmod(path, 0o644)  # (the second History tightens the mode again: without opening the file)
+        with History(str(path)) as b:  # the TUI's store and a command in one process, say
+            assert b.notice is None
+            assert _other_process_opens_and_closes(path)
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+            b.add(_synthetic(2))
+        assert _other_process_opens_and_closes(path)
+        assert len(a.list(0)) == 2
