@@ -9,7 +9,6 @@ body *is* the body, so it is stored once.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
 import tempfile
@@ -116,20 +115,47 @@ def _pread(f, n: int, offset: int) -> bytes:
     return os.pread(f.fileno(), n, offset)
 
 
-def decode_content(body: bytes, encoding: str | None) -> bytes:
-    """gzip / deflate decoding for display; raises NetlabError('parse') on bad data."""
+DECODE_LIMIT = 256 << 20  # bytes a gzip/deflate body may decode to for display
+
+
+def decode_content(body: bytes, encoding: str | None, limit: int | None = None) -> bytes:
+    """gzip / deflate decoding for display; raises NetlabError('parse') on bad data and
+    NetlabError('limit') when the result would exceed ``limit`` bytes (a few hundred KB
+    of gzip can decode to gigabytes: the decoder stops at the limit, not after)."""
     enc = (encoding or "").strip().lower()
-    try:
-        if enc in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if enc == "deflate":
-            try:
-                return zlib.decompress(body)
-            except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
-    except (OSError, EOFError, zlib.error) as exc:
-        raise NetlabError("parse", f"cannot decode {enc} body: {exc}") from None
-    return body
+    limit = DECODE_LIMIT if limit is None else limit
+    if enc in ("gzip", "x-gzip"):
+        tries = (16 + zlib.MAX_WBITS,)
+    elif enc == "deflate":
+        tries = (zlib.MAX_WBITS, -zlib.MAX_WBITS)  # zlib-wrapped, or raw deflate as some servers send
+    else:
+        return body
+    last: Exception | None = None
+    for wbits in tries:
+        try:
+            return _inflate(body, wbits, limit, enc)
+        except zlib.error as exc:
+            last = exc
+    raise NetlabError("parse", f"cannot decode {enc} body: {last}") from None
+
+
+def _inflate(body: bytes, wbits: int, limit: int, enc: str) -> bytes:
+    out = bytearray()
+    data = body
+    while data:  # gzip allows several members one after another
+        d = zlib.decompressobj(wbits)
+        out += d.decompress(data, limit + 1 - len(out))
+        while d.unconsumed_tail and len(out) <= limit:
+            out += d.decompress(d.unconsumed_tail, limit + 1 - len(out))
+        if len(out) > limit:
+            raise NetlabError("limit", f"the {enc} body decodes to more than {limit} bytes (a compression "
+                              "bomb?); it is shown as received", "save it with -o FILE and decode it yourself")
+        if not d.eof:
+            raise zlib.error("truncated stream (the compressed data ends early)")
+        data = d.unused_data if wbits > 16 else b""
+        if data and not data.strip(b"\x00"):
+            break  # trailing padding after the last member
+    return bytes(out)
 
 
 @dataclass(slots=True)
@@ -206,9 +232,10 @@ class Response:
         """Everything received for this exchange: 1xx heads, head, wire body."""
         return b"".join(i.raw for i in self.informational) + self.raw_head + self.raw_body
 
-    def decoded_body(self) -> bytes:
-        """The body with gzip/deflate Content-Encoding undone (for display)."""
-        return decode_content(self.body, self.header("content-encoding"))
+    def decoded_body(self, limit: int | None = None) -> bytes:
+        """The body with gzip/deflate Content-Encoding undone (for display), at most
+        ``limit`` bytes of it (default ``DECODE_LIMIT``; NetlabError 'limit' beyond)."""
+        return decode_content(self.body, self.header("content-encoding"), limit)
 
 
 def _hdrs(items) -> list[tuple[str, str]]:

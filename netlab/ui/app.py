@@ -51,9 +51,9 @@ class NetlabApp(App):
         Binding("ctrl+o", "open_http", "Open .http", show=False, id="open_http",
                 tooltip="Open a .http file: a list of its requests to load or send"),
         Binding("ctrl+n", "export", "Export", show=False, id="export",
-                tooltip="Export the exchange shown (the request, in the composer): raw, .http, curl, Python"),
-        Binding("ctrl+g", "compare_last", "Compare last two", show=False, id="compare_last",
-                tooltip="Compare the last two exchanges side by side: status, headers, body, timings"),
+                tooltip="Export the exchange shown (in the composer: its request)"),
+        Binding("ctrl+g", "compare_last", "Compare last", show=False, id="compare_last",
+                tooltip="Compare the last two exchanges side by side"),
         Binding("f1", "help", "Help", id="help", tooltip="Every key, by pane"),
         Binding("f10,ctrl+q", "quit", "Quit", id="quit", tooltip="Quit netlab"),
     ]

@@ -377,7 +377,7 @@ def body_lines(response) -> tuple[Text, Lines, str]:
             note.append(f" · {safe(encoding, 20)} body too large to decode here", "yellow")
         else:
             try:
-                decoded = response.decoded_body()
+                decoded = response.decoded_body(DISPLAY_DECODE_LIMIT)
             except NetlabError as exc:
                 note.append(f" · {safe(exc.message)}", "red")
             else:
@@ -591,8 +591,8 @@ def prepare(ex, history_id: int | None = None) -> Prepared:
 # unless ``match_case``.
 
 SEARCH_CAP = 100_000  # matches listed at most; n/N move among these
-HIT = "black on yellow"
-HIT_NOW = "bold black on dark_orange"
+HIT = "#000000 on #d7af00"  # every match: yellow
+HIT_NOW = "bold #000000 on #5fd7ff"  # the current match: light blue
 HEX_COLUMN = 10  # where a hex line's hex column starts ("00000000  48 54 ...")
 ASCII_COLUMN = 61  # ... and its ASCII column ("|HTTP/1.1 200 OK.|")
 _HEX_PAIRS = re.compile(r"(?:0[xX])?(?:[0-9a-fA-F]{2})+(?:\s+(?:[0-9a-fA-F]{2})+)*")
@@ -756,11 +756,17 @@ class Search:
 
 # -- the body for a pager or an editor -----------------------------------------------------------
 
-def iter_body(response, decode: bool = True, size: int = 1 << 20):
+OPEN_DECODE_LIMIT = 256 << 20  # a pager's or editor's decoded body at most (a small gzip can hold GiBs)
+
+
+DISPLAY_DECODE_LIMIT = 64 << 20  # what the Body tab decodes (gzip can expand 1000x)
+
+
+def iter_body(response, decode: bool = True, size: int = 1 << 20, limit: int | None = None):
     """The body in chunks of at most ``size`` bytes, read from its store (memory or the
     spilled temporary file), with a gzip or deflate Content-Encoding undone as it streams
     when ``decode`` (never the whole body in memory).  Raises NetlabError('parse') when
-    the encoded data is bad."""
+    the encoded data is bad, NetlabError('limit') when it decodes to more than ``limit``."""
     import zlib
 
     from netlab.engine.errors import NetlabError
@@ -771,6 +777,7 @@ def iter_body(response, decode: bool = True, size: int = 1 << 20):
         yield from store.iter_chunks(size)
         return
     d = None
+    total = 0
     try:
         for chunk in store.iter_chunks(size):
             if d is None:
@@ -782,6 +789,9 @@ def iter_body(response, decode: bool = True, size: int = 1 << 20):
             buf = chunk
             while buf and not d.eof:
                 out = d.decompress(buf, size)
+                total += len(out)
+                if limit is not None and total > limit:
+                    raise NetlabError("limit", f"the {enc} body decodes to more than {fmt_bytes(limit)}")
                 if out:
                     yield out
                 buf = d.unconsumed_tail
@@ -814,14 +824,14 @@ def pager_text(prepared, write: Callable[[str], object]) -> None:
         if kind == "binary":
             _pager_hex(r, write)
         elif kind == "json" and r.body_bytes <= JSON_LIMIT:
-            text = b"".join(iter_body(r)).decode("utf-8", "backslashreplace")
+            text = b"".join(iter_body(r, limit=JSON_LIMIT * 4)).decode("utf-8", "backslashreplace")
             try:
                 text = json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
             except ValueError:
                 pass
             write(safe_text(text))
         else:
-            _pager_lines(iter_body(r), write)
+            _pager_lines(iter_body(r, limit=OPEN_DECODE_LIMIT), write)
     except NetlabError as exc:
         write(f"({safe(exc.message)}; the body as received follows)\n")
         if kind == "binary":
@@ -846,7 +856,7 @@ def _pager_lines(chunks, write: Callable[[str], object]) -> None:
 
 def _pager_hex(response, write: Callable[[str], object], decode: bool = True) -> None:
     buf, offset = b"", 0
-    for chunk in iter_body(response, decode):
+    for chunk in iter_body(response, decode, limit=OPEN_DECODE_LIMIT):
         buf += chunk
         whole = len(buf) & ~15
         write("".join(_hex_plain(buf[k : k + 16], offset + k) + "\n" for k in range(0, min(whole, HEX_LIMIT - offset), 16)))

@@ -395,9 +395,9 @@ def body_file(prepared, kind: str, argv: list, post: Post) -> None:
         else:
             with open(fd, "wb") as f:
                 try:
-                    for chunk in render.iter_body(r):
+                    for chunk in render.iter_body(r, limit=render.OPEN_DECODE_LIMIT):
                         f.write(chunk)
-                except NetlabError:  # not really gzip/deflate: the bytes as received
+                except NetlabError:  # not really gzip/deflate, or a bomb: the bytes as received
                     f.seek(0)
                     f.truncate()
                     for chunk in r.body_store.iter_chunks():

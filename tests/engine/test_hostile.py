@@ -27,7 +27,7 @@ from typing import Callable
 
 import pytest
 
-from netlab.engine import Engine, Options, Request
+from netlab.engine import Engine, NetlabError, Options, Request
 from netlab.engine import events as ev
 from netlab.engine.http1 import MAX_HEADERS
 from netlab.engine.session import RECV_SIZE
@@ -476,3 +476,30 @@ def test_unwritable_output_path_fails_before_sending_and_frees_the_connection(la
         assert e.own_sockets() == set()  # the connection was not left checked out
         again = e.send(Request.from_url(lab_server.url + "/ip"))
         assert again.ok
+
+
+def test_a_gzip_bomb_is_not_decoded_past_the_limit(tcp_peer, run_cli):
+    """64 KB of gzip that would decode to 64 MiB: the decoder stops at its limit, the
+    body is shown as received, and the exchange itself is fine."""
+    import gzip
+
+    from netlab.engine.http1 import decode_content
+
+    bomb = gzip.compress(bytes(64 << 20))
+    assert len(bomb) < 100_000
+    with pytest.raises(NetlabError) as info:
+        decode_content(bomb, "gzip", limit=1 << 20)
+    assert info.value.phase == "limit" and "more than 1048576 bytes" in info.value.message
+    assert decode_content(gzip.compress(b"a") + gzip.compress(b"b"), "gzip") == b"ab"  # several members
+    head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(bomb)
+    peer = tcp_peer(lambda conn, p: conn.sendall(head + bomb))
+    import netlab.engine.http1 as http1
+
+    old = http1.DECODE_LIMIT
+    http1.DECODE_LIMIT = 1 << 20  # the CLI's --compressed path, with a small limit
+    try:
+        r = run_cli("send", "--compressed", peer.url + "/")
+    finally:
+        http1.DECODE_LIMIT = old
+    assert r.code == 0
+    assert "decodes to more than 1048576 bytes" in r.err and "showing the body as received" in r.err

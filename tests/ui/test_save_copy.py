@@ -354,3 +354,49 @@ def test_pager_in_a_real_terminal_hands_the_screen_over_and_gets_it_back(lab_ser
         until(lambda s: "Content-Length" in s, "the Headers tab")
     finally:
         _tmux("kill-server", socket_name=name)
+
+
+# -- the decoded body, streamed ------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "raw-deflate"])
+def test_iter_body_undoes_the_content_encoding_in_bounded_pieces(encoding):
+    import gzip
+    import zlib
+
+    from netlab.ui.render import iter_body
+    from tests.ui import fakes
+
+    plain = b"".join(b"line %d of a compressible body\n" % i for i in range(100_000))
+    if encoding == "gzip":
+        wire = gzip.compress(plain)
+    elif encoding == "deflate":
+        wire = zlib.compress(plain)
+    else:
+        c = zlib.compressobj(wbits=-15)
+        wire = c.compress(plain) + c.flush()
+    name = encoding.removeprefix("raw-").encode()
+    ex = fakes.exchange(b"HTTP/1.1 200 OK\r\nContent-Encoding: " + name + b"\r\nContent-Length: "
+                        + str(len(wire)).encode() + b"\r\n\r\n" + wire)
+    pieces = list(iter_body(ex.response, size=64 << 10))
+    assert b"".join(pieces) == plain and max(map(len, pieces)) <= 64 << 10
+    assert b"".join(iter_body(ex.response, decode=False)) == wire
+
+
+def test_iter_body_stops_a_bomb_and_says_bad_data():
+    import gzip
+
+    from netlab.engine.errors import NetlabError
+    from netlab.ui.render import iter_body
+    from tests.ui import fakes
+
+    bomb = gzip.compress(bytes(64 << 20))  # 64 MiB of zeros in about 64 KiB
+    ex = fakes.exchange(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: "
+                        + str(len(bomb)).encode() + b"\r\n\r\n" + bomb)
+    with pytest.raises(NetlabError) as info:
+        for _ in iter_body(ex.response, limit=8 << 20):
+            pass
+    assert info.value.phase == "limit" and "more than 8.0 MiB" in info.value.message
+    bad = fakes.exchange(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\nnot gzip!")
+    with pytest.raises(NetlabError) as info:
+        list(iter_body(bad.response))
+    assert info.value.phase == "parse"

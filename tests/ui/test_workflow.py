@@ -9,7 +9,7 @@ import stat
 
 import pytest
 from textual import events
-from textual.widgets import Checkbox, DataTable, Input, OptionList
+from textual.widgets import Checkbox, DataTable, Input
 
 from netlab.engine.curl import parse_curl, to_curl
 from netlab.engine.export import FORMATS, bytes_literal, export_exchange
@@ -317,7 +317,7 @@ async def test_open_a_http_file_send_one_and_all_and_save(make_app, lab_server, 
         # a sends every entry in order; the viewer ends on the last
         await wait_for(pilot, lambda: len(app.history_entries) == 1, "the first history entry")
         await pilot.press("ctrl+o")
-        prompt = await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the prompt")
+        await wait_for(pilot, lambda: isinstance(app.screen, PromptScreen), "the prompt")
         assert app.screen.query_one("#prompt-input", Input).value == path  # remembered
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RequestListScreen), "the request list")
@@ -348,8 +348,8 @@ async def test_open_a_http_file_send_one_and_all_and_save(make_app, lab_server, 
         app.composer.focus_pane()
         await pilot.pause()
         await pilot.press("ctrl+s")
-        prompt = await answer(pilot, app, path)
-        name_prompt = await answer(pilot, app, "put it")
+        await answer(pilot, app, path)
+        await answer(pilot, app, "put it")
         await wait_for(pilot, lambda: len(app.screen_stack) == 1, "the panes")
         again = parse_file(path)
         assert [e.name for e in again.entries] == ["my address", "post-file", "created", "put it"]
@@ -366,7 +366,6 @@ async def test_open_a_http_file_send_one_and_all_and_save(make_app, lab_server, 
         await wait_for(pilot, lambda: fresh.exists(), "the new file")
         assert [e.request.data for e in parse_file(str(fresh)).entries] == [app.composer.data]
         assert stat.S_IMODE(os.stat(fresh).st_mode) == 0o600
-        del prompt, name_prompt
 
 
 # ------------------------------------------------------------------------------ curl
@@ -465,3 +464,43 @@ async def test_copy_the_request_as_curl_and_paste_it_back(make_app, lab_server):
         await pilot.press("ctrl+y")
         assert "Bearer ********" in app.clipboard and "tok'" not in app.clipboard
         assert "Authorization masked" in status_line(app)
+
+
+def test_diff_lines_escape_what_the_peer_sent():
+    """Header names and values, reasons and body lines from the network reach the
+    DiffScreen escaped: no terminal escape, no markup is interpreted (plain Text)."""
+    from netlab.ui.panes.diffscreen import diff_texts
+    from tests.ui import fakes
+
+    a = fakes.exchange()
+    b = fakes.exchange(fakes.JSON_RESPONSE.replace(b"200 OK", b"200 [bold]OK[/bold]"))
+    b.response.headers  # split the head out, then add hostile values
+    b.response._headers = list(b.response._headers) + [("X-Evil", "\x1b]0;pwned\x07\x1b[2J"), ("X-\u202eName", "v")]
+    b.response.body_store = type(a.response.body_store)()
+    b.response.body_store.write(b"line\x1b[31m red\n")
+    b.response.body_store.finish()
+    lines = diff_texts(a, b, 1, 2)
+    text = "\n".join(t.plain for t in lines)
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "+ X-Evil: \\x1b]0;pwned\\x07\\x1b[2J" in text and "\\u202e" in text
+    assert "200 [bold]OK[/bold]" in text  # markup stays text
+    assert "+line\\x1b[31m red" in text
+
+
+async def test_loading_while_the_url_bar_has_focus_keeps_the_bytes_exact(make_app, lab_server):
+    """The fields show control bytes escaped; that display must never be written back
+    into the request just because the URL bar had focus when the request was loaded."""
+    app = make_app(lab_server.url + "/ip")
+    async with app.run_test(size=SIZE) as pilot:
+        url_box = app.composer.query_one("#url", Input)
+        url_box.focus()
+        await pilot.pause()
+        data = (b"GET /a\x1bb HTTP/1.1\r\nHost: x.test\r\nX-C: \x1b]0;t\x07\r\nConnection: close\r\n\r\n")
+        app.composer.load(data, lab_server.url + "/a")
+        for _ in range(3):
+            await pilot.pause()
+        assert url_box.has_focus and url_box.value.endswith("/a\\x1bb")
+        assert app.composer.data == data  # not rebuilt from the escaped display
+        await pilot.press("end", "z")  # a real edit is still an edit
+        await wait_for(pilot, lambda: app.composer.data != data, "the edit to reach the bytes")
+        assert b"HTTP/1.1\r\n" in app.composer.data

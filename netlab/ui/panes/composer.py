@@ -37,10 +37,9 @@ class Composer(LazyTabs, Vertical):
         Binding("f7", "toggle_raw", "Raw view", tooltip="Switch between the fields view and the raw bytes view"),
         Binding("f8", "options", "Options", tooltip="Timeout, insecure TLS, resolve pin, Unix socket"),
         Binding("ctrl+y", "copy_curl", "Copy as curl", show=False,
-                tooltip="Copy the request as a curl command (secrets masked; not in the headers and body, "
-                        "where ctrl+y is redo)"),
+                tooltip="Copy the request as curl (in headers, body: redo)"),
         Binding("ctrl+s", "save_http", "Save to .http", show=False,
-                tooltip="Append the request to a .http file (### NAME), creating the file when missing"),
+                tooltip="Append the request to a .http file (### NAME)"),
     ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -328,6 +327,10 @@ class Composer(LazyTabs, Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         if event.input.id in ("method", "url") and event.input.has_focus:
+            shown = getattr(self, "_shown", {})
+            if shown.get(event.input.id) == event.value:
+                return  # the value load() put there, not an edit: the bytes stay exactly as loaded
+            shown.pop(event.input.id, None)  # the user's edits from here on, whatever they type
             self._fields_edited(event.input.id)
         elif event.input.id and event.input.id.startswith("opt-"):
             self.opt[event.input.id.removeprefix("opt-")] = event.value
@@ -428,6 +431,9 @@ class Composer(LazyTabs, Vertical):
 
     def _set_input(self, selector: str, value: str) -> None:
         box = self.query_one(selector, Input)
+        if not hasattr(self, "_shown"):
+            self._shown: dict[str, str] = {}
+        self._shown[selector.lstrip("#")] = value
         if box.value != value:
             box.value = value
 

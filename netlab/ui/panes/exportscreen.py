@@ -66,7 +66,7 @@ class ExportScreen(ModalScreen):
     DEFAULT_CSS = """
     ExportScreen { align: center middle; }
     ExportScreen > Vertical { width: 110; max-width: 95%; height: 90%; border: round $accent; background: $surface; }
-    ExportScreen OptionList { height: auto; max-height: 7; }
+    ExportScreen OptionList { height: auto; width: 1fr; }
     ExportScreen #export-notes { height: auto; color: $warning; }
     ExportScreen LineView { height: 1fr; border-top: solid $primary-darken-2; }
     """
@@ -151,7 +151,8 @@ class ExportScreen(ModalScreen):
             notes.update(Text(f"✗ {safe_text(item, keep_newlines=False)}", "red"))
             view.show_texts([])
             return
-        shown = [n.replace("--show-secrets exports it", "t shows it") for n in item.notes]
+        shown = [safe_text(n.replace("--show-secrets exports it", "t shows it"), keep_newlines=False)
+                 for n in item.notes]
         notes.update(Text(" · ".join(shown), "yellow") if shown else Text(f"{len(item.data)} bytes", "dim"))
         if item.format == "raw" or item.text is None:
             lines = visible_line_endings(item.data)

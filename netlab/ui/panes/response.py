@@ -68,26 +68,26 @@ class ResponseView(LazyTabs, Vertical):
         Binding("left_square_bracket", "cycle_tab(-1)", "Prev tab", tooltip="Previous response tab"),
         Binding("right_square_bracket", "cycle_tab(1)", "Next tab", tooltip="Next response tab"),
     ] + [Binding(str(i + 1), f"tab('{name}')", name.title(), show=False) for i, name in enumerate(TABS)] + [
-        Binding("slash", "search", "Search", show=False, id="response.search",
+        Binding("slash", "search", "Search", show=False, id="response_search",
                 tooltip="Search the Body, Raw, Hex or Connection tab as you type; enter keeps it, "
                         "esc in the search line clears it; in Hex, text or hex bytes (48 54)"),
-        Binding("n", "next_match(1)", "Next match", show=False, id="response.next_match",
+        Binding("n", "next_match(1)", "Next match", show=False, id="response_next_match",
                 tooltip="Go to the next match of the search (wraps to the top)"),
-        Binding("N", "next_match(-1)", "Prev match", show=False, id="response.prev_match",
+        Binding("N", "next_match(-1)", "Prev match", show=False, id="response_prev_match",
                 tooltip="Go to the previous match of the search (wraps to the bottom)"),
-        Binding("s", "save('body')", "Save body", show=False, id="response.save_body",
+        Binding("s", "save('body')", "Save body", show=False, id="response_save_body",
                 tooltip="Write the body's exact bytes to a file (as curl -o: gzip stays gzip)"),
-        Binding("S", "save('raw')", "Save raw", show=False, id="response.save_raw",
+        Binding("S", "save('raw')", "Save raw", show=False, id="response_save_raw",
                 tooltip="Write the raw response to a file: the head and the body as on the wire"),
-        Binding("v", "open_body('pager')", "Pager", show=False, id="response.pager",
+        Binding("v", "open_body('pager')", "Pager", show=False, id="response_pager",
                 tooltip="Read the body in $PAGER (less): decoded text, control characters escaped"),
-        Binding("e", "open_body('editor')", "Editor", show=False, id="response.editor",
+        Binding("e", "open_body('editor')", "Editor", show=False, id="response_editor",
                 tooltip="Open a temporary copy of the body in $EDITOR (vi, nano); the copy is deleted after"),
-        Binding("y,c", "copy", "Copy", show=False, id="response.copy",
+        Binding("y,c", "copy", "Copy", show=False, id="response_copy",
                 tooltip="Copy the selected header (Headers tab: 'Name: value'), else the body as text"),
-        Binding("Y", "copy_status", "Copy status", show=False, id="response.copy_status",
+        Binding("Y", "copy_status", "Copy status", show=False, id="response_copy_status",
                 tooltip="Copy the status line"),
-        Binding("C", "copy_curl", "Copy as curl", show=False, id="response.copy_curl",
+        Binding("C", "copy_curl", "Copy as curl", show=False, id="response_copy_curl",
                 tooltip="Copy the request as a curl command (Authorization and Cookie values masked)"),
     ]
 
@@ -136,6 +136,8 @@ class ResponseView(LazyTabs, Vertical):
         widget = next(iter(self.query(f"#resp-{name}")), None)
         if widget is not None:
             widget.pull()
+            if self._query and widget is self.search_view():  # new lines (the TCP states grew): search them
+                widget.search(self._query, self._match_case, origin=self._origin)
 
     async def action_tab(self, name: str) -> None:
         await self.ensure_tabs()
