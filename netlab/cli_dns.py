@@ -376,6 +376,14 @@ def run(args, out=None, err=None) -> int:
     from netlab.engine import dns as ndns
 
     server = plan["server"]
+    if server is None and not args.trace:  # the settings file's dns_server, as sends and the DNS pane use it
+        from netlab.cli_settings import current
+
+        configured = current(err).dns_address
+        if configured is not None:
+            server = ndns.parse_server(f"{configured[0]}" if ":" not in configured[0] else f"[{configured[0]}]")
+            if plan["port"] is None and plan["transport"] in (None, "udp", "tcp"):
+                plan["port"] = configured[1]
     system = ndns.system_lookup(plan["name"], args.timeout) if args.compare and not args.reverse else None
     if args.trace:
         tr = ndns.trace(plan["name"], plan["types"][0], hints=args.hints, root=server.host if server else None,

@@ -79,6 +79,7 @@ from dataclasses import dataclass, field, replace
 from netlab.engine.errors import NetlabError
 from netlab.engine.request import Request, format_host, parse_target
 from netlab.engine.resolve import Pin, parse_pin
+from netlab.engine.rawtext import from_raw_text, to_raw_text
 
 __all__ = [
     "HttpFile",
@@ -115,7 +116,6 @@ _METHOD_WORD = re.compile(r"^[A-Z][A-Z0-9_-]*$")
 _VERSION = re.compile(r"\s+(HTTP/\S*)$", re.IGNORECASE)
 _URL_OK = re.compile(r"[!#$&'()*+,\-./0-9:;=?@A-Z\[\]_a-z~]")
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
-_HEX2 = re.compile(r"[0-9a-fA-F]{2}")
 # characters a written .http file must not hold in literal form (they do not survive editors,
 # or would be read differently): controls other than TAB, C1 controls, line separators, BOM
 _UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\r]")
@@ -262,67 +262,9 @@ def is_http_path(text: str | None) -> bool:
 # --------------------------------------------------------------- the raw notation
 
 
-def encode_raw(data: bytes) -> str:
-    """Bytes → the composer's raw-view text (``\\r\\n`` written out and followed by a real line
-    break, ``\\xNN`` for control bytes and bytes that are not UTF-8, ``\\\\`` for a backslash)."""
-    s = bytes(data).decode("utf-8", "surrogateescape")
-    out: list[str] = []
-    i, n = 0, len(s)
-    while i < n:
-        c = s[i]
-        o = ord(c)
-        if c == "\\":
-            out.append("\\\\")
-        elif c == "\r" and i + 1 < n and s[i + 1] == "\n":
-            out.append("\\r\\n\n")
-            i += 1
-        elif c == "\n":
-            out.append("\\n\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
-        elif 0xDC80 <= o <= 0xDCFF:
-            out.append(f"\\x{o - 0xDC00:02x}")
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif 0x80 <= o <= 0x9F or o in (0x2028, 0x2029, 0xFEFF):
-            out.append("".join(f"\\x{b:02x}" for b in c.encode("utf-8")))
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def decode_raw(text: str) -> bytes:
-    """The raw-view text → bytes.  A real line break right after a written-out ``\\n`` is
-    layout; any other real line break is CR LF (the user pressed Enter)."""
-    out = bytearray()
-    after_lf = False
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n:
-            e = text[i + 1]
-            if e in "\\rnt":
-                out += {"\\": b"\\", "r": b"\r", "n": b"\n", "t": b"\t"}[e]
-                after_lf = e == "n"
-                i += 2
-                continue
-            if e == "x" and _HEX2.fullmatch(text, i + 2, i + 4):
-                out.append(int(text[i + 2:i + 4], 16))
-                after_lf = False
-                i += 4
-                continue
-        if c == "\n":
-            if not after_lf:
-                out += b"\r\n"
-            after_lf = False
-        else:
-            out += c.encode("utf-8", "surrogateescape")
-            after_lf = False
-        i += 1
-    return bytes(out)
+# The composer's raw notation, shared (engine/rawtext.py).
+encode_raw = to_raw_text
+decode_raw = from_raw_text
 
 
 def _raw_lines(data: bytes) -> list[str]:

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from netlab.engine.rawtext import from_raw_text, to_raw_text  # the one raw notation
+
 __all__ = [
     "Fields",
     "to_raw_text",
@@ -35,70 +37,8 @@ __all__ = [
     "lint",
 ]
 
-_HEX2 = re.compile(r"[0-9a-fA-F]{2}")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def to_raw_text(data: bytes) -> str:
-    """Bytes → the raw view's text, line endings and control bytes written out."""
-    s = bytes(data).decode("utf-8", "surrogateescape")
-    out: list[str] = []
-    i, n = 0, len(s)
-    while i < n:
-        c = s[i]
-        o = ord(c)
-        if c == "\\":
-            out.append("\\\\")
-        elif c == "\r" and i + 1 < n and s[i + 1] == "\n":
-            out.append("\\r\\n\n")
-            i += 1
-        elif c == "\n":
-            out.append("\\n\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
-        elif 0xDC80 <= o <= 0xDCFF:  # a byte that is not valid UTF-8
-            out.append(f"\\x{o - 0xDC00:02x}")
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif 0x80 <= o <= 0x9F:  # C1 controls: show their two UTF-8 bytes
-            out.append("".join(f"\\x{b:02x}" for b in c.encode("utf-8")))
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def from_raw_text(text: str) -> bytes:
-    """The raw view's text → the exact bytes it stands for."""
-    out = bytearray()
-    after_lf = False  # the last thing decoded was a written-out \n
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n:
-            e = text[i + 1]
-            if e in "\\rnt":
-                out += {"\\": b"\\", "r": b"\r", "n": b"\n", "t": b"\t"}[e]
-                after_lf = e == "n"
-                i += 2
-                continue
-            if e == "x" and _HEX2.fullmatch(text, i + 2, i + 4):
-                out.append(int(text[i + 2 : i + 4], 16))
-                after_lf = False
-                i += 4
-                continue
-        if c == "\n":
-            if not after_lf:
-                out += b"\r\n"
-            after_lf = False
-        else:
-            out += c.encode("utf-8", "surrogateescape")
-            after_lf = False
-        i += 1
-    return bytes(out)
 
 
 @dataclass(frozen=True, slots=True)

@@ -424,3 +424,16 @@ def test_reading_the_settings_imports_no_ui_and_no_engine(_private_settings):
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == [True, []]
+
+
+def test_cli_dns_asks_the_settings_dns_server(run_cli, dnsmasq, _private_settings):
+    """`netlab dns NAME` with no @server: the settings' dns_server, not resolv.conf."""
+    write(_private_settings, f'dns_server = "127.0.0.1:{dnsmasq.port}"\n')
+    r = run_cli("dns", "known.test", "+short")
+    assert r.code == 0, r.err
+    assert r.out.strip() == "127.0.0.1"
+    r = run_cli("dns", "known.test")
+    assert f"127.0.0.1#{dnsmasq.port}" in r.out or f"127.0.0.1:{dnsmasq.port}" in r.out, r.out
+    # an explicit @server still wins
+    r = run_cli("dns", "known.test", "@127.0.0.1", "-p", str(dnsmasq.port), "+short")
+    assert r.code == 0 and r.out.strip() == "127.0.0.1"

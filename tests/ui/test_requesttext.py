@@ -75,3 +75,15 @@ def test_fields_show_control_and_bidi_characters_as_escapes():
     assert rt.has_unshowable(data) and not rt.has_unshowable(b"GET / HTTP/1.1\r\n\r\n")
     # the raw view stays the lossless form of the same bytes
     assert rt.from_raw_text(rt.to_raw_text(data)) == data
+
+
+def test_raw_view_writes_out_invisible_and_bidi_characters_and_round_trips():
+    data = "GET /\u202eevil\u200b HTTP/1.1\r\nX: \u2028\ufeff\U000e0041\r\n\r\n".encode()
+    text = rt.to_raw_text(data)
+    assert not any(c in text for c in "\u202e\u200b\u2028\ufeff\U000e0041")
+    assert "\\xe2\\x80\\xae" in text  # U+202E as its UTF-8 bytes
+    assert rt.from_raw_text(text) == data
+    # the .http writer's raw lines use the very same notation
+    from netlab.engine import httpfile
+
+    assert httpfile.encode_raw(data) == text and httpfile.decode_raw(text) == data
