@@ -66,15 +66,18 @@ class LineView(ScrollView, can_focus=True):
 
     def set_lines(self, count: int, line: Callable[[int], Text], width: int, lines=None) -> None:
         """Show a new source from the top (any search is dropped)."""
-        from netlab.ui.render import Lines
-
         self.clear_search()
-        self.lines = lines if lines is not None else Lines(count, line, width)
+        if lines is None and count:  # (an empty view needs no Lines: render loads after the first frame)
+            from netlab.ui.render import Lines
+
+            lines = Lines(count, line, width)
+        self.lines = lines
         self._count = count
         self._line = line
         self._cache.clear()
         self.virtual_size = Size(width + 1, count)
-        self.scroll_to(0, 0, animate=False)
+        if self.scroll_offset != (0, 0):
+            self.scroll_to(0, 0, animate=False)
         self.refresh()
 
     def show(self, lines) -> None:
