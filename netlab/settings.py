@@ -34,7 +34,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 __all__ = ["Settings", "Loaded", "Problem", "load", "loads", "settings_path", "default_file_text",
-           "ACTIONS", "PRIORITY_ACTIONS", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BODY", "DEFAULT_BODY_CAP",
+           "ACTIONS", "PANE_ACTIONS", "PRIORITY_ACTIONS", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BODY", "DEFAULT_BODY_CAP",
            "parse_dns_address", "parse_keys"]
 
 # The engine's defaults (Options.timeout, session.DEFAULT_MAX_BODY, History's body_cap);
@@ -62,6 +62,21 @@ ACTIONS: dict[str, str] = {
     "help": "f1",
     "quit": "f10,ctrl+q",
 }
+# The response viewer's keys, by binding id: they act while the viewer has focus, so a
+# plain key is fine (a test checks this table against ResponseView.BINDINGS).
+PANE_ACTIONS: dict[str, str] = {
+    "response_search": "slash",
+    "response_next_match": "n",
+    "response_prev_match": "N",
+    "response_save_body": "s",
+    "response_save_raw": "S",
+    "response_pager": "v",
+    "response_editor": "e",
+    "response_copy": "y,c",
+    "response_copy_status": "Y",
+    "response_copy_curl": "C",
+}
+_ALL_ACTIONS = {**ACTIONS, **PANE_ACTIONS}
 # Bindings that work while a text field has focus: a plain key there would stop you typing it.
 PRIORITY_ACTIONS = frozenset({"send", "replay_last"})
 
@@ -87,7 +102,7 @@ class Settings:
 
     def keys_for(self, action: str) -> str:
         """The keys bound to ``action`` with the overrides applied."""
-        return self.keymap.get(action, ACTIONS[action])
+        return self.keymap.get(action, _ALL_ACTIONS[action])
 
     @property
     def dns_address(self) -> tuple[str, int] | None:
@@ -474,10 +489,10 @@ def _check_keys(path: str, lines: dict, table: dict) -> tuple[tuple[tuple[str, s
     for action, value in table.items():
         dotted = f"keys.{action}"
         line = lines.get(dotted)
-        if action not in ACTIONS:
-            problems.append(_unknown(path, dotted, line, action, ACTIONS))
+        if action not in _ALL_ACTIONS:
+            problems.append(_unknown(path, dotted, line, action, _ALL_ACTIONS))
             continue
-        default = repr(ACTIONS[action])
+        default = repr(_ALL_ACTIONS[action])
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             value = ",".join(value)
         if not isinstance(value, str):
@@ -497,18 +512,19 @@ def _check_keys(path: str, lines: dict, table: dict) -> tuple[tuple[tuple[str, s
             continue
         wanted[action] = keys
     # Two actions on one key: the later override loses (the earlier one, or the default, keeps it).
+    # App keys and the viewer's keys share one namespace: the viewer's would shadow the app's.
     taken: dict[str, str] = {}
-    for action in ACTIONS:
+    for action in _ALL_ACTIONS:
         if action not in wanted:
-            for k in ACTIONS[action].split(","):
+            for k in _ALL_ACTIONS[action].split(","):
                 taken.setdefault(k, action)
     keep: list[tuple[str, str]] = []
     for action, keys in wanted.items():
         clash = next(((k, taken[k]) for k in keys if taken.get(k, action) != action), None)
         if clash:
             problems.append(_problem(path, f"keys.{action}", lines.get(f"keys.{action}"),
-                                     f"{clash[0]!r} is already the key of {clash[1]}", repr(ACTIONS[action])))
-            for k in ACTIONS[action].split(","):
+                                     f"{clash[0]!r} is already the key of {clash[1]}", repr(_ALL_ACTIONS[action])))
+            for k in _ALL_ACTIONS[action].split(","):
                 taken.setdefault(k, action)
             continue
         for k in keys:
@@ -581,13 +597,13 @@ def effective_toml(settings: Settings) -> str:
            f"body_cap = {s.history_body_cap}",
            f"bodies = {_toml_value(s.history_bodies)}",
            "", "[keys]"]
-    out += [f"{action} = {_toml_value(s.keys_for(action))}" for action in ACTIONS]
+    out += [f"{action} = {_toml_value(s.keys_for(action))}" for action in _ALL_ACTIONS]
     return "\n".join(out) + "\n"
 
 
 def default_file_text() -> str:
     """A settings file with every key commented out at its default, and what each does."""
-    keys = "\n".join(f"# {action} = {_toml_value(k)}" for action, k in ACTIONS.items())
+    keys = "\n".join(f"# {action} = {_toml_value(k)}" for action, k in _ALL_ACTIONS.items())
     return f"""\
 # netlab settings (TOML).  Every key is optional: remove the "# " to set one.
 # A bad value is reported with its line when netlab starts, and its default is used.

@@ -39,7 +39,7 @@ def help_sections(app_cls, keymap: dict[str, str] | None = None) -> list:
     sections = [("Everywhere", binding_rows(_bindings(app_cls, keymap)) + [("ctrl+p", "Commands", "Search every action"),
                                                                    ("tab, shift+tab", "Focus", "Move between fields")])]
     for title, classes in pane_classes():
-        rows = [row for cls in classes for row in binding_rows(_bindings(cls))]
+        rows = [row for cls in classes for row in binding_rows(_bindings(cls, keymap))]
         sections.append((title, rows))
     return sections
 
@@ -55,7 +55,7 @@ def system_commands(app, screen) -> Iterable:
     for title, classes in pane_classes():
         for cls in classes:
             for node in screen.query(cls.__name__):
-                for b in _bindings(cls):
+                for b in _bindings(cls, getattr(app, "_keymap", None)):
                     if b.description:
                         yield SystemCommand(f"{title}: {b.description}", f"{b.tooltip or b.description}  ({b.key})",
                                             partial(app.run_action, b.action, node))

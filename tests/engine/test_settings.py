@@ -281,7 +281,8 @@ def test_the_default_file_parses_to_the_defaults():
                             for line in st.default_file_text().splitlines())
     again = loads(uncommented)
     assert again.problems == (), again.message
-    assert again.settings == Settings(theme="textual-dark", keys=tuple(ACTIONS.items()))
+    assert again.settings == Settings(theme="textual-dark",
+                                      keys=tuple(ACTIONS.items()) + tuple(st.PANE_ACTIONS.items()))
 
 
 def test_effective_toml_round_trips():

@@ -163,3 +163,31 @@ async def test_the_dns_server_is_the_default_for_sends_and_the_dns_pane(make_app
         ex = prepared.exchange
         assert ex.error is None and ex.response.status == 200
         assert ex.dns.source == "dns" and ex.options.dns_server == ("127.0.0.1", dnsmasq.port)
+
+
+def test_the_viewer_key_table_is_the_response_viewers_bindings():
+    from netlab.settings import PANE_ACTIONS
+    from netlab.ui.panes.response import ResponseView
+
+    assert {b.id: b.key for b in ResponseView.BINDINGS if b.id} == PANE_ACTIONS
+
+
+async def test_a_viewer_key_override(make_app, lab_server, _private_settings):
+    """[keys] response_search = "ctrl+f": ctrl+f opens the search line in the viewer, / does not;
+    the help screen lists the new key."""
+    _private_settings.write_text('[keys]\nresponse_search = "ctrl+f"\n')
+    app = make_app(lab_server.url + "/ip")
+    async with app.run_test(size=SIZE) as pilot:
+        await send_and_wait(pilot, app)
+        await pilot.press("f3")
+        await pilot.pause()
+        await pilot.press("slash")
+        await pilot.pause()
+        bars = list(app.response.query("SearchBar"))
+        assert not bars or not bars[0].display  # the old key does nothing now
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: any(b.display for b in app.response.query("SearchBar")), "the search line")
+        from netlab.ui.commands import help_sections
+
+        response_rows = dict(help_sections(type(app), app._keymap))["Response"]
+        assert ("ctrl+f", "Search") == response_rows[[r[1] for r in response_rows].index("Search")][:2]
