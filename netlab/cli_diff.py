@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 
-from netlab.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE
+from netlab.cli import EXIT_OK
 
 __all__ = ["add_history_diff", "cmd_history_diff"]
 
@@ -28,44 +28,17 @@ def add_history_diff(sub) -> None:
                    help="colour added/removed lines (default: when writing to a terminal)")
 
 
-def _ident(history, text: str) -> int | None:
-    t = str(text).strip().lower().lstrip("#")
-    if t in ("last", "prev"):
-        ids = [e.id for e in history.list(2)]
-        want = 0 if t == "last" else 1
-        return ids[want] if len(ids) > want else None
-    try:
-        return int(t)
-    except ValueError:
-        return None
-
-
 def cmd_history_diff(args, out=None, err=None) -> int:
-    from netlab.cli import _safe
-    from netlab.cli_history import _open
+    from netlab.cli_history import _NotStored, _open, stored_exchange
     from netlab.engine.diff import compare, diff_lines
-    from netlab.engine.history import HistoryError
 
     out = out or sys.stdout
     err = err or sys.stderr
     history = _open(err)
     try:
-        pair = []
-        for text in (args.a, args.b):
-            ident = _ident(history, text)
-            if ident is None:
-                err.write(f"netlab: history diff: {_safe(str(text))} is not an exchange id (a number from "
-                          "`netlab history`, 'last' or 'prev'), or the history has too few entries\n")
-                return EXIT_USAGE
-            try:
-                pair.append((ident, history.get(ident)))
-            except KeyError:
-                err.write(f"netlab: no exchange with id {ident} in the history ({history.path}); "
-                          "see `netlab history`\n")
-                return EXIT_USAGE
-            except HistoryError as exc:
-                err.write(f"netlab: {exc}\n")
-                return EXIT_FAIL
+        pair = [stored_exchange(history, text, err, "history diff") for text in (args.a, args.b)]
+    except _NotStored as exc:
+        return exc.code
     finally:
         history.close()
     (ia, a), (ib, b) = pair

@@ -228,36 +228,17 @@ def add_history_export(history_parser, parser_class=None) -> None:
 
 def cmd_history_export(args, out=None, err=None) -> int:
     from netlab.cli import _safe
-    from netlab.cli_history import _open
+    from netlab.cli_history import _NotStored, _open, stored_exchange
     from netlab.engine import NetlabError
     from netlab.engine.export import export_exchange
-    from netlab.engine.history import HistoryError
 
     out = out or sys.stdout
     err = err or sys.stderr
     history = _open(err)
     try:
-        text = str(args.id).strip()
-        if text.lower() == "last":
-            ident = history.last_id()
-            if ident is None:
-                err.write(f"netlab: the history is empty ({history.path}); nothing to export\n")
-                return EXIT_USAGE
-        else:
-            try:
-                ident = int(text.lstrip("#"))
-            except ValueError:
-                err.write(f"netlab: history export: {_safe(text)!s} is not an exchange id (a number from "
-                          "`netlab history`, or 'last')\n")
-                return EXIT_USAGE
-        try:
-            stored = history.get(ident)
-        except KeyError:
-            err.write(f"netlab: no exchange with id {ident} in the history ({history.path}); see `netlab history`\n")
-            return EXIT_USAGE
-        except HistoryError as exc:
-            err.write(f"netlab: {exc}\n")
-            return EXIT_FAIL
+        ident, stored = stored_exchange(history, args.id, err, "history export")
+    except _NotStored as exc:
+        return exc.code
     finally:
         history.close()
     try:

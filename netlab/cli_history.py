@@ -91,6 +91,46 @@ def _open(err):
     return history
 
 
+class _NotStored(Exception):
+    """An id that names no stored exchange: the message is written, the exit code kept."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def stored_exchange(history, text, err, what: str):
+    """(id, Exchange) for ``text`` — a number from `netlab history` (``#12`` too), 'last'
+    or 'prev' — or _NotStored after writing why to ``err``.  ``what`` names the command."""
+    from netlab.cli import _safe
+    from netlab.engine.history import HistoryError
+
+    t = str(text).strip().lower().lstrip("#")
+    if t in ("last", "prev"):
+        ids = [e.id for e in history.list(2)]
+        want = 0 if t == "last" else 1
+        if len(ids) <= want:
+            why = "is empty" if not ids else "holds one exchange, so there is no 'prev'"
+            err.write(f"netlab: {what}: the history {why} ({history.path}); see `netlab history`\n")
+            raise _NotStored(EXIT_USAGE)
+        ident = ids[want]
+    else:
+        try:
+            ident = int(t)
+        except ValueError:
+            err.write(f"netlab: {what}: {_safe(str(text))!r} is not an exchange id (a number from "
+                      "`netlab history`, 'last' or 'prev')\n")
+            raise _NotStored(EXIT_USAGE) from None
+    try:
+        return ident, history.get(ident)
+    except KeyError:
+        err.write(f"netlab: no exchange with id {ident} in the history ({history.path}); see `netlab history`\n")
+        raise _NotStored(EXIT_USAGE) from None
+    except HistoryError as exc:
+        err.write(f"netlab: {exc}\n")
+        raise _NotStored(EXIT_FAIL) from None
+
+
 def _status(entry) -> str:
     if entry.error_phase:
         return entry.error_phase
@@ -146,28 +186,10 @@ def cmd_replay(args, out, err) -> int:
 
     history = _open(err)
     try:
-        text = str(args.id).strip()
-        if text.lower() == "last":
-            ident = history.last_id()
-            if ident is None:
-                err.write(f"netlab: the history is empty ({history.path}); nothing to replay\n")
-                return EXIT_USAGE
-        else:
-            try:
-                ident = int(text.lstrip("#"))
-            except ValueError:
-                err.write(f"netlab: replay: {text!r} is not an exchange id (a number from `netlab history`, "
-                          "or 'last')\n")
-                return EXIT_USAGE
         try:
-            stored = history.get(ident)
-        except KeyError:
-            err.write(f"netlab: no exchange with id {ident} in the history ({history.path}); "
-                      "see `netlab history`\n")
-            return EXIT_USAGE
-        except HistoryError as exc:
-            err.write(f"netlab: {exc}\n")
-            return EXIT_FAIL
+            ident, stored = stored_exchange(history, args.id, err, "replay")
+        except _NotStored as exc:
+            return exc.code
         if getattr(args, "repeat", None) is not None:  # a load run: see netlab/cli_load.py
             from netlab.cli_load import run_repeat
 
