@@ -16,7 +16,6 @@ override the command's."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import replace
 
@@ -253,9 +252,7 @@ def cmd_history_export(args, out=None, err=None) -> int:
         err.write(f"netlab: note: {_safe(note)}\n")
     if args.output:
         try:
-            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(result.data)
+            result.save(args.output)
         except OSError as exc:
             err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
             return EXIT_FAIL

@@ -16,14 +16,24 @@ __all__ = ["add_parsers", "run", "current"]
 from netlab.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE  # noqa: E402 - one set of exit codes
 
 _reported: set[str] = set()  # problems already printed by this process
+_read: list = [None, None]  # (path, the file's bytes) and what load() gave for them
 
 
 def current(err=None):
-    """The effective Settings; problems not yet printed by this process go to ``err``."""
+    """The effective Settings; problems not yet printed by this process go to ``err``.
+    The file is parsed again only when its bytes changed (a command asks more than once)."""
     from netlab.cli import _safe
-    from netlab.settings import load
+    from netlab.settings import load, settings_path
 
-    loaded = load()
+    path = settings_path()
+    try:
+        with open(path, "rb") as f:
+            key = (path, f.read())
+    except OSError:
+        key = (path, None)
+    if _read[0] != key:
+        _read[:] = [key, load(path)]
+    loaded = _read[1]
     err = err or sys.stderr
     for problem in loaded.problems:
         if problem.text not in _reported:

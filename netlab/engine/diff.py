@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from netlab.engine.text import safe_text
 
-__all__ = ["ExchangeDiff", "HeaderChange", "compare", "diff_lines"]
+__all__ = ["ExchangeDiff", "HeaderChange", "compare", "diff_lines", "body_lines"]
 
 TIMING_KEYS = ("dns", "connect", "tls", "send", "ttfb", "download", "total")
 MAX_DIFF_BODY = 1 << 20  # bodies above this are compared by hash and first difference only
@@ -172,22 +172,29 @@ def diff_lines(d: ExchangeDiff, labels: tuple[str, str] = ("a", "b")) -> list[tu
             for v in h.after:
                 add(("added", f"+ {name}: {_s(v)}"))
     add(("heading", "body"))
-    sa, sb = d.body_sizes
-    if d.body_same:
-        add(("same", f"  identical ({sa} bytes, sha256 {d.body_sha256[0][:16]}…)"))
-    else:
-        add(("changed", f"  {sa} bytes → {sb} bytes"))
-        if d.body_text_diff is not None:
-            for line in d.body_text_diff[2:]:  # skip the ---/+++ file header
-                kind = "added" if line.startswith("+") else "removed" if line.startswith("-") else "plain"
-                add((kind, _s(line)))
-        else:
-            add(("plain", f"  first difference at byte {d.first_difference}"))
-            add(("plain", f"  sha256 {d.body_sha256[0][:16]}… → {d.body_sha256[1][:16]}…"))
-    for note in d.notes:
-        add(("plain", f"  ({note})"))
+    out += body_lines(d)
     add(("heading", "timings (ms)"))
     for k, ta, tb in d.timings:
         delta = tb - ta
         add(("plain", f"  {k:9} {ta:10.2f} {tb:10.2f}   {delta:+.2f}"))
+    return out
+
+
+def body_lines(d: ExchangeDiff) -> list[tuple[str, str]]:
+    """The body part of ``diff_lines``: identical, or the sizes and a line diff (else the
+    first differing byte and the hashes).  Escaped like the rest."""
+    out: list[tuple[str, str]] = []
+    sa, sb = d.body_sizes
+    if d.body_same:
+        out.append(("same", f"  identical ({sa} bytes, sha256 {d.body_sha256[0][:16]}…)"))
+    else:
+        out.append(("changed", f"  {sa} bytes → {sb} bytes"))
+        if d.body_text_diff is not None:
+            for line in d.body_text_diff[2:]:  # skip the ---/+++ file header
+                kind = "added" if line.startswith("+") else "removed" if line.startswith("-") else "plain"
+                out.append((kind, _s(line)))
+        else:
+            out.append(("plain", f"  first difference at byte {d.first_difference}"))
+            out.append(("plain", f"  sha256 {d.body_sha256[0][:16]}… → {d.body_sha256[1][:16]}…"))
+    out += [("plain", f"  ({note})") for note in d.notes]
     return out

@@ -14,6 +14,7 @@ Authorization, Proxy-Authorization and Cookie values are masked (``Bearer ******
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 
 from netlab.engine.errors import NetlabError
@@ -37,6 +38,13 @@ class Export:
     text: str | None  # the same as text (None for raw bytes that are not UTF-8)
     suffix: str  # a file name suffix for it
     notes: tuple[str, ...] = ()  # what was masked or could not be carried
+
+    def save(self, path: str) -> None:
+        """Write ``data`` to ``path``; a new file gets mode 0600 (an export may carry
+        credentials).  OSError if it cannot be written."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(self.data)
 
 
 def masked_request(request: Request, show_secrets: bool = False) -> tuple[Request, list[str]]:

@@ -13,7 +13,7 @@ import hashlib
 import re
 import tempfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import h11
 

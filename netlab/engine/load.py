@@ -170,12 +170,7 @@ class _Tally:
             self.interrupted += 1  # cut short by the stop: not a result
             return
         phase, message = (err.phase, err.message) if err is not None else ("receive", "incomplete response")
-        self.errors += 1
-        group = self.groups.get(phase)
-        if group is None:
-            self.groups[phase] = [1, message, time.monotonic()]
-        else:
-            group[0] += 1
+        self.add_failure(phase, message)
 
     def add_failure(self, phase: str, message: str) -> None:
         self.errors += 1
@@ -187,17 +182,14 @@ class _Tally:
 
 
 def _drop(ex: Exchange) -> None:
-    """Let go of what an exchange holds at once: the /dev/null file of its body (closed
-    now, not when the exchange is collected), and the traceback of its error (engine
-    frames that refer back to the exchange). A failed exchange still holds other
-    reference cycles; the cyclic GC frees those."""
+    """Let go of the /dev/null file of an exchange's body now, not when the exchange is
+    collected.  (Engine.send already drops its error's traceback, the frames that would
+    refer back to the exchange.)"""
     r = ex.response
     if r is not None:
         r.body_store.close()
         if r.raw_body_store is not None:
             r.raw_body_store.close()
-    if ex.error is not None:
-        ex.error.__traceback__ = None
 
 
 def run_load(

@@ -5,19 +5,20 @@ likewise), a tab is ``\\t``, a backslash ``\\\\``, and every byte a terminal or 
 could misread — C0 controls, DEL, C1 controls, bytes that are not UTF-8, and invisible
 or direction-changing characters (zero-width, bidi embeddings/overrides/isolates, line
 and paragraph separators, BOM, tag characters) — is ``\\xNN`` per UTF-8 byte.  The
-composer's Raw view and .http files (``#|`` lines) both use it.  No dependencies: it is
-imported before the TUI's first frame."""
+composer's Raw view and .http files (``#|`` lines) both use it.  Light (re and
+engine/text.py only): it is imported before the TUI's first frame."""
 
 from __future__ import annotations
 
 import re
 
+from netlab.engine.text import FORMAT_CHARS
+
 __all__ = ["to_raw_text", "from_raw_text"]
 
 _HEX2 = re.compile(r"[0-9a-fA-F]{2}")
 # shown as their UTF-8 bytes: invisible or direction-changing characters
-_HIDDEN = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
-                     "\ufff9-\ufffb\U000e0000-\U000e007f]")
+_HIDDEN = re.compile(f"[{FORMAT_CHARS}]")
 
 
 def to_raw_text(data: bytes) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["safe_text", "visible_line_endings", "decode_bytes"]
+__all__ = ["safe_text", "visible_line_endings", "decode_bytes", "FORMAT_CHARS"]
 
 # Unicode format characters that change how the text around them is shown: the soft
 # hyphen, the Arabic letter mark, the Mongolian vowel separator, zero-width space /
@@ -21,11 +21,12 @@ __all__ = ["safe_text", "visible_line_endings", "decode_bytes"]
 # and overrides (U+202A-U+202E), word joiner and invisible operators, the bidi isolates
 # (U+2066-U+2069) and the deprecated format characters after them, the BOM (zero-width
 # no-break space), the interlinear annotation marks and the tag characters.
-_FORMAT = ("\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+FORMAT_CHARS = ("\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
            "\ufff9-\ufffb\U000e0000-\U000e007f")
 _SURROGATES = "\ud800-\udfff"  # lone surrogates: no terminal encoding can carry them
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}{_SURROGATES}]")
-_CONTROL_NO_NL = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT}{_SURROGATES}]")
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{FORMAT_CHARS}{_SURROGATES}]")
+_CONTROL_NO_NL = re.compile(f"[\x00-\x1f\x7f-\x9f{FORMAT_CHARS}{_SURROGATES}]")
+_CONTROL_NO_CRLF = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{FORMAT_CHARS}{_SURROGATES}]")
 _NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
 
 
@@ -49,12 +50,14 @@ def decode_bytes(data: bytes) -> str:
     return data.decode("utf-8", "backslashreplace")
 
 
-def safe_text(data: bytes | str, *, keep_newlines: bool = True) -> str:
+def safe_text(data: bytes | str, *, keep_newlines: bool = True, keep_cr: bool = False) -> str:
     """A string with every terminal control character (and every Unicode format
     character that reorders or hides text) made visible; ``keep_newlines`` keeps newline
-    and tab as they are, else they show as ``\\n`` and ``\\t``."""
+    and tab as they are, else they show as ``\\n`` and ``\\t``; ``keep_cr`` (with
+    ``keep_newlines``) keeps carriage returns too, for text an editor box shows."""
     s = decode_bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
-    return (_CONTROL if keep_newlines else _CONTROL_NO_NL).sub(_esc, s)
+    pattern = (_CONTROL_NO_CRLF if keep_cr else _CONTROL) if keep_newlines else _CONTROL_NO_NL
+    return pattern.sub(_esc, s)
 
 
 def visible_line_endings(data: bytes) -> list[str]:

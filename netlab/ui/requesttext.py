@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from netlab.engine.rawtext import from_raw_text, to_raw_text  # the one raw notation
+from netlab.engine.text import safe_text
 
 __all__ = [
     "Fields",
@@ -107,22 +108,10 @@ def classic_request(url: str) -> bytes:
     return (f"GET {target_of(url)} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").encode("utf-8")
 
 
-# What a field box must not hand to the terminal: C0 controls but tab, LF and CR, DEL, C1,
-# and bidi/zero-width format characters (the same set as engine/text.py, kept here so the
-# composer does not import the engine before the first frame).
-_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
-                         "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
-
-
 def _visible(s: str) -> str:
-    return _UNSHOWABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                           else f"\\u{ord(m.group()):04x}" if ord(m.group()) < 0x10000
-                           else f"\\U{ord(m.group()):08x}", s)
-
-
-def has_unshowable(data: bytes) -> bool:
-    """True when the fields view can only show these bytes escaped (edit them in Raw)."""
-    return _UNSHOWABLE.search(bytes(data).decode("utf-8", "replace")) is not None
+    """What a field box may show: control and bidi/zero-width characters written out
+    (tab, LF and CR stay: the boxes show line breaks)."""
+    return safe_text(s, keep_cr=True)
 
 
 def split_request(data: bytes, url: str) -> Fields:

@@ -25,23 +25,10 @@ import time
 import pytest
 
 from tests.conftest import HANG_GUARD, free_port, read_request_head, short_tmpdir
+from tests.hostile import ESC_SEQ, ESC_SEQ_SHOWN, HOSTILE_HEAD, MARKUP, UNICODE_SHOWN, chunked, hostile_body
 
-ESC_SEQ = ("\x1b[2J\x1b]0;pwned\x07\x1b]8;;http://x.test\x1b\\link\x1b]8;;\x1b\\"
-           "\x1b]52;c;cHduZWQ=\x07\x1b[6n\x1b[21t")
-ESC_SEQ_SHOWN = (r"\x1b[2J\x1b]0;pwned\x07\x1b]8;;http://x.test\x1b\link\x1b]8;;\x1b"
-                 "\\" r"\x1b]52;c;cHduZWQ=\x07\x1b[6n\x1b[21t")
-MARKUP = "[bold red]red[/bold red] [link=http://evil.test]click[/link]"
-UNICODE_BITS = "\u009b31m \u0085 \u202eevil\u202c \u200bzw \u2066iso\u2069"
-UNICODE_SHOWN = r"\x9b31m \x85 \u202eevil\u202c \u200bzw \u2066iso\u2069"
-BODY = ("first " + MARKUP + " " + ESC_SEQ + " " + UNICODE_BITS + "\n").encode() + b"a plain line\n" * 3
-HOSTILE = (b"HTTP/1.1 200 OK " + ESC_SEQ.encode("latin-1") + b"\x9b\x85 " + MARKUP.encode() + b"\r\n"
-           b"X-Evil: " + ESC_SEQ.encode("latin-1") + b"\x9b2J\x85\r\n"
-           b"X-Markup: " + MARKUP.encode() + b"\r\n"
-           b"Content-Type: text/plain; charset=utf-8\r\n"
-           b"Transfer-Encoding: chunked\r\n"
-           b"Trailer: X-Trailer\r\n\r\n"
-           + b"%x\r\n" % len(BODY) + BODY + b"\r\n"
-           b"0\r\nX-Trailer: " + ESC_SEQ.encode("latin-1") + b"\x9b [bold]t[/bold]\r\n\r\n")
+BODY = hostile_body(3)
+HOSTILE = HOSTILE_HEAD + chunked(BODY)
 
 #: what must never be printed: ESC, BEL, C1, bidi and zero-width characters, and the
 #: replacement character (a byte that was not UTF-8 went out raw)

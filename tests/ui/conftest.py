@@ -57,3 +57,13 @@ async def send_and_wait(pilot, app) -> object:
     await wait_for(pilot, lambda: app.response.prepared is not before and app._cancel is None, "the exchange")
     await pilot.pause()
     return app.response.prepared
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Local time is UTC for the test (snapshot pictures show clock times)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Input
 
 from netlab.ui.panes.lineview import LineView
 from tests.conftest import HANG_GUARD, read_request_head, short_tmpdir
+from tests.hostile import ESC_SEQ_SHOWN, HOSTILE_HEAD, MARKUP, UNICODE_SHOWN, chunked, hostile_body
 from tests.ui.conftest import send_and_wait, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -36,31 +37,8 @@ SIZE = (220, 50)  # wide: the visible escapes are long, and a picture cuts lines
 
 # -- what the hostile peer sends ---------------------------------------------------------------
 
-# clear screen, set the window title, an OSC 8 hyperlink, an OSC 52 clipboard write, a
-# cursor position report and a window title report (the last two make a terminal type
-# into netlab's input)
-ESC_SEQ = ("\x1b[2J\x1b]0;pwned\x07\x1b]8;;http://x.test\x1b\\link\x1b]8;;\x1b\\"
-           "\x1b]52;c;cHduZWQ=\x07\x1b[6n\x1b[21t")
-# ... and how it must look: every control character written out
-ESC_SEQ_SHOWN = (r"\x1b[2J\x1b]0;pwned\x07\x1b]8;;http://x.test\x1b\link\x1b]8;;\x1b"
-                 "\\" r"\x1b]52;c;cHduZWQ=\x07\x1b[6n\x1b[21t")
-MARKUP = "[bold red]red[/bold red] [link=http://evil.test]click[/link]"
-# C1 controls (CSI as one character, NEL), bidi override and pop, zero-width space,
-# an isolate: as UTF-8 in the body
-UNICODE_BITS = "\u009b31m \u0085 \u202eevil\u202c \u200bzw \u2066iso\u2069"
-UNICODE_SHOWN = r"\x9b31m \x85 \u202eevil\u202c \u200bzw \u2066iso\u2069"
-
-BODY = ("first " + MARKUP + " " + ESC_SEQ + " " + UNICODE_BITS + "\n").encode() + b"a plain line\n" * 30
-# Header values and the reason phrase are Latin-1 on the wire: \x9b and \x85 arrive as
-# single C1 bytes.
-HOSTILE_HEAD = (b"HTTP/1.1 200 OK " + ESC_SEQ.encode("latin-1") + b"\x9b\x85 " + MARKUP.encode() + b"\r\n"
-                b"X-Evil: " + ESC_SEQ.encode("latin-1") + b"\x9b2J\x85\r\n"
-                b"X-Markup: " + MARKUP.encode() + b"\r\n"
-                b"Content-Type: text/plain; charset=utf-8\r\n"
-                b"Transfer-Encoding: chunked\r\n"
-                b"Trailer: X-Trailer\r\n\r\n")
-HOSTILE_BODY = (b"%x\r\n" % len(BODY) + BODY + b"\r\n"
-                b"0\r\nX-Trailer: " + ESC_SEQ.encode("latin-1") + b"\x9b [bold]t[/bold]\r\n\r\n")
+BODY = hostile_body(30)
+HOSTILE_BODY = chunked(BODY)
 HOSTILE = HOSTILE_HEAD + HOSTILE_BODY
 
 #: never in what is written to the terminal

@@ -10,31 +10,15 @@ the SVGs before committing them.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.ui import fakes
 from tests.ui.test_hostile_bytes import HOSTILE
+from tests.ui.test_snapshots import app
+
+pytestmark = pytest.mark.usefixtures("utc")
 
 WIDE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-def app():
-    from netlab.ui.app import NetlabApp
-
-    a = NetlabApp("http://127.0.0.1:8080/json", lab=False, live_connections=False, history=False)
-    a.animation_level = "none"
-    return a
 
 
 def hostile_response(tab: str):

@@ -12,18 +12,11 @@ import pytest
 from tests.ui import fakes
 from tests.ui.test_snapshots import WIDE, app, filled, steady
 
+pytestmark = pytest.mark.usefixtures("utc")
+
 HOSTILE_BODY = b"find \x1b[31mme\x1b[0m here\n[bold]find[/bold] \xe2\x80\xae find again\n"
 HOSTILE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + str(len(HOSTILE_BODY)).encode()
            + b"\r\n\r\n" + HOSTILE_BODY)
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def searched(tab: str, query: str, *then: str, response: bytes = fakes.JSON_RESPONSE):

@@ -8,23 +8,14 @@ and look at the SVGs before committing them.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.ui import fakes
 
+pytestmark = pytest.mark.usefixtures("utc")
+
 WIDE = (120, 40)
 SMALL = (80, 24)
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def app():

@@ -5,22 +5,13 @@ Regenerate after a deliberate change with ``pytest tests/ui/test_workflow_snapsh
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.ui import fakes
 
+pytestmark = pytest.mark.usefixtures("utc")
+
 WIDE = (120, 40)
-
-
-@pytest.fixture(autouse=True)
-def _utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def _response(status: str, headers: list[str], body: bytes) -> bytes:

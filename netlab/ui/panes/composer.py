@@ -327,10 +327,6 @@ class Composer(LazyTabs, Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         if event.input.id in ("method", "url") and event.input.has_focus:
-            shown = getattr(self, "_shown", {})
-            if shown.get(event.input.id) == event.value:
-                return  # the value load() put there, not an edit: the bytes stay exactly as loaded
-            shown.pop(event.input.id, None)  # the user's edits from here on, whatever they type
             self._fields_edited(event.input.id)
         elif event.input.id and event.input.id.startswith("opt-"):
             self.opt[event.input.id.removeprefix("opt-")] = event.value
@@ -431,9 +427,6 @@ class Composer(LazyTabs, Vertical):
 
     def _set_input(self, selector: str, value: str) -> None:
         box = self.query_one(selector, Input)
-        if not hasattr(self, "_shown"):
-            self._shown: dict[str, str] = {}
-        self._shown[selector.lstrip("#")] = value
         if box.value != value:
             box.value = value
 
@@ -486,13 +479,10 @@ class Composer(LazyTabs, Vertical):
 
 
 def _shown(text: str) -> str:
-    """Text for the status line with control and bidi/zero-width characters escaped
-    (``render.safe``, imported only when there is one: not on the first frame's path)."""
-    if text.isascii() and text.isprintable():
-        return text
-    from netlab.ui.render import safe
+    """Text for the status line with control and bidi/zero-width characters escaped."""
+    from netlab.engine.text import safe_text  # (light, and loaded with requesttext already)
 
-    return safe(text)
+    return safe_text(text, keep_newlines=False)
 
 
 def _maybe_curl(text: str) -> bool:

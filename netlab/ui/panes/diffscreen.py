@@ -87,8 +87,8 @@ def _line(text: str, style: str = "") -> Text:
 class _Rows:
     """Label, two value columns as wide as the widest value (at most COLUMN), a note."""
 
-    def __init__(self, rows: list[tuple]) -> None:
-        self.width = max(12, min(COLUMN, max(len(v) for r in rows for v in r[1:3])))
+    def __init__(self, values: list[str]) -> None:
+        self.width = max(12, min(COLUMN, max(len(v) for v in values)))
 
     def text(self, label: str, a: str, b: str, note: str = "", style_b: str = "", note_style: str = "dim") -> Text:
         w = self.width
@@ -104,7 +104,7 @@ class _Rows:
 def diff_texts(a, b, a_id: int, b_id: int, d=None) -> list[Text]:
     """The screen's lines comparing exchange ``a`` (history ``a_id``) with ``b``.
     ``d``: their ``ExchangeDiff`` (computed here when not given)."""
-    from netlab.engine.diff import compare, diff_lines
+    from netlab.engine.diff import body_lines, compare
     from netlab.ui.render import fmt_ms
 
     if d is None:
@@ -112,20 +112,19 @@ def diff_texts(a, b, a_id: int, b_id: int, d=None) -> list[Text]:
     ra, rb = (f"{_safe(ex.request.method)} {_safe(ex.request.url)}" for ex in (a, b))
     sa, sb = _status(a), _status(b)
     za, zb = _size(a), _size(b)
-    rows = [("", f"#{a_id}", f"#{b_id}"), ("sent", _when(a), _when(b)), ("request", ra, rb), ("status", sa, sb),
-            ("size", za, zb), ("connection", _connection(a), _connection(b))]
-    table = _Rows(rows)
+    wa, wb, ca, cb = _when(a), _when(b), _connection(a), _connection(b)
+    table = _Rows([ra, rb, sa, sb, za, zb, wa, wb, ca, cb])
     row = table.text
     out: list[Text] = []
     out.append(row("", f"#{a_id}", f"#{b_id}"))
-    out.append(row("sent", _when(a), _when(b)))
+    out.append(row("sent", wa, wb))
     same_request = "same request bytes" if d.request_same else "request bytes differ"
     out.append(row("request", ra, rb, same_request, "" if ra == rb else "yellow",
                    "dim" if d.request_same else "yellow"))
     out.append(row("status", sa, sb, "" if sa == sb else "changed", "" if sa == sb else "yellow", "yellow"))
     out.append(row("size", za, zb, "" if d.body_sizes[0] == d.body_sizes[1] else
                    f"{d.body_sizes[1] - d.body_sizes[0]:+d} B", "" if za == zb else "yellow"))
-    out.append(row("connection", _connection(a), _connection(b)))
+    out.append(row("connection", ca, cb))
     out.append(Text(""))
     out.append(row("timings", "", "", "Δ ms"))
     for phase, ta, tb in d.timings:
@@ -150,18 +149,10 @@ def diff_texts(a, b, a_id: int, b_id: int, d=None) -> list[Text]:
             after = " | ".join(_safe(v) for v in h.after)
             out.append(_line(f"~ {name}: {before} → {after}", "yellow"))
     out.append(Text(""))
-    body = False
-    for kind, text in diff_lines(d, (f"#{a_id}", f"#{b_id}")):  # already escaped by safe_text
-        if kind == "heading":
-            if body and text != "body":
-                break
-            body = text == "body"
-            if body:
-                out.append(_line("response body", KIND_STYLE["heading"]))
-            continue
-        if body:
-            style = "cyan" if text.startswith("@@") else KIND_STYLE.get(kind, "")
-            out.append(_line(text, style))
+    out.append(_line("response body", KIND_STYLE["heading"]))
+    for kind, text in body_lines(d):  # already escaped by safe_text
+        style = "cyan" if text.startswith("@@") else KIND_STYLE.get(kind, "")
+        out.append(_line(text, style))
     return out
 
 

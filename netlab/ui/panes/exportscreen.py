@@ -223,9 +223,7 @@ class ExportScreen(ModalScreen):
             self._confirm = path
             return f"{path} exists: enter again to replace it"
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(item.data)
+            item.save(path)
         except OSError as exc:
             return f"cannot write {path}: {exc.strerror or exc}"
         return None
