@@ -19,7 +19,7 @@ from netlab.engine.errors import NetlabError
 from netlab.engine.http1 import MAX_HEADERS, SPILL_BYTES, Response, ResponseReader
 from netlab.engine.request import Request
 from netlab.engine.resolve import Pin, Resolution, parse_pin, resolve
-from netlab.engine.transport import Conn, TLSInfo, open_tcp, open_unix, start_tls
+from netlab.engine.transport import Conn, TLSInfo, idle_dead, open_tcp, open_unix, start_tls
 
 __all__ = ["Engine", "Options", "Exchange", "Timings", "ConnectionInfo", "CancelToken"]
 
@@ -272,6 +272,30 @@ class Engine:
         with self._lock:
             return {(c.local, c.remote) for c in self._live}
 
+    def sweep(self) -> int:
+        """Close the idle pooled connections whose peer closed them (or reset them, or sent
+        bytes nobody asked for); returns how many.  Without this a server's idle timeout
+        leaves our end in CLOSE_WAIT until the next request to that origin finds it dead
+        (``_checkout`` checks before reuse too).  Never blocks: one poll() with timeout 0
+        over the idle sockets, then close().  Meant for a timer (the TUI runs it every
+        second) and costs nothing on the send path."""
+        with self._lock:
+            if not self._pool:
+                return 0
+            dead = idle_dead([c for idle in self._pool.values() for c in idle])
+            if dead:
+                gone = set(dead)
+                for key in list(self._pool):
+                    keep = [c for c in self._pool[key] if c not in gone]
+                    if keep:
+                        self._pool[key] = keep
+                    else:
+                        del self._pool[key]
+                self._live -= gone
+        for conn in dead:
+            conn.close()
+        return len(dead)
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -437,7 +461,7 @@ class Engine:
                                           f"(after {reader.received} bytes)") from None
                     raise
                 now = time.monotonic()
-                if first is None:
+                if first is None and n:  # an EOF (a cancel's shutdown, a close) is no first byte
                     first = now
                     t.ttfb = (now - t2) * 1000
                 steps = reader.feed(view[:n]) if n else reader.feed_eof()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from netlab.engine.errors import NetlabError, from_oserror
 
-__all__ = ["Conn", "TLSInfo", "open_tcp", "open_unix", "start_tls", "family_name"]
+__all__ = ["Conn", "TLSInfo", "open_tcp", "open_unix", "start_tls", "family_name", "idle_dead"]
 
 _FAMILY = {socket.AF_INET: "AF_INET", socket.AF_INET6: "AF_INET6"}
 if hasattr(socket, "AF_UNIX"):
@@ -123,7 +123,9 @@ class Conn:
         """For a pooled connection: True when the peer has not closed it or sent stray bytes."""
         try:
             r, _, _ = select.select([self.sock], [], [], 0)
-        except (OSError, ValueError):
+        except ValueError:  # a descriptor past select()'s FD_SETSIZE (a process with many files open)
+            return not idle_dead([self])
+        except OSError:
             return False
         return not r  # readable while idle means EOF, reset, or junk: not reusable
 
@@ -139,6 +141,36 @@ class Conn:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+_IDLE_EVENTS = select.POLLIN | select.POLLPRI | getattr(select, "POLLRDHUP", 0)
+
+
+def idle_dead(conns) -> list[Conn]:
+    """Of these idle (pooled) connections, the ones that cannot be reused: the peer closed
+    (its FIN makes the socket readable, and the kernel holds our end in CLOSE_WAIT until
+    we close it), reset it, or sent bytes nobody asked for.  One poll() with timeout 0
+    for all of them: nothing blocks, nothing is read."""
+    poller = select.poll()
+    dead: list[Conn] = []
+    by_fd: dict[int, Conn] = {}
+    for conn in conns:
+        try:
+            fd = conn.sock.fileno()
+        except (OSError, ValueError):
+            fd = -1
+        if fd < 0:  # already closed
+            dead.append(conn)
+            continue
+        by_fd[fd] = conn
+        poller.register(fd, _IDLE_EVENTS)
+    if by_fd:
+        try:
+            ready = poller.poll(0)
+        except OSError:
+            return dead
+        dead.extend(by_fd[fd] for fd, _ in ready if fd in by_fd)
+    return dead
 
 
 def _addr(sockaddr) -> tuple[str, int]:

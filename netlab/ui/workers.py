@@ -16,6 +16,8 @@ from netlab.ui import messages as m
 
 Post = Callable[[object], object]
 
+SWEEP_INTERVAL = 1.0  # seconds between sweeps of the keep-alive pool: a CLOSE_WAIT lives at most about this long
+
 
 class HistoryStore:
     """The SQLite history, used from one thread of its own (SQLite connections stay on
@@ -100,6 +102,14 @@ class Services:
         with self._lock:
             pairs = set(self.exchange_pairs)
         return pairs | set(engine.own_sockets())
+
+    def sweep(self) -> int:
+        """Close the pooled connections whose server closed them (else each sits in CLOSE_WAIT,
+        a red row owned by netlab, until the next send to that origin).  Cheap enough for the
+        UI thread's timer: a poll() with timeout 0 over the idle sockets, close() for the dead;
+        nothing when no engine was made yet."""
+        engine = self._engine
+        return 0 if engine is None else engine.sweep()
 
     def close(self) -> None:
         if self._engine is not None:
@@ -304,6 +314,7 @@ def poll_connections(services: Services, follow_pairs: tuple, spec, retired: lis
     try:
         from netlab.engine import netstat
 
+        services.sweep()  # our own dead keep-alive sockets are closed before the kernel is asked
         snap = netstat.snapshot("inet")
         mirror = feed.mirror if feed.mirror is not None else netstat.ConnTable(view=False)
         added, removed, changed = netstat.diff(mirror.rows, netstat.by_key(snap.rows))
