@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 from rich.cells import cell_len
@@ -109,17 +110,29 @@ def fmt_addr(addr) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Lines:
-    """A long view: ``count`` lines, line ``i`` rendered by ``line(i)``, ``width`` cells wide."""
+    """A long view: ``count`` lines, line ``i`` rendered by ``line(i)``, ``width`` cells wide.
+
+    ``fit(cells)``, when set, gives the same view laid out for a viewer ``cells`` wide (a
+    hex view picks 8 or 16 bytes a row, wrapped text breaks at spaces); a viewer calls it
+    when it knows its width, and again when that changes."""
 
     count: int
     line: Callable[[int], Text]
     width: int
-    data: bytes | None = None  # a hex view: the bytes it shows, 16 a line (what a search reads)
+    data: bytes | None = None  # a hex view: the bytes it shows, ``row`` a line (what a search reads)
+    row: int = 16  # a hex view's bytes a line
+    columns: tuple[int, int] = (10, 61)  # a hex view's first hex cell and first ASCII cell
+    fit: Callable[[int], "Lines"] | None = None
 
     @classmethod
     def of(cls, texts: list[Text]) -> "Lines":
+        """Lines of fixed texts; when any is a ``Hanging`` text, the view wraps to its
+        viewer's width (see ``wrap_texts``)."""
         width = max((_width(t.plain) for t in texts), default=0)
-        return cls(len(texts), texts.__getitem__, width)
+        fit = None
+        if any(isinstance(t, Hanging) for t in texts):
+            fit = partial(_fit_wrapped, tuple(texts))
+        return cls(len(texts), texts.__getitem__, width, fit=fit)
 
     @classmethod
     def empty(cls) -> "Lines":
@@ -134,63 +147,168 @@ def _width(s: str) -> int:
     return len(s) if s.isascii() else cell_len(s)
 
 
-# -- hex -------------------------------------------------------------------------------------
+# -- wrapping ----------------------------------------------------------------------------------
 
-def _hex_line(data: bytes, i: int, base: int = 0) -> Text:
-    chunk = data[i * 16 : i * 16 + 16]
+class Hanging(Text):
+    """A line that wraps to its viewer's width at spaces, its continuation lines indented
+    by ``hang`` cells (``key   value`` lines: under the value)."""
+
+    __slots__ = ("hang",)
+
+    def __init__(self, *args, hang: int = 0, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.hang = hang
+
+
+def _fits(s: str, cells: int) -> int:
+    """How many characters of ``s`` fit in ``cells`` cells (at least one)."""
+    if s.isascii():
+        return max(1, min(len(s), cells))
+    used = 0
+    for i, ch in enumerate(s):
+        used += cell_len(ch)
+        if used > cells:
+            return max(1, i)
+    return len(s)
+
+
+def _breaks(plain: str, first: int, rest: int) -> list[int]:
+    """Where to break ``plain`` into lines of at most ``first`` cells, then ``rest`` cells:
+    before a word that does not fit; inside a word only when it is longer than a line."""
+    out: list[int] = []
+    start, avail = 0, first
+    for m in re.finditer(r"\S+", plain):
+        w_start, w_end = m.span()
+        if _width(plain[start:w_end]) <= avail:
+            continue
+        if plain[start:w_start].strip() and _width(m.group()) <= rest:  # the next line takes it whole
+            out.append(w_start)
+            start, avail = w_start, rest
+        while _width(plain[start:w_end]) > avail:  # longer than a line: fold it
+            start += _fits(plain[start:w_end], avail)
+            while start < w_start and plain[start].isspace():  # (a line starts with the word, not a space)
+                start += 1
+            out.append(start)
+            avail = rest
+    return out
+
+
+def wrap_text(text: Text, width: int, hang: int = 0) -> list[Text]:
+    """``text`` as lines at most ``width`` cells wide (words whole when they fit a line),
+    continuation lines indented by ``hang`` cells (less when that would leave a narrow column)."""
+    if width <= 0 or _width(text.plain) <= width:
+        return [text]
+    if width - hang < 20:
+        hang = min(hang, max(0, width // 4))
+    cuts = _breaks(text.plain, width, width - hang)
+    pieces = text.divide(cuts)
+    out = [pieces[0]]
+    out[0].rstrip()
+    for piece in pieces[1:]:
+        piece.rstrip()
+        line = Text(" " * hang, no_wrap=True)
+        line.append_text(piece)
+        out.append(line)
+    for line in out:
+        line.no_wrap = True
+    return out
+
+
+def _fit_wrapped(texts: tuple, width: int) -> "Lines":
+    out: list[Text] = []
+    for t in texts:
+        out.extend(wrap_text(t, width, getattr(t, "hang", 0)) if isinstance(t, Hanging) else (t,))
+    width_now = max((_width(t.plain) for t in out), default=0)
+    return Lines(len(out), out.__getitem__, width_now, fit=partial(_fit_wrapped, texts))
+
+
+# -- hex -------------------------------------------------------------------------------------
+#
+# offset, hex and ASCII columns, 16 bytes a row as hexdump -C; hex_lines(...).fit(width)
+# picks what fits: that, or 16 bytes with an offset of only the digits it needs (an 80-column
+# terminal), or 8 bytes a row.
+
+
+def _hex_columns(row: int, digits: int = 8) -> tuple[int, int]:
+    """(first hex cell, first ASCII cell) of a row of ``row`` bytes."""
+    hex_w = 3 * row - 1 + (1 if row > 8 else 0)  # two spaces between the two halves of a 16-byte row
+    return digits + 2, digits + 2 + hex_w + 3
+
+
+def _hex_width(row: int, digits: int = 8) -> int:
+    """Cells of a full row: offset, two spaces, hex, two spaces, |ASCII|."""
+    return _hex_columns(row, digits)[1] + row + 1
+
+
+def _hex_cell(j: int, row: int = 16, first: int = 10) -> int:
+    """The column of byte ``j`` of a row in the hex column (which starts at ``first``)."""
+    return first + 3 * j + (1 if row > 8 and j >= 8 else 0)
+
+
+def _hex_line(data: bytes, i: int, base: int = 0, row: int = 16, digits: int = 8) -> Text:
+    chunk = data[i * row : i * row + row]
     hexes = " ".join(f"{b:02x}" for b in chunk[:8])
     if len(chunk) > 8:
         hexes += "  " + " ".join(f"{b:02x}" for b in chunk[8:])
     ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+    first, ascii_at = _hex_columns(row, digits)
     t = Text(no_wrap=True)
-    t.append(f"{base + i * 16:08x}", "dim")
+    t.append(f"{base + i * row:0{digits}x}", "dim")
     t.append("  ")
-    t.append(f"{hexes:<48}")
+    t.append(f"{hexes:<{ascii_at - first - 3}}")
     t.append("  |")
     t.append(ascii_, "cyan")
     t.append("|")
     return t
 
 
-def hex_lines(data: bytes, total: int | None = None) -> Lines:
-    """offset / hex / ASCII columns, 16 bytes a line; ``total`` > len(data) adds a note."""
+def hex_lines(data: bytes, total: int | None = None, row: int = 16, digits: int = 8) -> Lines:
+    """offset / hex / ASCII columns, ``row`` (16 or 8) bytes a line, offsets ``digits`` hex
+    digits; ``total`` > len(data) adds a note.  ``fit(width)`` gives the view that fits."""
     data = bytes(data)
-    n = (len(data) + 15) // 16
+    n = (len(data) + row - 1) // row
     cut = total is not None and total > len(data)
 
     def line(i: int) -> Text:
         if i == n:
             return Text(f"… {fmt_bytes(total - len(data))} more not shown (hex view is limited to "
                         f"{fmt_bytes(len(data))})", NOTE)
-        return _hex_line(data, i)
+        return _hex_line(data, i, row=row, digits=digits)
 
-    return Lines(n + (1 if cut else 0), line, 78, data)
+    def fit(width: int) -> Lines:
+        short = max(4, len(f"{max(0, len(data) - 1):x}"))  # the digits the last offset needs
+        for want in ((16, 8), (16, short), (8, 8)):
+            if _hex_width(*want) <= width or want[0] == 8:
+                break
+        return lines if want == (row, digits) else hex_lines(data, total, *want)
+
+    lines = Lines(n + (1 if cut else 0), line, _hex_width(row, digits), data, row, _hex_columns(row, digits), fit)
+    return lines
 
 
 # -- raw bytes with framing -------------------------------------------------------------------
 
 def _pieces(s: str) -> list[str]:
-    if len(s) <= LINE_PIECE:
-        return [s]
-    return [s[i : i + LINE_PIECE] for i in range(0, len(s), LINE_PIECE)]
+    """A long line of raw notation in pieces of LINE_PIECE characters, no escape cut in two."""
+    from netlab.engine.rawtext import split_pieces
+
+    return split_pieces(s, LINE_PIECE)
 
 
 def _wire(out: list[Text], data: bytes, style: str = "", note: str = "") -> None:
-    """Append raw bytes as display lines, line endings visible, long lines cut."""
-    for line in visible_line_endings(data):
+    """Append raw bytes as display lines in the raw notation (the composer's and ``send
+    -v``'s: a backslash is ``\\\\``), line endings visible, long lines cut."""
+    for line, ending in visible_line_endings(data, pairs=True):
         pieces = _pieces(line)
         for k, piece in enumerate(pieces):
             t = Text(no_wrap=True)
             if k:
                 t.append("↪ ", NOTE)
-            ending = piece.endswith(("\\r\\n", "\\n")) and k == len(pieces) - 1
-            if ending:
-                cut = 4 if piece.endswith("\\r\\n") else 2
-                t.append(piece[:-cut], style)
-                t.append(piece[-cut:], "dim cyan")
-            else:
-                t.append(piece, style)
-            if note and k == len(pieces) - 1:
+            t.append(piece, style)
+            last = k == len(pieces) - 1
+            if last and ending:  # known from the bytes: an escaped backslash before an n is no ending
+                t.append(ending, "dim cyan")
+            if note and last:
                 t.append(f"  ← {note}", NOTE)
             out.append(t)
 
@@ -404,7 +522,7 @@ def body_lines(response) -> tuple[Text, Lines, str]:
 # -- connection ------------------------------------------------------------------------------
 
 def _kv(out: list[Text], key: str, value, style: str = "") -> None:
-    t = Text(no_wrap=True)
+    t = Hanging(no_wrap=True, hang=16)  # wrapped lines go on under the value
     t.append(f"  {key:<14}", "bold")
     t.append(value if isinstance(value, str) else str(value), style)
     out.append(t)
@@ -484,7 +602,7 @@ def _timeline(out: list[Text], follow) -> None:
     from netlab.ui.panes.conntable import STATE_STYLES
 
     for when, step in follow.timeline():
-        t = Text(no_wrap=True)
+        t = Hanging(no_wrap=True, hang=40)  # wrapped notes go on under the note
         t.append(f"  {when:>14}  ", "dim")
         t.append(f"{step.state:<12}", STATE_STYLES.get(step.state, "bold"))
         t.append(f"{step.source:<10}", "dim")
@@ -510,8 +628,8 @@ def follow_lines(follow) -> list[Text]:
     if peer is not None and peer.steps:
         out.append(Text("  the server's end (on this machine too):", "bold"))
         _timeline(out, peer)
-    out.append(Text("  connect(): the engine's own step · probe: asked the kernel (sock_diag) · scan: a snapshot",
-                    NOTE))
+    out.append(Hanging("  connect(): the engine's own step · probe: asked the kernel (sock_diag) · scan: a snapshot",
+                       NOTE, hang=2))
     return out
 
 
@@ -528,14 +646,20 @@ def status_style(status: int) -> str:
 
 
 def status_text(ex) -> Text:
-    t = Text(no_wrap=True, overflow="ellipsis")
+    """The response viewer's status line: status, body size and total time on the first
+    line, the connection (new or reused, the whole local ip:port → remote) on the next, then
+    any error.  It may wrap further, at spaces: the viewer never cuts an address."""
+    t = Text()
     r = ex.response
     if r is not None and r.status:
         t.append(f" {safe(r.http_version, 20)} {r.status} {safe(r.reason, 60)} ", status_style(r.status))
         t.append(f"  {fmt_bytes(r.body_bytes)} · {fmt_ms(ex.timings.total)}")
     if ex.connection is not None:
-        t.append(" · reused " if ex.connection.reused else " · new ")
-        t.append(f"{fmt_addr(ex.connection.local)} → {fmt_addr(ex.connection.remote)}", "dim")
+        if t.plain:
+            t.append("\n")
+        t.append(" reused " if ex.connection.reused else " new ")
+        t.append(fmt_addr(ex.connection.local), "bold")
+        t.append(f" → {fmt_addr(ex.connection.remote)}", "dim")
     if ex.error is not None:
         if t.plain:
             t.append("\n")
@@ -593,8 +717,6 @@ def prepare(ex, history_id: int | None = None) -> Prepared:
 SEARCH_CAP = 100_000  # matches listed at most; n/N move among these
 HIT = "#000000 on #d7af00"  # every match: yellow
 HIT_NOW = "bold #000000 on #5fd7ff"  # the current match: light blue
-HEX_COLUMN = 10  # where a hex line's hex column starts ("00000000  48 54 ...")
-ASCII_COLUMN = 61  # ... and its ASCII column ("|HTTP/1.1 200 OK.|")
 _HEX_PAIRS = re.compile(r"(?:0[xX])?(?:[0-9a-fA-F]{2})+(?:\s+(?:[0-9a-fA-F]{2})+)*")
 
 
@@ -635,11 +757,6 @@ def _find_all(data: bytes, needle: bytes, fold: bool, stop: Callable[[], bool]) 
             i = window.find(needle, i + size)
         pos = nxt
     return out
-
-
-def _hex_cell(j: int) -> int:
-    """The column of byte ``j`` (0-15) of a line in the hex column."""
-    return HEX_COLUMN + 3 * j + (1 if j >= 8 else 0)
 
 
 class Search:
@@ -711,9 +828,10 @@ class Search:
         found.sort()
         out: list[tuple[int, int, int]] = []
         end = 0
+        row = self.lines.row
         for start, stop_at in found:  # a text match and a bytes match may overlap: the first wins
             if start >= end:
-                out.append((start >> 4, start, stop_at))
+                out.append((start // row, start, stop_at))
                 end = stop_at
         if len(out) > SEARCH_CAP:
             out, capped = out[:SEARCH_CAP], True
@@ -728,27 +846,29 @@ class Search:
                 now = current is not None and current[0] == index and current[1:] == m.span()
                 out.append((m.start(), m.end(), HIT_NOW if now else HIT))
             return out
-        data = self.lines.data
-        base = index * 16
+        data, row, (first_at, ascii_at) = self.lines.data, self.lines.row, self.lines.columns
+        base = index * row
         if base >= len(data):
             return []
-        top = min(len(data), base + 16)
+        top = min(len(data), base + row)
         out = []
         for m in self.pattern.finditer(data, max(0, base - self.longest + 1), min(len(data), top + self.longest - 1)):
             first, last = max(m.start(), base) - base, min(m.end(), top) - base - 1
             if first > last:
                 continue
             style = HIT_NOW if current is not None and current[1:] == m.span() else HIT
-            out.append((_hex_cell(first), _hex_cell(last) + 2, style))
-            out.append((ASCII_COLUMN + first, ASCII_COLUMN + last + 1, style))
+            out.append((_hex_cell(first, row, first_at), _hex_cell(last, row, first_at) + 2, style))
+            out.append((ascii_at + first, ascii_at + last + 1, style))
         return out
 
     def where(self, match: tuple[int, int, int]) -> tuple[int, int, int]:
         """(line, first cell, end cell) of a match: what to scroll into view."""
         line, start, end = match
         if self.hex:
-            j = start & 15
-            return line, _hex_cell(j), ASCII_COLUMN + min(15, j + end - start - 1) + 1
+            row = self.lines.row
+            j = start % row
+            first_at, ascii_at = self.lines.columns
+            return line, _hex_cell(j, row, first_at), ascii_at + min(row - 1, j + end - start - 1) + 1
         plain = self.lines.line(line).plain
         first = _width(plain[:start])
         return line, first, first + _width(plain[start:end])

@@ -2,7 +2,9 @@
 
 Its source is a count and a function giving line *i* as ``rich.text.Text`` (see
 ``render.Lines``): a hex dump of 16 MiB is 1M lines, computed as they scroll into view.
-Text is drawn as-is (no markup, no wrapping); the source escapes untrusted bytes.
+Text is drawn as-is (no markup); the source escapes untrusted bytes.  A source that can
+lay itself out for a width (``Lines.fit``: a hex view's bytes a row, wrapped text) is
+fitted to the view's width when shown and again when the view is resized.
 
 It can search itself (``search``, ``next_match``): the matches are listed by a worker
 thread from the lines' plain text or a hex view's bytes (``render.Search``), each line's
@@ -43,7 +45,9 @@ class LineView(ScrollView, can_focus=True):
         self._line: Callable[[int], Text] = lambda i: Text("")
         self._cache: LRUCache[int, Strip] = LRUCache(1024)
         self._source = source  # gives the render.Lines to show (or None): see pull()
-        self.lines = None  # the render.Lines shown
+        self.lines = None  # the render.Lines shown (fitted to the width)
+        self._given = None  # ... as given, before fitting
+        self._fitted_for = -1  # the width it was fitted for
         self._search = None  # a render.Search: its matches are highlighted
         self._search_id = 0
         self._stop: threading.Event | None = None  # stops the running search's worker
@@ -67,6 +71,7 @@ class LineView(ScrollView, can_focus=True):
     def set_lines(self, count: int, line: Callable[[int], Text], width: int, lines=None) -> None:
         """Show a new source from the top (any search is dropped)."""
         self.clear_search()
+        self._given = None
         if lines is None and count:  # (an empty view needs no Lines: render loads after the first frame)
             from netlab.ui.render import Lines
 
@@ -81,8 +86,46 @@ class LineView(ScrollView, can_focus=True):
         self.refresh()
 
     def show(self, lines) -> None:
-        """Show a ``render.Lines``."""
+        """Show a ``render.Lines`` (fitted to the view's width when it can be)."""
+        given = lines if lines.fit is not None else None
+        if given is not None and self.size.width > 0:
+            lines = self._fitted(given)
         self.set_lines(lines.count, lines.line, lines.width, lines)
+        self._given = given  # (after set_lines, which forgets it)
+
+    def _fitted(self, lines):
+        """``lines`` laid out for this view's width: the whole width, or the width beside the
+        vertical scrollbar when the lines are more than the view's height."""
+        width = self.size.width
+        self._fitted_for = width
+        fitted = lines.fit(width - 1)  # (the virtual width is one more than the lines')
+        bar = self.styles.scrollbar_size_vertical
+        if fitted.count > self.size.height and bar and self.styles.overflow_y != "hidden":
+            fitted = lines.fit(max(1, width - 1 - bar))
+        return fitted
+
+    def on_resize(self, event) -> None:
+        """A new width: lay the lines out again, keeping the top line's place and the search."""
+        given = self._given
+        if given is None or self.size.width <= 0 or self.size.width == self._fitted_for:
+            return
+        old = self.lines
+        top = int(self.scroll_y)
+        fitted = self._fitted(given)
+        if fitted is old:
+            return
+        query = self._search.query if self._search is not None else ""
+        match_case = self._search.match_case if self._search is not None else False
+        self.set_lines(fitted.count, fitted.line, fitted.width, fitted)
+        self._given = given
+        if old is not None and old.count and top:
+            if old.data is not None and fitted.data is not None:  # a hex view: the same byte on top
+                top = top * old.row // fitted.row
+            else:
+                top = top * fitted.count // old.count
+            self.scroll_to(0, top, animate=False)
+        if query:
+            self.search(query, match_case, origin=top)
 
     def show_texts(self, texts: list[Text]) -> None:
         from rich.cells import cell_len
