@@ -37,23 +37,25 @@ def waterfall_text(timings, width: int) -> Text:
         return t
     values = {key: max(0.0, float(getattr(timings, key, 0.0) or 0.0)) for key, _, _ in PHASES}
     total = max(float(getattr(timings, "total", 0.0) or 0.0), sum(values.values()), 1e-9)
-    label_w = 9 + 22 + 12
+    what_w = 22 if width >= 9 + 22 + 13 + 16 else 0  # narrow: no "what" column, room for the bars
+    label_w = 9 + what_w + 12
     bar_w = max(10, width - label_w - 1)
     scale = bar_w / total
-    t.append(f"{'phase':<9}{'what':<22}{'time':>11}  ", "bold")
+    t.append(f"{'phase':<9}{'what' if what_w else '':<{what_w}}{'time':>11}  ", "bold")
     t.append("0", "dim")
     t.append(f"{_ms(total).strip():>{bar_w - 1}}\n", "dim")
     at = 0.0
     for key, what, colour in PHASES:
         ms = values[key]
         t.append(f"{key:<9}", "bold")
-        t.append(f"{what:<22}", "dim")
+        if what_w:
+            t.append(f"{what:<{what_w}}", "dim")
         t.append(f"{_ms(ms)}  " if ms else f"{'-':>11}  ", "" if ms else "dim")
         if ms:
             t.append(_bar(at * scale, ms * scale), colour)
         t.append("\n")
         at += ms
-    t.append(f"{'total':<9}{'':<22}", "bold")
+    t.append(f"{'total':<9}{'':<{what_w}}", "bold")
     t.append(f"{_ms(total)}", "bold")
     return t
 
