@@ -26,4 +26,4 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,bench]' \
   2> >(grep -v '^WARNING: Location' >&2)  # this machine's pip config names local mirrors that may be absent
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --hypothesis-profile=ci "$@"

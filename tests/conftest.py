@@ -38,6 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as _hypothesis_settings
+
+# The suite is deterministic: hypothesis runs derandomized with no example database (the
+# README's test command selects this profile; random exploration lives in scripts/fuzz.py).
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+_hypothesis_settings.load_profile(os.environ.get("NETLAB_HYPOTHESIS_PROFILE", "ci"))
 
 CURL = "/usr/bin/curl"
 NGINX = "/usr/sbin/nginx"

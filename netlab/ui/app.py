@@ -10,18 +10,17 @@ import time
 from functools import partial
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual import events
 from textual.widgets import Header
 
 from netlab.ui import messages as m
+from netlab.ui.keys import APP_BINDINGS, KeyHold
 from netlab.ui.panes.composer import Composer
 from netlab.ui.panes.connections import ConnectionsPane
 from netlab.ui.panes.dns import DnsPane
 from netlab.ui.panes.grid import PaneGrid
 from netlab.ui.panes.keybar import KeyBar
 from netlab.ui.panes.response import ResponseView
-
-_panes = Binding.Group("Panes", compact=True)
 
 
 class NetlabApp(App):
@@ -32,31 +31,7 @@ class NetlabApp(App):
     TITLE = "netlab"
     ESCAPE_TO_MINIMIZE = False
     AUTO_FOCUS = "#url"
-    BINDINGS = [
-        Binding("ctrl+j", "send", "Send", priority=True, id="send", tooltip="Send the composer's request"),
-        Binding("escape", "cancel", "Cancel", id="cancel",
-                tooltip="Cancel the request in flight (or restore a maximised pane)"),
-        Binding("ctrl+r", "replay_last", "Replay", priority=True, id="replay_last",
-                tooltip="Send the last exchange's bytes again"),
-        Binding("f2", "show_pane('composer')", "Composer", group=_panes, id="show_composer",
-                tooltip="Go to the composer"),
-        Binding("f3", "show_pane('response')", "Response", group=_panes, id="show_response",
-                tooltip="Go to the response viewer"),
-        Binding("f4", "show_pane('dns')", "DNS", group=_panes, id="show_dns", tooltip="Go to the DNS pane"),
-        Binding("f5", "show_pane('connections')", "Connections", group=_panes, id="show_connections",
-                tooltip="Go to the connection table"),
-        Binding("f6", "history", "History", group=_panes, id="history", tooltip="The history of exchanges"),
-        Binding("f11,ctrl+t", "toggle_maximize", "Maximise", id="toggle_maximize",
-                tooltip="Maximise the current pane, or restore it"),
-        Binding("ctrl+o", "open_http", "Open .http", show=False, id="open_http",
-                tooltip="Open a .http file: a list of its requests to load or send"),
-        Binding("ctrl+n", "export", "Export", show=False, id="export",
-                tooltip="Export the exchange shown (in the composer: its request)"),
-        Binding("ctrl+g", "compare_last", "Compare last", show=False, id="compare_last",
-                tooltip="Compare the last two exchanges side by side"),
-        Binding("f1", "help", "Help", id="help", tooltip="Every key, by pane"),
-        Binding("f10,ctrl+q", "quit", "Quit", id="quit", tooltip="Quit netlab"),
-    ]
+    BINDINGS = APP_BINDINGS
 
     def __init__(self, url: str | None = None, *, lab: bool = True, live_connections: bool = True,
                  history: bool = True, history_path: str | None = None) -> None:
@@ -76,6 +51,12 @@ class NetlabApp(App):
         self._last = None  # (request, options) of the last send
         self._queue: list = []  # (request, options, label) still to send: a .http file's "send all"
         self.http_path = ""  # the .http file last opened or saved to
+        self.key_hold = KeyHold(self)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self.key_hold.take(event):
+            return  # a modal line is opening: the key waits for it (netlab/ui/keys.py)
+        await super().on_event(event)
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = False) -> None:
@@ -123,6 +104,7 @@ class NetlabApp(App):
             self.connections.start_live()
         if self.services.store is not None:
             self._thread(self._work().refresh_history, self.services)
+        self.set_interval(self._work().SWEEP_INTERVAL, self.services.sweep)  # no CLOSE_WAIT left in the pool
 
     def on_unmount(self) -> None:
         if self._cancel is not None:
@@ -192,6 +174,9 @@ class NetlabApp(App):
         from netlab.ui.commands import help_sections
         from netlab.ui.panes.help import HelpScreen
 
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
         self.push_screen(HelpScreen(help_sections(type(self), getattr(self, "_keymap", None))))
 
     def action_history(self) -> None:
@@ -207,6 +192,10 @@ class NetlabApp(App):
         self._thread(self._work().refresh_history, self.services, group="history")
 
     def action_show_pane(self, name: str) -> None:
+        self.call_after_refresh(self.grid.focus_into, self._show(name))
+
+    def _show(self, name: str):
+        """Bring pane ``name`` forward (closing any screen over the panes); returns it."""
         while len(self.screen_stack) > 1:
             self.pop_screen()
         pane = self.query_one(f"#{name}")
@@ -215,7 +204,20 @@ class NetlabApp(App):
         self.grid.show(pane)
         if self.screen.maximized is not None and self.screen.maximized is not pane:
             self.screen.maximize(pane, container=False)
-        self.call_after_refresh(pane.focus_pane)
+        return pane
+
+    async def action_composer_tab(self, tab: str) -> None:
+        """F7 / F8 from anywhere: the composer's raw view (in the composer: raw and fields in
+        turn) / its options."""
+        inside = self.grid.pane_of(self.focused) is self.composer and len(self.screen_stack) == 1
+        self._show("composer")
+        if tab == "raw" and not inside:
+            await self.composer.show_tab("raw")
+            self.composer.query_one("#raw").focus()
+        elif tab == "raw":
+            await self.composer.action_toggle_raw()
+        else:
+            await self.composer.action_options()
 
     def action_toggle_maximize(self) -> None:
         if self.screen.maximized is not None:
@@ -226,6 +228,10 @@ class NetlabApp(App):
     # -- sending -------------------------------------------------------------------------------
     def on_send_requested(self, msg: m.SendRequested) -> None:
         self._start_send(msg.request, self.user_settings.fill_options(msg.options))
+
+    def on_compose_failed(self, msg: m.ComposeFailed) -> None:
+        if self._cancel is None:  # a send in flight keeps its view; the composer says what is wrong
+            self.response.not_sent(msg.text)
 
     def _start_send(self, request, options) -> None:
         from netlab.engine import CancelToken

@@ -9,6 +9,8 @@ from typing import Iterable
 
 from textual.binding import Binding
 
+from netlab.ui.keys import keys_text
+
 
 def _bindings(cls, keymap: dict[str, str] | None = None) -> list[Binding]:
     """The bindings ``cls`` declares, with keys overridden by ``keymap`` (binding id →
@@ -33,12 +35,28 @@ def pane_classes():
             ("Connections", (ConnectionsPane,)), ("History (F6)", (HistoryTable,))]
 
 
+def modal_classes():
+    """The screens and lines that open over the panes: each says its keys in F1 too."""
+    from netlab.ui.panes.diffscreen import DiffScreen
+    from netlab.ui.panes.exportscreen import ExportScreen
+    from netlab.ui.panes.help import HelpScreen
+    from netlab.ui.panes.history import HistoryScreen
+    from netlab.ui.panes.prompt import PromptScreen
+    from netlab.ui.panes.requestlist import RequestListScreen
+    from netlab.ui.panes.searchbar import SearchBar
+
+    return [("Search line (/ in Response)", (SearchBar,)), ("Prompts (save, open)", (PromptScreen,)),
+            ("Export (ctrl+n)", (ExportScreen,)), ("Compare (ctrl+g)", (DiffScreen,)),
+            (".http requests (ctrl+o)", (RequestListScreen,)), ("History screen (F6)", (HistoryScreen,)),
+            ("Help (F1)", (HelpScreen,))]
+
+
 def help_sections(app_cls, keymap: dict[str, str] | None = None) -> list:
     from netlab.ui.panes.help import binding_rows
 
     sections = [("Everywhere", binding_rows(_bindings(app_cls, keymap)) + [("ctrl+p", "Commands", "Search every action"),
                                                                    ("tab, shift+tab", "Focus", "Move between fields")])]
-    for title, classes in pane_classes():
+    for title, classes in pane_classes() + modal_classes():
         rows = [row for cls in classes for row in binding_rows(_bindings(cls, keymap))]
         sections.append((title, rows))
     return sections
@@ -50,12 +68,13 @@ def system_commands(app, screen) -> Iterable:
 
     for b in _bindings(type(app), getattr(app, "_keymap", None)):
         if b.description and app.check_action(b.action.split("(")[0], ()) is not False:
-            yield SystemCommand(b.description, f"{b.tooltip or b.description}  ({b.key.split(',')[0]})",
+            yield SystemCommand(b.description, f"{b.tooltip or b.description}  ({keys_text(b.key)})",
                                 partial(app.run_action, b.action))
     for title, classes in pane_classes():
         for cls in classes:
             for node in screen.query(cls.__name__):
                 for b in _bindings(cls, getattr(app, "_keymap", None)):
                     if b.description:
-                        yield SystemCommand(f"{title}: {b.description}", f"{b.tooltip or b.description}  ({b.key})",
+                        yield SystemCommand(f"{title}: {b.description}",
+                                            f"{b.tooltip or b.description}  ({keys_text(b.key)})",
                                             partial(app.run_action, b.action, node))

@@ -21,6 +21,14 @@ class SendRequested(Message):
         self.options = options
 
 
+class ComposeFailed(Message):
+    """The composer could not build a request (bad URL, bad option): nothing was sent."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
 class ExchangeEvent(Message):
     """One engine event of send number ``send_id`` (posted from the send worker)."""
 

@@ -300,7 +300,7 @@ async def test_every_action_is_in_the_command_palette(make_app):
         for b in type(app).BINDINGS:
             if b.action != "cancel":  # offered only while a request is in flight
                 assert b.description in titles, b.description
-        for title in ("Composer: Raw view", "Response: Next tab", "DNS: Lookup", "DNS: Pin address",
+        for title in ("Raw view", "Composer: Undo", "Response: Next tab", "DNS: Lookup", "DNS: Pin address",
                       "Connections: Own only"):
             assert title in titles
         await pilot.press("ctrl+p")

@@ -21,7 +21,7 @@ from textual import events
 from textual.widgets import Checkbox, ContentSwitcher, Input, Label, Static, TextArea
 
 from netlab.ui import requesttext as rt
-from netlab.ui.messages import SendRequested, TabSelected
+from netlab.ui.messages import ComposeFailed, SendRequested, TabSelected
 from netlab.ui.panes.tabstrip import LazyTabs, TabStrip
 
 TABS = [("fields", "Fields"), ("raw", "Raw"), ("options", "Options")]
@@ -33,12 +33,15 @@ class Composer(LazyTabs, Vertical):
     """Compose a request; ``request_send()`` posts SendRequested."""
 
     ALLOW_MAXIMIZE = True
+    # Priority: the composer's keys win over its text fields' own (TextArea's ctrl+z/ctrl+y).
+    # F7 / F8 are the app's (they work from every pane; netlab/ui/keys.py).
     BINDINGS = [
-        Binding("f7", "toggle_raw", "Raw view", tooltip="Switch between the fields view and the raw bytes view"),
-        Binding("f8", "options", "Options", tooltip="Timeout, insecure TLS, resolve pin, Unix socket"),
-        Binding("ctrl+y", "copy_curl", "Copy as curl", show=False,
-                tooltip="Copy the request as curl (in headers, body: redo)"),
-        Binding("ctrl+s", "save_http", "Save to .http", show=False,
+        Binding("ctrl+z", "undo", "Undo", show=False, priority=True,
+                tooltip="Undo the last edit of the request (method, URL, headers, body, raw, options)"),
+        Binding("ctrl+shift+z", "redo", "Redo", show=False, priority=True, tooltip="Redo what ctrl+z undid"),
+        Binding("ctrl+y", "copy_curl", "Copy as curl", show=False, priority=True,
+                tooltip="Copy the request as a curl command (credential values masked)"),
+        Binding("ctrl+s", "save_http", "Save to .http", show=False, priority=True,
                 tooltip="Append the request to a .http file (### NAME)"),
     ]
 
@@ -55,6 +58,10 @@ class Composer(LazyTabs, Vertical):
                           "max_time": ""}
         self._note: tuple[bytes, str, str] | None = None  # (data, url, text): shown while they are unchanged
         self._curl_error: tuple[str, str] | None = None  # (URL bar text, why it is not a curl command we read)
+        self.host_auto = True  # the Host header is netlab's (it follows the URL), not one the user typed
+        self._undo: list[tuple] = []  # states before each edit (ctrl+z), newest last
+        self._redo: list[tuple] = []
+        self._restoring = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="composer-bar"):
@@ -103,6 +110,7 @@ class Composer(LazyTabs, Vertical):
         self._url = url
         fields = rt.split_request(self.data, url)
         self._version = fields.version
+        self.host_auto = rt.get_header(fields.headers, "host") in (None, rt.host_header(url))
         self._show_fields(fields)
         self._set_text("#raw", rt.to_raw_text(self.data))
         if options is not None:
@@ -184,6 +192,7 @@ class Composer(LazyTabs, Vertical):
             request, options = self.build()
         except NetlabError as exc:
             self._show_status(error=exc.message)
+            self.post_message(ComposeFailed(exc.message))
             return False
         self.post_message(SendRequested(request, options))
         return True
@@ -303,12 +312,18 @@ class Composer(LazyTabs, Vertical):
     # -- actions -----------------------------------------------------------------------------
     def lazy_tabs(self) -> list:
         """The Raw and Options tabs: mounted after the first frame."""
-        return [RawArea(id="raw", soft_wrap=True, compact=True), OptionsForm(self.opt, id="options")]
+        raw = Vertical(Static(RAW_HINT, id="raw-hint"), RawArea(id="raw", soft_wrap=True, compact=True),
+                       id="raw-view")
+        return [raw, OptionsForm(self.opt, id="options")]
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabStrip).active
 
     async def show_tab(self, name: str) -> None:
         await self.ensure_tabs()
         self.query_one(TabStrip).active = name
-        self.query_one(ContentSwitcher).current = name
+        self.query_one(ContentSwitcher).current = "raw-view" if name == "raw" else name
 
     async def on_tab_selected(self, event: TabSelected) -> None:
         event.stop()
@@ -326,16 +341,68 @@ class Composer(LazyTabs, Vertical):
     # -- keeping the two views in step --------------------------------------------------------
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if self._restoring:
+            return
         if event.input.id in ("method", "url") and event.input.has_focus:
             self._fields_edited(event.input.id)
         elif event.input.id and event.input.id.startswith("opt-"):
-            self.opt[event.input.id.removeprefix("opt-")] = event.value
+            key = event.input.id.removeprefix("opt-")
+            if self.opt.get(key) != event.value:
+                self._remember()
+                self.opt[key] = event.value
             self._show_status()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
+        if self._restoring:
+            return
+        if self.opt["insecure"] != event.value:
+            self._remember()
         self.opt["insecure"] = event.value
         self._show_status()
+
+    # -- undo / redo: the whole request (bytes, URL, options) before each edit ----------------
+    def _state(self) -> tuple:
+        return (self.data, self.query_one("#url", Input).value, self._url, self._version, self.host_auto,
+                tuple(sorted(self.opt.items())))
+
+    def _remember(self) -> None:
+        """Called before an edit changes the request: ctrl+z comes back to this state."""
+        state = self._state()
+        if not self._undo or self._undo[-1] != state:
+            self._undo.append(state)
+            del self._undo[:-UNDO_DEPTH]
+        self._redo.clear()
+
+    def action_undo(self) -> None:
+        self._step(self._undo, self._redo, "nothing to undo")
+
+    def action_redo(self) -> None:
+        self._step(self._redo, self._undo, "nothing to redo")
+
+    def _step(self, source: list, target: list, empty: str) -> None:
+        if not source:
+            self.app.bell()
+            self.note(empty)
+            return
+        focused = self.app.focused
+        target.append(self._state())
+        data, url_text, url, version, host_auto, opt = source.pop()
+        self._restoring = True
+        try:
+            self.load(data, url)
+            self._set_input("#url", url_text)
+            self._version, self.host_auto = version, host_auto
+            for key, value in opt:
+                self._set_opt(key, value)
+        finally:
+            self.call_after_refresh(self._restored)
+        if focused is not None:
+            focused.focus()
+        self._show_status()
+
+    def _restored(self) -> None:
+        self._restoring = False
 
     def _set_opt(self, key: str, value) -> None:
         self.opt[key] = value
@@ -369,7 +436,7 @@ class Composer(LazyTabs, Vertical):
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         area = event.text_area
-        if not area.has_focus:
+        if not area.has_focus or self._restoring:
             return
         if area.id == "raw":
             self._raw_edited()
@@ -391,9 +458,11 @@ class Composer(LazyTabs, Vertical):
             return
         fields = self._fields()
         headers = fields.headers
+        if source == "headers":  # the user's own Host is kept; one equal to the URL's follows it again
+            self.host_auto = rt.get_header(headers, "host") in (None, rt.host_header(fields.url))
         if source == "url" and fields.url != self._url:
-            old_host, new_host = rt.host_header(self._url), rt.host_header(fields.url)
-            if new_host and rt.get_header(headers, "host") in (old_host, None):
+            new_host = rt.host_header(fields.url)
+            if new_host and self.host_auto and rt.get_header(headers, "host") is not None:
                 headers = rt.set_header(headers, "Host", new_host)
             self._url = fields.url
         if source in ("body", "method") and rt.get_header(headers, "transfer-encoding") is None:
@@ -404,6 +473,7 @@ class Composer(LazyTabs, Vertical):
             self._set_text("#headers", headers)
             fields = rt.Fields(fields.method, fields.url, headers, fields.body, fields.version)
         if rt.split_request(self.data, self._url) != fields:
+            self._remember()
             self.data = rt.build_request(fields)
             self._set_text("#raw", rt.to_raw_text(self.data))
         self._show_status()
@@ -412,10 +482,12 @@ class Composer(LazyTabs, Vertical):
         data = rt.from_raw_text(self.raw_text)
         if data == self.data:
             return
+        self._remember()
         self.data = data
         fields = rt.split_request(data, self._url)
         self._version = fields.version
         self._url = fields.url
+        self.host_auto = rt.get_header(fields.headers, "host") in (None, rt.host_header(fields.url))
         self._show_fields(fields)
         self._show_status()
 
@@ -424,6 +496,16 @@ class Composer(LazyTabs, Vertical):
         self._set_input("#url", fields.url)
         self._set_text("#headers", fields.headers)
         self._set_text("#body", fields.body)
+
+    def host_mismatch(self) -> str | None:
+        """A Host header the user typed that is not the URL's host: said in the status line."""
+        if self.host_auto:
+            return None
+        fields = rt.split_request(self.data, self._url)
+        typed, want = rt.get_header(fields.headers, "host"), rt.host_header(self.url)
+        if typed is None or want is None or typed == want:
+            return None
+        return f"Host {_shown(typed)!r} is not the URL's {_shown(want)!r} (yours: kept)"
 
     def _set_input(self, selector: str, value: str) -> None:
         box = self.query_one(selector, Input)
@@ -454,6 +536,10 @@ class Composer(LazyTabs, Vertical):
             for warning in rt.lint(self.data):
                 t.append(" · ")
                 t.append(warning, "yellow")
+            mismatch = self.host_mismatch()
+            if mismatch:
+                t.append(" · ")
+                t.append(mismatch, "yellow")
             opts = []
             resolve = self.opt["resolve"].split()
             if resolve:
@@ -476,6 +562,12 @@ class Composer(LazyTabs, Vertical):
             if opts:  # a Unix socket path (from the history, say) may hold anything
                 t.append(" · " + _shown(" · ".join(opts)), "cyan")
         self.query_one("#composer-status", Static).update(t)
+
+
+RAW_HINT = Text.assemble(("raw bytes: ", "dim"), ("enter", "bold"), (" = CRLF · ", "dim"), ("\\n", "bold"),
+                         (" = a bare LF · ", "dim"), ("\\r", "bold"), (" = CR · ", "dim"), ("\\xNN", "bold"),
+                         (" = any byte · ", "dim"), ("\\\\", "bold"), (" = one backslash", "dim"))
+UNDO_DEPTH = 200
 
 
 def _shown(text: str) -> str:

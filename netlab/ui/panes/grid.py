@@ -43,6 +43,20 @@ class PaneGrid(Container):
             if pane.display != want:
                 pane.display = want
 
+    def focus_into(self, pane: Widget) -> None:
+        """Give ``pane`` the focus: where the pane says (``focus_pane``), else its first
+        focusable widget, so the keys always land in the pane whose border is lit."""
+        pane.focus_pane()
+        self.call_after_refresh(self._ensure_focus, pane)
+
+    def _ensure_focus(self, pane: Widget) -> None:
+        if self.pane_of(self.app.focused) is pane or not pane.display:
+            return
+        for widget in pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+
     def pane_of(self, widget: Widget | None) -> Widget | None:
         for node in (widget.ancestors_with_self if widget is not None else ()):
             if node.parent is self:

@@ -10,6 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from netlab.ui.keys import keys_text
+
 INTRO = (
     "netlab shows every step under one HTTP request: the name is resolved (DNS pane), the kernel "
     "opens a TCP connection and picks a local port (Connections pane), the exact request bytes go "
@@ -26,15 +28,9 @@ def binding_rows(bindings) -> list[tuple[str, str, str]]:
             b = Binding(*b)
         if not b.description:
             continue
-        keys = ", ".join(_key(k) for k in b.key.split(","))
+        keys = keys_text(b.key)
         rows.append((keys, b.description, b.tooltip or ""))
     return rows
-
-
-def _key(key: str) -> str:
-    key = key.strip()
-    names = {"left_square_bracket": "[", "right_square_bracket": "]", "escape": "esc"}
-    return names.get(key, key)
 
 
 def help_text(sections: list[tuple[str, list[tuple[str, str, str]]]]):
