@@ -31,18 +31,47 @@ class TabStrip(Widget):
         self._spans: list[tuple[int, int, str]] = []
 
     def render(self) -> Text:
+        """The tab names as they fit: spaced out; closer together; or, when even that is too
+        wide, the tabs around the active one between ``‹N`` and ``N›`` (N tabs not shown)."""
+        accent = self.app.theme_variables.get("accent", "yellow")
+        width = self.size.width or 10_000
+        labels = [label.plain if isinstance(label, Text) else str(label) for _, label in self.tabs]
+        active = next((i for i, (tab_id, _) in enumerate(self.tabs) if tab_id == self.active), 0)
+        for pad, gap in ((1, 1), (0, 1)):
+            if sum(len(x) + 2 * pad for x in labels) + gap * (len(labels) - 1) <= width:
+                return self._strip(range(len(labels)), labels, active, pad, gap, accent)
+        # too many: a window around the active tab, growing on both sides while it fits
+        lo = hi = active
+
+        def need(a: int, b: int) -> int:
+            marks = (len(f"‹{a} ") if a else 0) + (len(f" {len(labels) - 1 - b}›") if b < len(labels) - 1 else 0)
+            return sum(len(labels[i]) for i in range(a, b + 1)) + (b - a) + marks
+
+        while True:
+            grew = False
+            if hi + 1 < len(labels) and need(lo, hi + 1) <= width:
+                hi, grew = hi + 1, True
+            if lo > 0 and need(lo - 1, hi) <= width:
+                lo, grew = lo - 1, True
+            if not grew:
+                break
+        return self._strip(range(lo, hi + 1), labels, active, 0, 1, accent, hidden=(lo, len(labels) - 1 - hi))
+
+    def _strip(self, shown, labels, active: int, pad: int, gap: int, accent: str,
+               hidden: tuple[int, int] = (0, 0)) -> Text:
         t = Text(no_wrap=True, overflow="crop")
         self._spans = []
-        accent = self.app.theme_variables.get("accent", "yellow")
-        for i, (tab_id, label) in enumerate(self.tabs):
+        if hidden[0]:
+            t.append(f"‹{hidden[0]} ", "bold")
+        for k, i in enumerate(shown):
+            if k:
+                t.append(" " * gap)
             start = len(t)
-            if tab_id == self.active:
-                t.append(f" {label} ", f"bold reverse {accent}")
-            else:
-                t.append(f" {label} ")
-            self._spans.append((start, len(t), tab_id))
-            if i < len(self.tabs) - 1:
-                t.append(" ")
+            label = f"{' ' * pad}{labels[i]}{' ' * pad}"
+            t.append(label, f"bold reverse {accent}" if i == active else "")
+            self._spans.append((start, len(t), self.tabs[i][0]))
+        if hidden[1]:
+            t.append(f" {hidden[1]}›", "bold")
         return t
 
     def on_click(self, event: events.Click) -> None:
