@@ -49,7 +49,12 @@ def _send_parser(sub) -> None:
                         "(default: the settings file's max_body, else 1 GiB)")
     p.add_argument("--compressed", action="store_true", help="ask for gzip and show the decoded body")
     p.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE (exact bytes)")
-    p.add_argument("-v", "--verbose", action="store_true", help="show each step and the raw bytes both ways (stderr)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show each step and the raw bytes both ways on stderr; standard output then gets the "
+                        "body only, as with curl -v")
+    p.add_argument("-i", "--include", action="store_true",
+                   help="put the response head on standard output before the body (the default without -v; "
+                        "with -v as curl -v -i does)")
     p.add_argument("--json", action="store_true", help="print the whole exchange as one JSON object")
     p.add_argument("--no-history", action="store_true", help="do not record this exchange in the history")
     p.add_argument("--no-history-bodies", action="store_true",
@@ -114,18 +119,30 @@ def _read_source(spec: str, what: str) -> bytes:
 
 
 def _build_request(args):
+    """The request of `netlab send URL [-X] [-H]... [-d] [--compressed]`, its head in curl's
+    order: Host, User-Agent, Accept (netlab's, unless -H gives them), Accept-Encoding
+    (--compressed), the -H headers as given, then for -d Content-Length and, last,
+    curl's default Content-Type when -H gave none."""
     from netlab.engine import Request
 
     if args.raw is not None:
         return Request.raw(_read_source(args.raw, "--raw"), args.url)
     body = b""
-    headers = list(args.headers)
+    given = list(args.headers)
+
+    def has(name: str) -> bool:
+        return any(h.split(":", 1)[0].strip().lower() == name for h in given)
+
+    headers = []
+    if args.compressed and not has("accept-encoding"):
+        headers.append("Accept-Encoding: gzip, deflate")
+    headers += given
     if args.data is not None:
         body = _read_source(args.data[1:], "-d") if args.data.startswith("@") else args.data.encode()
-        if not any(h.lower().startswith("content-type:") for h in headers):
+        if not has("content-length") and not has("transfer-encoding"):
+            headers.append(f"Content-Length: {len(body)}")
+        if not has("content-type"):
             headers.append("Content-Type: application/x-www-form-urlencoded")
-    if args.compressed and not any(h.lower().startswith("accept-encoding:") for h in headers):
-        headers.append("Accept-Encoding: gzip, deflate")
     method = args.method or ("POST" if args.data is not None else "GET")
     return Request.from_url(args.url, method, headers, body)
 
@@ -181,6 +198,9 @@ def _print_raw(err, prefix: str, data: bytes) -> None:
 
 
 def _print_human(ex, args, out, err) -> None:
+    """The exchange as `netlab send` shows it.  Each head is shown once: on stdout (as
+    curl -i), or with -v on stderr as its raw bytes (``< `` lines, as curl -v) and on
+    stdout too only when -i asks for it (as curl -v -i)."""
     from netlab.engine.text import safe_text
 
     r = ex.response
@@ -192,13 +212,18 @@ def _print_human(ex, args, out, err) -> None:
             _print_raw(err, "< ", r.raw_head)
             if r.framing == "chunked" and r.raw_body_store is not None:
                 err.write(f"* chunked body: {r.raw_body_store.size} bytes on the wire, {r.body_bytes} after de-chunking\n")
+            if not getattr(args, "include", False):
+                for name, value in r.trailers:  # the head's tail, after the body: -i prints them on stdout
+                    err.write(f"* trailer: {_safe(name)}: {_safe(value.encode('latin-1', 'backslashreplace'))}\n")
         err.flush()
     if r is None or not r.status:
         return
-    out.write(f"{_safe(r.http_version)} {r.status} {_safe(r.reason)}\n")
-    for name, value in r.headers:
-        out.write(f"{_safe(name)}: {_safe(value.encode('latin-1', 'backslashreplace'))}\n")
-    out.write("\n")
+    include = not args.verbose or getattr(args, "include", False)
+    if include:
+        out.write(f"{_safe(r.http_version)} {r.status} {_safe(r.reason)}\n")
+        for name, value in r.headers:
+            out.write(f"{_safe(name)}: {_safe(value.encode('latin-1', 'backslashreplace'))}\n")
+        out.write("\n")
     if args.output:
         out.flush()
         return
@@ -219,12 +244,13 @@ def _print_human(ex, args, out, err) -> None:
     except UnicodeDecodeError:
         binary = True
     if binary:
-        out.write(f"[{len(body)} bytes of binary body not shown; use -o FILE to save them]\n")
+        save = getattr(args, "save_hint", "use -o FILE to save them")
+        out.write(f"[{len(body)} bytes of binary body not shown; {save}]\n")
     else:
         out.write(safe_text(text))
         if not text.endswith("\n"):
             out.write("\n")
-    for name, value in r.trailers:  # after the last chunk, as curl -i shows them
+    for name, value in r.trailers if include else ():  # after the last chunk, as curl -i shows them
         out.write(f"{_safe(name)}: {_safe(value.encode('latin-1', 'backslashreplace'))}\n")
     out.flush()
 
@@ -242,7 +268,7 @@ def cmd_send(args, out=None, err=None) -> int:
         opts = _options(args)
         request = _build_request(args)
     except NetlabError as exc:
-        err.write(f"netlab: {exc.message}\n")
+        err.write(f"netlab: {_safe(exc.message)}\n")
         return EXIT_USAGE
     on_event = _verbose_printer(err) if args.verbose and not args.json else None
     try:
@@ -258,18 +284,33 @@ def cmd_send(args, out=None, err=None) -> int:
     return report(ex, args, out, err)
 
 
+def exchange_json(ex) -> dict:
+    """The JSON shape of ``netlab send --json`` (``Exchange.to_dict``), for send, replay
+    and ``history show``.  ``dns.elapsed_ms`` is the step ``timings_ms.dns`` timed: one
+    number for one step (the resolver's own clock reads a hair less)."""
+    doc = ex.to_dict()
+    if doc.get("dns") and doc.get("timings_ms") and "dns" in doc["timings_ms"]:
+        doc["dns"]["elapsed_ms"] = doc["timings_ms"]["dns"]
+    return doc
+
+
+def report_error(error, err) -> None:
+    """A failure as one sentence ("netlab: timed out: ...") and what to do next."""
+    err.write(f"netlab: {_safe(error.sentence())}\n")
+    if error.hint:
+        err.write(f"  next: {_safe(error.hint)}\n")
+
+
 def report(ex, args, out, err) -> int:
     """Print an exchange (human or --json) and give the exit status: send and replay."""
     if args.json:
-        out.write(json.dumps(ex.to_dict(), indent=2) + "\n")
+        out.write(json.dumps(exchange_json(ex), indent=2) + "\n")
         out.flush()
     else:
         _print_human(ex, args, out, err)
     if ex.error is not None:
         if not args.json:
-            err.write(f"netlab: {_safe(ex.error.phase)} failed: {_safe(ex.error.message)}\n")
-            if ex.error.hint:
-                err.write(f"  next: {_safe(ex.error.hint)}\n")
+            report_error(ex.error, err)
         return EXIT_FAIL
     return EXIT_OK
 

@@ -288,6 +288,9 @@ def _print_result(res, out) -> None:
                   f"udp: {e.payload}\n")
         for opt in e.options:
             out.write(f";;   option {_s(opt)}\n")
+    # what was asked, as dig shows it: the absolute name, class, type, behind a ';'
+    qname = res.name if res.name.endswith(".") else res.name + "."
+    out.write(f"\n;; QUESTION SECTION:\n;{_s(qname)}  IN  {_s(res.rdtype)}\n")
     for title, records in (("ANSWER", res.answer), ("AUTHORITY", res.authority), ("ADDITIONAL", res.additional)):
         if records:
             out.write(f"\n;; {title} SECTION:\n")

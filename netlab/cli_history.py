@@ -1,13 +1,18 @@
-"""`netlab history` and `netlab replay ID`: the stored exchanges, and sending one again.
+"""`netlab history`, `netlab history show ID` and `netlab replay ID`: the stored
+exchanges, one of them in full, and sending one again.
 
 The history file is ``netlab.engine.history.default_path()`` ($NETLAB_HISTORY overrides).
 ``replay`` sends the stored request's exact bytes to the same target, with the same
 options (timeout, TLS settings, --resolve pins, Unix socket), stores the new exchange
-too, and prints it the way ``netlab send`` does.  ``replay ID --repeat N`` is a load run
+too, and prints it the way ``netlab send`` does.  ``history show ID`` prints a stored
+exchange as ``netlab send -v -i`` would have (all on standard output), or with --json
+in the ``netlab send --json`` shape.  ID is a number from ``netlab history``, ``last``
+or ``prev`` (the one before last) everywhere.  ``replay ID --repeat N`` is a load run
 instead (netlab/cli_load.py): a latency summary, nothing stored."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -27,17 +32,37 @@ def add_parsers(sub) -> None:
     from netlab.cli_export import add_history_export  # `netlab history export ID --as FORMAT`
 
     add_history_export(h)
+    _add_show(h)
     r = sub.add_parser("replay", help="send a stored exchange's request again (same bytes, same target)",
                        description="Send the exact request bytes of a stored exchange again, to the same "
                                    "target with the same options, and store the new exchange. With --repeat N, "
                                    "send them N times and print a latency summary instead; the repeats are "
                                    "not stored.")
-    r.add_argument("id", metavar="ID", help="the exchange's id (see `netlab history`), or 'last'")
+    r.add_argument("id", metavar="ID", help=ID_HELP)
     r.add_argument("--json", action="store_true", help="print the new exchange as one JSON object")
-    r.add_argument("-v", "--verbose", action="store_true", help="show each step and the raw bytes both ways (stderr)")
+    r.add_argument("-v", "--verbose", action="store_true",
+                   help="show each step and the raw bytes both ways on stderr (standard output: the body only)")
+    r.add_argument("-i", "--include", action="store_true",
+                   help="put the response head on standard output too when -v shows it on stderr (as curl -v -i)")
     from netlab.cli_load import add_arguments as add_load_arguments  # --repeat N, --concurrency C
 
     add_load_arguments(r)
+
+
+ID_HELP = ("the exchange: its number in `netlab history`, 'last' (the newest) or 'prev' (the one "
+           "before it)")
+
+
+def _add_show(history_parser) -> None:
+    """`netlab history show ID|last|prev [--json]`, beside `export` and `diff`."""
+    sub = next(a for a in history_parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub.metavar = "export|diff|show"
+    s = sub.add_parser("show", help="print one stored exchange in full (--json: the `netlab send --json` shape)",
+                       description="Print one stored exchange: the steps, the request and response bytes and "
+                                   "the body, as `netlab send -v -i` shows them (on standard output), or with "
+                                   "--json as the JSON object `netlab send --json` prints.")
+    s.add_argument("id", metavar="ID", help=ID_HELP)
+    s.add_argument("--json", action="store_true", help="print the exchange as one JSON object")
 
 
 def run(args, out=None, err=None) -> int:
@@ -51,6 +76,8 @@ def run(args, out=None, err=None) -> int:
         from netlab.cli_diff import cmd_history_diff
 
         return cmd_history_diff(args, out, err)
+    if args.command == "history" and getattr(args, "history_command", None) == "show":
+        return cmd_history_show(args, out, err)
     if args.command == "history":
         return cmd_history(args, out, err)
     if args.command == "replay":
@@ -209,5 +236,62 @@ def cmd_replay(args, out, err) -> int:
             err.write(f"netlab: {exc}\n")
     finally:
         history.close()
-    shown = SimpleNamespace(json=args.json, verbose=args.verbose, output=None, compressed=False)
+    shown = SimpleNamespace(json=args.json, verbose=args.verbose, include=getattr(args, "include", False),
+                            output=None, compressed=False)
     return report(ex, shown, out, err)
+
+
+def cmd_history_show(args, out, err) -> int:
+    """One stored exchange, in full: the `send --json` object, or what `send -v -i` prints."""
+    from netlab.cli import _print_human, _verbose_printer, exchange_json, report_error
+
+    history = _open(err)
+    try:
+        ident, ex = stored_exchange(history, args.id, err, "history show")
+    except _NotStored as exc:
+        return exc.code
+    finally:
+        history.close()
+    if args.json:
+        out.write(json.dumps(exchange_json(ex), indent=2) + "\n")
+        out.flush()
+        return EXIT_OK
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ex.started)) if ex.started else "-"
+    from netlab.cli import _safe
+
+    out.write(f"* #{ident} {started}: {_safe(ex.request.method)} {_safe(ex.request.url)}\n")
+    show = _verbose_printer(out)
+    for event in _stored_events(ex):
+        show(event)
+    _print_human(ex, SimpleNamespace(verbose=True, include=True, output=None, compressed=False,
+                                     save_hint="`netlab history show ID --json` gives them as text when "
+                                               "they are UTF-8"), out, out)
+    t = ex.timings
+    out.write(f"* timings: dns {t.dns:.2f} ms, connect {t.connect:.2f} ms, tls {t.tls:.2f} ms, "
+              f"send {t.send:.2f} ms, first byte {t.ttfb:.2f} ms, download {t.download:.2f} ms, "
+              f"total {t.total:.2f} ms\n")
+    if ex.error is not None:
+        report_error(ex.error, out)
+    out.flush()
+    return EXIT_OK
+
+
+def _stored_events(ex) -> list:
+    """The steps of a stored exchange as the events `send -v` printed when it ran."""
+    from netlab.engine import events as ev
+
+    out = []
+    d = ex.dns
+    if d is not None and d.source != "unix":
+        out.append(ev.Resolved(t=0.0, name=d.name, addresses=tuple(d.addresses), source=d.source, server=d.server,
+                               elapsed_ms=ex.timings.dns))
+    for address, why in ex.attempts:
+        out.append(ev.ConnectFailed(t=0.0, address=address, port=ex.request.port, message=why))
+    c = ex.connection
+    if c is not None:
+        out.append(ev.Connected(t=0.0, family=c.family, local=c.local, remote=c.remote, reused=c.reused,
+                                rtt_ms=c.rtt_ms))
+    if ex.tls is not None:
+        out.append(ev.TLSDone(t=0.0, version=ex.tls.version, cipher=ex.tls.cipher, alpn=ex.tls.alpn,
+                              verified=ex.tls.verified))
+    return out

@@ -7,9 +7,30 @@ import errno
 import socket
 import ssl
 
-__all__ = ["NetlabError", "PHASES", "from_oserror"]
+__all__ = ["NetlabError", "PHASES", "HEADLINES", "headline", "from_oserror"]
 
 PHASES = ("usage", "dns", "connect", "tls", "send", "receive", "parse", "timeout", "limit", "cancelled")
+
+# The words that open a failure's line in the CLI, so that with the message after them
+# it reads as a sentence: "timed out: no data for 0.5 s while ...", never "timeout failed".
+HEADLINES = {
+    "usage": "invalid input",
+    "dns": "DNS lookup failed",
+    "connect": "connect failed",
+    "tls": "TLS failed",
+    "send": "send failed",
+    "receive": "receive failed",
+    "parse": "parse failed",
+    "timeout": "timed out",
+    "limit": "limit reached",
+    "cancelled": "stopped",
+}
+
+
+def headline(phase: str) -> str:
+    """The few words that head a failure of ``phase`` (``HEADLINES``)."""
+    return HEADLINES.get(phase, f"{phase} failed")
+
 
 _HINTS = {
     "dns": "check the host name, /etc/hosts, or pin an address with --resolve HOST:PORT:ADDR",
@@ -40,6 +61,9 @@ _VERIFY_HINTS = {
         "the address), or --insecure (-k)",
     64: "the certificate does not name this IP address: use a host name it was issued for, or --insecure (-k)",
 }
+# What was going on when a step timed out, for "no progress within the timeout while ...".
+_DOING = {"dns": "resolving the name", "connect": "connecting", "tls": "in the TLS handshake",
+          "send": "sending the request", "receive": "receiving the response"}
 # OpenSSL's words for a handshake answered with bytes that are not TLS (a plain-HTTP port).
 _NOT_TLS = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"}
 
@@ -55,6 +79,15 @@ class NetlabError(Exception):
         self.message = message
         self.hint = _HINTS.get(phase, "") if hint is None else hint
 
+    @property
+    def headline(self) -> str:
+        """``timed out``, ``DNS lookup failed``: see HEADLINES."""
+        return headline(self.phase)
+
+    def sentence(self) -> str:
+        """The failure as one sentence for a person: headline, then the message."""
+        return f"{self.headline}: {self.message}"
+
     def to_dict(self) -> dict:
         return {"phase": self.phase, "message": self.message, "hint": self.hint}
 
@@ -68,17 +101,18 @@ def from_oserror(phase: str, exc: BaseException, where: str = "") -> NetlabError
     if isinstance(exc, NetlabError):
         return exc
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return NetlabError("timeout", f"no progress within the timeout while in phase '{phase}'{at}")
+        return NetlabError("timeout", f"no progress within the timeout while {_DOING.get(phase, phase)}{at}")
     if isinstance(exc, ssl.SSLCertVerificationError):
         return NetlabError("tls", f"certificate verification failed{at}: {exc.verify_message or exc.reason}",
                            _VERIFY_HINTS.get(exc.verify_code))
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or str(exc)
         if reason in _NOT_TLS:
-            return NetlabError("tls", f"TLS failed{at}: {reason} (is this port speaking plain HTTP, not TLS?)",
+            return NetlabError("tls", f"the handshake{at} got a reply that is not TLS: {reason} "
+                                      "(is this port speaking plain HTTP, not TLS?)",
                                "the server answered the TLS handshake with something that is not TLS: "
                                "use http:// for this port")
-        return NetlabError("tls", f"TLS failed{at}: {reason}")
+        return NetlabError("tls", f"the handshake{at} failed: {reason}")
     if isinstance(exc, ConnectionRefusedError):
         return NetlabError(phase, f"connection refused{at}")
     if isinstance(exc, ConnectionResetError):

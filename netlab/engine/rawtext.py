@@ -5,7 +5,10 @@ likewise), a tab is ``\\t``, a backslash ``\\\\``, and every byte a terminal or 
 could misread — C0 controls, DEL, C1 controls, bytes that are not UTF-8, and invisible
 or direction-changing characters (zero-width, bidi embeddings/overrides/isolates, line
 and paragraph separators, BOM, tag characters) — is ``\\xNN`` per UTF-8 byte.  The
-composer's Raw view and .http files (``#|`` lines) both use it.  Light (re and
+composer's Raw view and .http files (``#|`` lines) use it, and, a line at a time
+(``raw_lines``), the response viewer's Raw tab, ``netlab send -v`` and raw exports shown
+on a terminal: one notation everywhere bytes are shown as text, so byte 0xf6 (``\\xf6``)
+and the four characters ``\\xf6`` (``\\\\xf6``) never look the same.  Light (re and
 engine/text.py only): it is imported before the TUI's first frame."""
 
 from __future__ import annotations
@@ -14,42 +17,87 @@ import re
 
 from netlab.engine.text import FORMAT_CHARS
 
-__all__ = ["to_raw_text", "from_raw_text"]
+__all__ = ["to_raw_text", "from_raw_text", "raw_lines", "split_pieces"]
 
 _HEX2 = re.compile(r"[0-9a-fA-F]{2}")
-# shown as their UTF-8 bytes: invisible or direction-changing characters
-_HIDDEN = re.compile(f"[{FORMAT_CHARS}]")
+# what is written out: CR LF as a pair, the backslash, C0 controls (LF, CR, tab among
+# them), DEL, C1 controls, invisible or direction-changing characters, and bytes that
+# were not UTF-8 (kept by surrogateescape as U+DC80-U+DCFF)
+_SPECIAL = re.compile(f"\r\n|[\\\\\x00-\x1f\x7f-\x9f{FORMAT_CHARS}\udc80-\udcff]")
+_NAMED = {"\r\n": "\\r\\n\n", "\n": "\\n\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+
+
+def _written(m: re.Match) -> str:
+    c = m.group()
+    named = _NAMED.get(c)
+    if named is not None:
+        return named
+    o = ord(c)
+    if 0xDC80 <= o <= 0xDCFF:  # a byte that is not valid UTF-8
+        return f"\\x{o - 0xDC00:02x}"
+    if o < 0x80:
+        return f"\\x{o:02x}"
+    return "".join(f"\\x{b:02x}" for b in c.encode("utf-8"))  # C1 and hidden characters: their bytes
 
 
 def to_raw_text(data: bytes) -> str:
     """Bytes → raw text (see the module's docstring)."""
-    s = bytes(data).decode("utf-8", "surrogateescape")
-    out: list[str] = []
-    i, n = 0, len(s)
-    while i < n:
-        c = s[i]
-        o = ord(c)
-        if c == "\\":
-            out.append("\\\\")
-        elif c == "\r" and i + 1 < n and s[i + 1] == "\n":
-            out.append("\\r\\n\n")
-            i += 1
-        elif c == "\n":
-            out.append("\\n\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
-        elif 0xDC80 <= o <= 0xDCFF:  # a byte that is not valid UTF-8
-            out.append(f"\\x{o - 0xDC00:02x}")
-        elif o < 0x20 or o == 0x7F:
-            out.append(f"\\x{o:02x}")
-        elif 0x80 <= o <= 0x9F or (o > 0xAC and _HIDDEN.match(c)):
-            out.append("".join(f"\\x{b:02x}" for b in c.encode("utf-8")))
+    return _SPECIAL.sub(_written, bytes(data).decode("utf-8", "surrogateescape"))
+
+
+def raw_lines(data: bytes) -> list[tuple[str, str]]:
+    """Bytes → display lines in the same notation, each as (text, ending): the ending is
+    ``\\r\\n``, ``\\n``, or "" for a last line without LF.  The Raw tab, ``send -v``
+    and raw exports show these; ``text + ending`` (with a line break after each ending)
+    is exactly ``to_raw_text(data)``.  The ending is known from the bytes, never guessed
+    from the text (``\\\\n``, an escaped backslash and an n, is no line ending)."""
+    out: list[tuple[str, str]] = []
+    segments = bytes(data).split(b"\n")
+    last = len(segments) - 1
+    for i, seg in enumerate(segments):
+        if i == last:
+            if seg:
+                out.append((to_raw_text(seg), ""))
+            break
+        if seg.endswith(b"\r"):
+            out.append((to_raw_text(seg[:-1]), "\\r\\n"))
         else:
-            out.append(c)
-        i += 1
-    return "".join(out)
+            out.append((to_raw_text(seg), "\\n"))
+    return out
+
+
+def split_pieces(text: str, width: int) -> list[str]:
+    """Cut one line of raw notation into pieces of at most ``width`` characters (at
+    least 4) without cutting an escape such as ``\\x1b`` or ``\\\\`` in two, so each piece
+    reads on its own.  ``"".join(pieces) == text``."""
+    n = len(text)
+    if n <= width:
+        return [text]
+    width = max(width, 4)
+    out: list[str] = []
+    i = 0
+    while i < n:
+        j = i + width
+        if j >= n:
+            out.append(text[i:])
+            break
+        # every backslash the notation writes starts an escape or is the second one of
+        # ``\\``: in a run of backslashes from a piece's start, the even ones start escapes
+        for k in range(max(i, j - 3), j):
+            if text[k] != "\\":
+                continue
+            run = 0
+            while k - run - 1 >= i and text[k - run - 1] == "\\":
+                run += 1
+            if run % 2:
+                continue
+            size = 4 if text.startswith("x", k + 1) and _HEX2.fullmatch(text, k + 2, k + 4) else 2
+            if k + size > j:
+                j = k
+                break
+        out.append(text[i:j])
+        i = j
+    return out
 
 
 def from_raw_text(text: str) -> bytes:

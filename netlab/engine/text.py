@@ -7,7 +7,13 @@ isolates such as U+202E, zero-width characters, the BOM, line and paragraph sepa
 tag characters): ``\\u202e``; and lone surrogates (a byte that was not UTF-8, kept by
 ``surrogateescape``, shows as ``\\xNN``; any other as ``\\udXXX``), which no terminal
 encoding can carry.  Rich markup is not a concern here (the engine knows nothing of
-Rich): the UI renders these strings as plain Text, never as markup."""
+Rich): the UI renders these strings as plain Text, never as markup.
+
+``safe_text`` is for text shown as text (a header value, a body, a DNS name): a
+backslash stays a backslash there, so a JSON body reads as JSON.  Where bytes are shown
+as bytes (the Raw tab, ``send -v``), ``visible_line_endings`` writes them in the raw
+notation of netlab/engine/rawtext.py, where a backslash is ``\\\\`` and every escape can
+be read back to the exact bytes."""
 
 from __future__ import annotations
 
@@ -60,16 +66,14 @@ def safe_text(data: bytes | str, *, keep_newlines: bool = True, keep_cr: bool = 
     return pattern.sub(_esc, s)
 
 
-def visible_line_endings(data: bytes) -> list[str]:
+def visible_line_endings(data: bytes, *, pairs: bool = False) -> list:
     """Split raw bytes into display lines with their line ending written out:
-    ``GET / HTTP/1.1\\r\\n`` or a bare ``\\n`` — what is really on the wire."""
-    out = []
-    for line in re.findall(rb"[^\n]*\n|[^\n]+$", bytes(data)):
-        if line.endswith(b"\r\n"):
-            body, end = line[:-2], "\\r\\n"
-        elif line.endswith(b"\n"):
-            body, end = line[:-1], "\\n"
-        else:
-            body, end = line, ""
-        out.append(safe_text(body, keep_newlines=False) + end)
-    return out
+    ``GET / HTTP/1.1\\r\\n`` or a bare ``\\n`` — what is really on the wire.  The text is
+    the raw notation of netlab/engine/rawtext.py (a backslash is ``\\\\``, a byte that is
+    not text ``\\xNN``), so the bytes can be read back exactly.  ``pairs=True`` gives
+    (text, ending) tuples instead, the ending ("" on a last line without LF) taken from
+    the bytes."""
+    from netlab.engine.rawtext import raw_lines  # rawtext imports this module
+
+    lines = raw_lines(data)
+    return lines if pairs else [text + ending for text, ending in lines]

@@ -48,6 +48,22 @@ def hostile(tcp_peer):
     return tcp_peer(lambda conn, _peer: conn.sendall(HOSTILE))
 
 
+#: ESC_SEQ as the raw notation writes it (send -v, the Raw tab): as ESC_SEQ_SHOWN, but the
+#: backslash of each OSC string terminator (ESC then a backslash) is written as two
+ESC_SEQ_RAW = (r"\x1b[2J\x1b]0;pwned\x07\x1b]8;;http://x.test\x1b\\link\x1b]8;;\x1b\\"
+               r"\x1b]52;c;cHduZWQ=\x07\x1b[6n\x1b[21t")
+
+
+def assert_body_shown(out: str, err: str) -> None:
+    """send -v: the head on stderr only (in the raw notation), the body on stdout, the
+    trailer on stderr."""
+    assert "HTTP/1.1" not in out and "X-Evil" not in out and "X-Trailer" not in out
+    assert "first " + MARKUP + " " + ESC_SEQ_SHOWN + " " + UNICODE_SHOWN in out.splitlines()
+    assert "< HTTP/1.1 200 OK " + ESC_SEQ_RAW + r"\x9b\x85 " + MARKUP + r"\r\n" in err.splitlines()
+    assert "< X-Evil: " + ESC_SEQ_RAW + r"\x9b2J\x85\r\n" in err.splitlines()
+    assert "* trailer: X-Trailer: " + ESC_SEQ_SHOWN + r"\x9b [bold]t[/bold]" in err.splitlines()
+
+
 def assert_response_shown(out: str) -> None:
     lines = out.splitlines()
     assert lines[0] == "HTTP/1.1 200 OK " + ESC_SEQ_SHOWN + r"\x9b\x85 " + MARKUP
@@ -70,9 +86,25 @@ def test_send_verbose_shows_both_directions_escaped(run_cli, hostile):
     code, out, err = run_cli("send", "-v", hostile.url + "/")
     assert code == 0, err
     assert_clean(out, err)
+    assert_body_shown(out, err)
+    code, out, err = run_cli("send", "-v", "-i", hostile.url + "/")  # -i: the head on stdout too
+    assert code == 0, err
+    assert_clean(out, err)
     assert_response_shown(out)
-    assert "< HTTP/1.1 200 OK " + ESC_SEQ_SHOWN + r"\x9b\x85 " + MARKUP + r"\r\n" in err.splitlines()
-    assert "< X-Evil: " + ESC_SEQ_SHOWN + r"\x9b2J\x85\r\n" in err.splitlines()
+    assert "< X-Evil: " + ESC_SEQ_RAW + r"\x9b2J\x85\r\n" in err.splitlines()
+
+
+def test_send_verbose_tells_a_byte_from_its_escape(run_cli, tcp_peer):
+    """Byte 0xf6 is written ``\\xf6``; the four characters ``\\xf6`` are written ``\\\\xf6``."""
+    peer = tcp_peer(lambda conn, _peer: conn.sendall(
+        b"HTTP/1.1 200 OK\r\nX-Both: \xf6 \\xf6 \\\r\nContent-Length: 0\r\n\r\n"))
+    code, out, err = run_cli("send", "-v", "--no-history", "-H", "X-Sent: C:\\new\\x41", peer.url + "/")
+    assert code == 0, err
+    assert_clean(out, err)
+    lines = err.splitlines()
+    assert "< X-Both: \\xf6 \\\\xf6 \\\\\\r\\n" in lines
+    assert "> X-Sent: C:\\\\new\\\\x41\\r\\n" in lines
+    assert peer.received[0].count(b"X-Sent: C:\\new\\x41\r\n") == 1  # what went out: one backslash each
 
 
 def test_send_as_a_real_process(run_cli_subprocess, hostile):
@@ -80,7 +112,10 @@ def test_send_as_a_real_process(run_cli_subprocess, hostile):
         code, out, err = run_cli_subprocess("send", *args, hostile.url + "/")
         assert code == 0, err
         assert_clean(out, err)  # (the fixture decodes with errors="replace": a raw byte shows as U+FFFD)
-        assert_response_shown(out)
+        if args:
+            assert_body_shown(out, err)
+        else:
+            assert_response_shown(out)
 
 
 def test_send_json_has_no_raw_control_characters(run_cli, hostile):
@@ -107,11 +142,23 @@ def test_errors_that_quote_the_peer(run_cli, tcp_peer, reply, quoted):
 def test_replay_and_history(run_cli, run_cli_subprocess, hostile, tmp_path):
     code, _out, err = run_cli("send", hostile.url + "/")
     assert code == 0, err
-    for args in (("replay", "last"), ("replay", "last", "-v")):
+    for args in (("replay", "last"), ("replay", "last", "-v"), ("replay", "last", "-v", "-i")):
         code, out, err = run_cli(*args)
         assert code == 0, err
         assert_clean(out, err)
-        assert_response_shown(out)
+        if args[-1] == "-v":
+            assert_body_shown(out, err)
+        else:
+            assert_response_shown(out)
+    code, out, err = run_cli("history", "show", "last")  # the stored exchange, in full
+    assert code == 0, err
+    assert_clean(out, err)
+    assert "< X-Evil: " + ESC_SEQ_RAW + r"\x9b2J\x85\r\n" in out.splitlines()
+    assert "X-Evil: " + ESC_SEQ_SHOWN + r"\x9b2J\x85" in out.splitlines()
+    code, out, err = run_cli("history", "show", "last", "--json")
+    assert code == 0, err
+    assert_clean(out, err)
+    assert ESC_SEQ in json.loads(out)["response"]["raw_head"]
     code, out, err = run_cli_subprocess("replay", "last")
     assert code == 0, err
     assert_clean(out, err)
@@ -173,7 +220,7 @@ def test_unix_socket_paths(run_cli):
         code, out, err = run_cli("send", "-v", "--unix-socket", path, "http://localhost/")
         assert code == 0, err
         assert_clean(out, err)
-        assert_response_shown(out)
+        assert_body_shown(out, err)
         assert r"\x1b]0;pw\x07[b]x\u202e.sock" in err
         # the listening socket, in the connection table
         code, out, err = run_cli("conns", "--kind", "unix")
