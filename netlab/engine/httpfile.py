@@ -60,8 +60,9 @@ Writing: ``write_entry(request)`` gives the text of one entry, starting with ``#
 A request the format cannot carry as written (bare LF line endings, a missing Host, bytes
 that are not UTF-8, a body ending in a newline, a body line that looks like a comment, ``{{``...)
 is written in netlab's raw form: a ``# @netlab-raw URL`` line followed by ``#|`` lines holding
-the exact bytes in the composer's raw-view notation (``\\r\\n`` written out, ``\\xNN`` for
-other bytes).  Being comments, raw entries are skipped by other tools.
+the exact bytes in the composer's raw-view notation (``\\r\\n`` written out, a backslash
+``\\\\``, ``\\xNN`` for other bytes: engine/rawtext.py, the one notation).  Being
+comments, raw entries are skipped by other tools.
 """
 
 from __future__ import annotations

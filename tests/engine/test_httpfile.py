@@ -489,3 +489,14 @@ def test_cli_bad_http_file_exit_2_names_the_line(tmp_path, run_cli):
     assert f"{path}:2: undefined variable {{{{nope}}}}" in err
     code, out, err = run_cli("send", tmp_path / "absent.http")
     assert code == 2 and "cannot read the file" in err
+
+
+def test_raw_lines_write_a_backslash_twice_and_read_it_back():
+    """``#|`` lines use the one raw notation: byte 0xf6 is ``\\xf6``, the text ``\\xf6`` is ``\\\\xf6``."""
+    data = b"GET /a\\b HTTP/1.1\r\nHost: h\r\nX-Both: \xf6 \\xf6 \\\r\n\r\n"
+    r = Request.raw(data, "http://h/")
+    text = write_entry(r, "both")
+    assert "@netlab-raw" in text  # (0xf6 is not UTF-8: the raw form)
+    assert "#| GET /a\\\\b HTTP/1.1\\r\\n" in text.splitlines()
+    assert "#| X-Both: \\xf6 \\\\xf6 \\\\\\r\\n" in text.splitlines()
+    assert parse_text(text).entries[0].request.data == data

@@ -75,3 +75,46 @@ def test_connection_lines_name_the_kernel_chosen_port():
     text = fakes.prepared().connection.plain()
     assert "127.0.0.1:54321   (the port the kernel chose)" in text
     assert "remote        127.0.0.1:8080" in text and "connection    new" in text
+
+
+# -- the Raw tab writes bytes in the one raw notation ----------------------------------------------
+
+def _raw_texts(response: bytes) -> list:
+    lines = fakes.prepared(response).raw
+    return [lines.line(i) for i in range(lines.count)]
+
+
+def test_raw_tab_tells_a_byte_from_its_escape():
+    body = b"\xf6 \\xf6 C:\\new"
+    response = (b"HTTP/1.1 200 OK\r\nX-Both: \xf6 \\xf6\r\nContent-Length: " + str(len(body)).encode()
+                + b"\r\n\r\n" + body)
+    raw = [t.plain for t in _raw_texts(response)]
+    assert "X-Both: \\xf6 \\\\xf6\\r\\n" in raw  # byte 0xf6, then the four characters \xf6
+    assert "\\xf6 \\\\xf6 C:\\\\new" in raw
+    from netlab.engine.rawtext import from_raw_text
+
+    assert from_raw_text("X-Both: \\xf6 \\\\xf6\\r\\n") == b"X-Both: \xf6 \\xf6\r\n"  # the shown text reads back
+
+
+def test_raw_tab_marks_only_real_line_endings():
+    body = b"ends in backslash n\\n"  # no LF: the text ends in \\n, which is no line ending
+    response = b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    texts = _raw_texts(response)
+    last = next(t for t in texts if t.plain.startswith("ends in"))
+    assert last.plain == "ends in backslash n\\\\n"
+    assert not any(span.style == "dim cyan" for span in last.spans)
+    status = texts[0]
+    assert status.plain == "HTTP/1.1 200 OK\\r\\n"
+    assert [status.plain[s.start:s.end] for s in status.spans if s.style == "dim cyan"] == ["\\r\\n"]
+
+
+def test_raw_tab_cuts_long_lines_between_escapes():
+    body = b"\x1b" * (render.LINE_PIECE // 3) + b"\\" * render.LINE_PIECE
+    response = b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    texts = [t.plain for t in _raw_texts(response)]
+    start = next(i for i, t in enumerate(texts) if t.startswith("\\x1b"))
+    pieces = [texts[start]] + [t[2:] for t in texts[start + 1:] if t.startswith("↪ ")]
+    from netlab.engine.rawtext import from_raw_text
+
+    assert len(pieces) > 2 and all(len(p) <= render.LINE_PIECE for p in pieces)
+    assert b"".join(from_raw_text(p) for p in pieces) == body  # no piece starts or ends inside an escape

@@ -86,3 +86,20 @@ def test_raw_view_writes_out_invisible_and_bidi_characters_and_round_trips():
     from netlab.engine import httpfile
 
     assert httpfile.encode_raw(data) == text and httpfile.decode_raw(text) == data
+
+
+_LOOKALIKES = [b"\\", b"\\x", b"\\xf6", b"\\\\", b"\\r\\n", b"\\n", b"\\t", b"\r\n", b"\n", b"\r", b"\t", b"\xf6",
+               b"\x1b", "\u202e".encode(), b"\xc2\x9b", b"a", b" "]
+
+
+@given(st.lists(st.sampled_from(_LOOKALIKES) | st.binary(max_size=3), max_size=40).map(b"".join))
+def test_raw_text_round_trips_backslashes_and_escape_lookalikes(data):
+    text = rt.to_raw_text(data)
+    assert rt.from_raw_text(text) == data
+    # the raw view after a blur (normalize_raw) holds the same text: the notation is a fixed point
+    assert rt.to_raw_text(rt.from_raw_text(text)) == text
+
+
+def test_raw_text_writes_a_byte_and_its_escape_differently():
+    assert rt.to_raw_text(b"\xf6") == "\\xf6" and rt.to_raw_text(b"\\xf6") == "\\\\xf6"
+    assert rt.from_raw_text("\\xf6") == b"\xf6" and rt.from_raw_text("\\\\xf6") == b"\\xf6"
