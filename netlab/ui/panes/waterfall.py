@@ -37,7 +37,7 @@ def waterfall_text(timings, width: int) -> Text:
         return t
     values = {key: max(0.0, float(getattr(timings, key, 0.0) or 0.0)) for key, _, _ in PHASES}
     total = max(float(getattr(timings, "total", 0.0) or 0.0), sum(values.values()), 1e-9)
-    what_w = 22 if width >= 9 + 22 + 13 + 16 else 0  # narrow: no "what" column, room for the bars
+    what_w = 22 if width >= 9 + 22 + 13 + 16 or width <= 0 else 0  # narrow: no "what" column, room for the bars
     label_w = 9 + what_w + 12
     bar_w = max(10, width - label_w - 1)
     scale = bar_w / total
