@@ -14,6 +14,9 @@ its states are looked up directly (FollowProbeRequested → a sock_diag query in
 worker, quickly after a change, backing off while nothing happens) and taken from
 every snapshot, and each change is posted as FollowChanged for the response viewer's
 Connection tab.
+
+The pane's bottom border is its footer: the legend of the row markers (● netlab's own
+sockets, ◆ the connection of the exchange shown) and where the cursor is ("row N of M").
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from netlab.ui import messages as m
-from netlab.ui.panes.conntable import COLUMNS, OWN, STATE_STYLES, ConnTableView
+from netlab.ui.panes.conntable import COLUMNS, FOLLOWED, OWN, STATE_STYLES, ConnTableView
 
 if TYPE_CHECKING:  # the engine is imported after the first frame (see _model)
     from netlab.engine.netstat import ViewSpec
@@ -80,7 +83,7 @@ class ConnectionsPane(Vertical):
     def __init__(self, *, live: bool = True, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = "Connections"
-        self.border_subtitle = "F5"
+        self.border_subtitle = "F5"  # then the footer: see footer_text
         self.live = live
         self.paused = False
         # netstat's ConnTable, ScanPacer and StateTracker: made by _model() when first
@@ -103,6 +106,7 @@ class ConnectionsPane(Vertical):
         self._started = False
         self._connecting_t: float | None = None
         self._target: tuple | None = None  # a (local, remote) to put the cursor on once it shows
+        self._footer = ""  # the bottom border's text now
 
     def compose(self) -> ComposeResult:
         yield Static(id="conn-status")
@@ -114,8 +118,39 @@ class ConnectionsPane(Vertical):
 
     def on_mount(self) -> None:
         self.view = self.query_one(ConnTableView)
+        self.view.on_position = self._show_position
         self.query_one("#conn-filter").display = False
         self._show_status()
+        self._show_position()
+
+    def on_resize(self, event) -> None:
+        self._show_position()
+
+    def footer_text(self) -> Text:
+        """The bottom border's text: the markers' legend, "row N of M" and the pane's key,
+        as much of the legend as the width has room for."""
+        n = self.view.count
+        where = f"row {self.view.cursor + 1:,} of {n:,}" if n else "no rows"
+        room = (self.size.width or 80) - 6  # the border's corners and the title's margins
+        for own, followed in (("netlab's own", "this exchange's connection"), ("own", "this exchange"),
+                              ("own", "followed"), ("", "")):
+            t = Text()
+            if own:
+                t.append("● ", OWN)
+                t.append(f"{own}  ")
+                t.append("◆ ", FOLLOWED)
+                t.append(f"{followed} · ")
+            t.append(where, "bold")
+            t.append(" · F5")
+            if t.cell_len <= room:
+                return t
+        return t
+
+    def _show_position(self, cursor: int | None = None, count: int | None = None) -> None:
+        footer = self.footer_text()
+        if footer.plain != self._footer:
+            self._footer = footer.plain
+            self.border_subtitle = footer
 
     def _model(self):
         """The table, the scan pacer and the follow tracker (made on first use)."""

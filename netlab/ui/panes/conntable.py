@@ -7,6 +7,11 @@ of the visible lines — the header and one screenful of rows — straight from 
 so its cost does not depend on how many rows there are: 20,000 sockets page as fast
 as 100.  (Textual's DataTable holds a renderable per cell and takes seconds to refill
 at that size.)  The cursor stays on its row (by key) while rows come, go and move.
+
+Narrow, columns give way in this order: age, process, proto, then ESTABLISHED is written
+ESTAB (as ss does); state, pid and both whole addresses stay.  When even those do not fit on
+one line, each socket takes two lines ("stacked"): its addresses, then its state, pid,
+process and age.
 Process names and Unix paths are untrusted: they are escaped and drawn as plain
 segments, never parsed as markup.
 """
@@ -32,10 +37,13 @@ COLUMNS = ("proto", "local", "remote", "state", "pid", "process", "age")  # = ne
 TITLES = {"proto": "proto", "local": "local address", "remote": "remote address", "state": "state",
           "pid": "pid", "process": "process", "age": "age"}
 RIGHT = {"pid", "age"}
-FIXED = {"proto": 6, "state": 11, "pid": 7, "age": 5}
+FIXED = {"proto": 6, "state": 11, "pid": 3, "age": 5}  # pid: 3 to 7, as the pids drawn need
 ADDR_MIN, ADDR_MAX = 15, 47  # "127.0.0.1:65535" .. a full IPv6 address in brackets with a port
 PROCESS_MIN, PROCESS_MAX = 8, 24
 MARK = 2  # "● " own, "◆ " followed
+DROP = ("age", "process", "proto")  # the columns that give way when the table is narrow, in order
+SHORT_STATE = {"ESTABLISHED": "ESTAB"}  # narrow: the state column is 10 wide (CLOSE_WAIT)
+ARROW = " → "  # between the addresses of a stacked row
 
 #: state → colour, as ss/htop users read them: green up, yellow opening, magenta closing,
 #: red where a pile-up means a bug (CLOSE_WAIT: the application did not close), dim done
@@ -114,6 +122,10 @@ class ConnTableView(ScrollView, can_focus=True):
         self.now = time.monotonic()  # ages are shown as of this time (the last snapshot)
         self.rows_rendered = 0  # row lines drawn so far (tests: only visible rows are drawn)
         self._addr_w = {"local": ADDR_MIN, "remote": ADDR_MIN}  # grow-only: columns do not jump
+        self._pid_w = FIXED["pid"]  # ... and the pid column
+        self.stacked = False  # two lines a socket (too narrow for one): see _layout
+        self.on_position = None  # called with (cursor, count) when either changes (the pane's "row N of M")
+        self._position = (-1, -1)
         self._styles: dict[tuple, Style] = {}
         self._pass = None  # (base, header, cursor, followed styles, widths) during render_lines
 
@@ -133,9 +145,35 @@ class ConnTableView(ScrollView, can_focus=True):
                 self.cursor = index
         self.cursor = max(0, min(self.cursor, n - 1)) if n else 0
         self.cursor_key = self.table.key_at(self.cursor) if n else None
-        self.virtual_size = Size(self.size.width, n + 1)
+        self._relayout()
         self._keep_cursor_visible()
         self.refresh()
+        self._tell_position()
+
+    @property
+    def lines_per_row(self) -> int:
+        return 2 if self.stacked else 1
+
+    def _relayout(self) -> None:
+        """Stacked or not for this width, and the virtual size (the header line + the rows' lines)."""
+        self.stacked = self._layout(self._room())[1]
+        size = Size(self.size.width, self.count * self.lines_per_row + 1)
+        if self.virtual_size != size:
+            self.virtual_size = size
+
+    def on_resize(self, event) -> None:
+        was = self.stacked
+        self._relayout()
+        if was != self.stacked:
+            self._keep_cursor_visible()
+            self.refresh()
+
+    def _tell_position(self) -> None:
+        position = (self.cursor, self.count)
+        if position != self._position:
+            self._position = position
+            if self.on_position is not None:
+                self.on_position(*position)
 
     def move_to_key(self, key: tuple) -> bool:
         """Put the cursor on row ``key`` (False when the view does not show it)."""
@@ -153,26 +191,32 @@ class ConnTableView(ScrollView, can_focus=True):
         self.cursor_key = self.table.key_at(self.cursor)
         self._keep_cursor_visible()
         self.refresh()
+        self._tell_position()
 
     def selected_key(self) -> tuple | None:
         return self.cursor_key if self.count else None
 
     @property
     def page_size(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
+        """Rows (not lines) a screen shows."""
+        return max(1, (self.scrollable_content_region.height - 1) // self.lines_per_row)
 
     @property
     def first_visible(self) -> int:
-        return int(self.scroll_offset.y)
+        return int(self.scroll_offset.y) // self.lines_per_row
 
     def row_text(self, index: int) -> str:
-        """The plain text of view row ``index`` as drawn (tests)."""
+        """The plain text of view row ``index`` as drawn (tests); a stacked row's two lines
+        with a newline between them."""
         key = self.table.key_at(index)
-        widths = self._widths(self.size.width or 120)
-        return "".join(seg.text for seg in self._row_segments(key, self.table.rows[key], widths, Style()))
+        widths, stacked = self._layout(self._room())
+        parts = (0, 1) if stacked else (None,)
+        return "\n".join("".join(seg.text for seg in self._row_segments(key, self.table.rows[key], widths, Style(),
+                                                                         part)) for part in parts)
 
     def header_text(self) -> str:
-        return "".join(seg.text for seg in self._header_segments(self._widths(self.size.width or 120)))
+        widths, stacked = self._layout(self._room())
+        return "".join(seg.text for seg in self._header_segments(widths, None, stacked))
 
     # -- keys and mouse ----------------------------------------------------------------------
     def action_cursor(self, step: int) -> None:
@@ -181,7 +225,8 @@ class ConnTableView(ScrollView, can_focus=True):
     def action_page(self, direction: int) -> None:
         page = self.page_size
         target = self.cursor + direction * page
-        self.scroll_to(y=max(0, self.first_visible + direction * page), animate=False, immediate=True)
+        self.scroll_to(y=max(0, self.first_visible + direction * page) * self.lines_per_row, animate=False,
+                       immediate=True)
         self.move_cursor(target)
 
     def action_edge(self, end: int) -> None:
@@ -193,45 +238,67 @@ class ConnTableView(ScrollView, can_focus=True):
             if column is not None:
                 self.post_message(ConnSortClicked(column))
             return
-        self.move_cursor(self.first_visible + event.y - 1)
+        self.move_cursor((int(self.scroll_offset.y) + event.y - 1) // self.lines_per_row)
 
     def _column_at(self, x: int) -> str | None:
-        widths = self._widths(self.size.width)
+        widths, stacked = self._layout(self._room())
         pos = MARK
         for name in COLUMNS:
-            if name not in widths:
+            if name not in widths or (stacked and name not in ("local", "remote")):
                 continue
-            if pos <= x < pos + widths[name] + 1:
+            gap = len(ARROW) if stacked else 1
+            if pos <= x < pos + widths[name] + gap:
                 return name
-            pos += widths[name] + 1
+            pos += widths[name] + gap
         return None
 
     def _keep_cursor_visible(self) -> None:
-        top, page = self.first_visible, self.page_size
+        n = self.lines_per_row
+        top, page = -(-int(self.scroll_offset.y) // n), self.page_size  # the first row shown whole
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor * n, animate=False, immediate=True)
         elif self.cursor >= top + page:
-            self.scroll_to(y=self.cursor - page + 1, animate=False, immediate=True)
+            self.scroll_to(y=(self.cursor - page + 1) * n, animate=False, immediate=True)
 
     # -- drawing -----------------------------------------------------------------------------
+    def _room(self) -> int:
+        """Cells for the columns: the width less the vertical scrollbar's (kept free always,
+        so that columns do not come and go as the scrollbar does)."""
+        bar = self.styles.scrollbar_size_vertical if self.styles.overflow_y != "hidden" else 0
+        return max(1, (self.size.width or 120) - bar)
+
     def _widths(self, width: int) -> dict[str, int]:
-        """Column widths for ``width`` cells; a column that does not fit is left out
-        (age first, then process, then pid) rather than cut in the middle."""
+        return self._layout(width)[0]
+
+    def _layout(self, width: int) -> tuple[dict[str, int], bool]:
+        """(column widths, stacked) for ``width`` cells.  A column that does not fit is left
+        out (age, then process, then proto) rather than cut; then the state column narrows
+        (ESTAB); when state, pid and both addresses still do not fit on one line, each row
+        takes two (stacked: every column is back, on the second line)."""
         w = dict(FIXED)
+        w["pid"] = self._pid_w
         w["local"], w["remote"] = self._addr_w["local"], self._addr_w["remote"]
         w["process"] = PROCESS_MIN
 
         def total() -> int:
             return MARK + sum(w.values()) + len(w) - 1
 
-        for name in ("remote", "local"):  # narrow: the addresses give way first ...
-            w[name] -= max(0, min(total() - width, w[name] - ADDR_MIN))
-        for name in ("age", "process", "pid"):  # ... then the columns on the right
+        for name in DROP:
             if total() > width:
                 del w[name]
-        if "process" in w:
-            w["process"] = min(PROCESS_MAX, PROCESS_MIN + max(0, width - total()))
-        return w
+        if total() > width:
+            w["state"] = 10
+        if total() <= width:
+            if "process" in w:
+                w["process"] = min(PROCESS_MAX, PROCESS_MIN + max(0, width - total()))
+            return w, False
+        # stacked: line 1 the addresses (cut only when even one line of them is too wide), line 2 the rest
+        w = dict(FIXED, pid=self._pid_w, local=self._addr_w["local"], remote=self._addr_w["remote"])
+        for name in ("remote", "local"):
+            w[name] -= max(0, min(MARK + w["local"] + len(ARROW) + w["remote"] - width, w[name] - ADDR_MIN))
+        rest = width - (MARK + 5) - (w["state"] + 1) - (len("pid ") + w["pid"] + 1) - (w["age"] + 1)
+        w["process"] = max(0, min(PROCESS_MAX, rest))
+        return w, True
 
     def _grow_addresses(self, start: int, stop: int) -> None:
         """Widen the address columns to what the rows about to be drawn need (never narrower)."""
@@ -242,6 +309,9 @@ class ConnTableView(ScrollView, can_focus=True):
         rows, grown = self.table.rows, False
         for key in self.table.keys(start, stop):
             row = rows[key]
+            if row.pid is not None and len(str(row.pid)) > self._pid_w:
+                self._pid_w = min(7, len(str(row.pid)))
+                grown = True
             for name, addr in (("local", row.local), ("remote", row.remote)):
                 text = format_addr(addr)
                 need = min(ADDR_MAX, len(_safe(text) if row.proto == "unix" else text))  # a path shows escaped
@@ -250,15 +320,17 @@ class ConnTableView(ScrollView, can_focus=True):
                     grown = True
         if grown:
             self._styles.clear()
+            if self._layout(self._room())[1] != self.stacked:  # wider columns: now two lines a row
+                self.call_later(self.rows_changed)
 
     def render_lines(self, crop):
         top = self.first_visible
-        self._grow_addresses(top, top + self.page_size)
+        self._grow_addresses(top, top + self.page_size + 1)
         # the styles of this pass, worked out once (rich_style walks the CSS: too slow per line)
         base = self.rich_style
         self._pass = (base, base + self.get_component_rich_style("conntable--header"),
                       base + self.get_component_rich_style("conntable--cursor"),
-                      base + self.get_component_rich_style("conntable--followed"), self._widths(self.size.width))
+                      base + self.get_component_rich_style("conntable--followed"), self._layout(self._room()))
         try:
             return super().render_lines(crop)
         finally:
@@ -270,14 +342,18 @@ class ConnTableView(ScrollView, can_focus=True):
         base = self.rich_style
         return (base, base + self.get_component_rich_style("conntable--header"),
                 base + self.get_component_rich_style("conntable--cursor"),
-                base + self.get_component_rich_style("conntable--followed"), self._widths(self.size.width))
+                base + self.get_component_rich_style("conntable--followed"), self._layout(self._room()))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base, header, cursor, followed, widths = self._styles_now()
+        base, header, cursor, followed, (widths, stacked) = self._styles_now()
         if y == 0:
-            return Strip(self._header_segments(widths, header)).crop_extend(0, width, header)
-        index = self.first_visible + y - 1
+            return Strip(self._header_segments(widths, header, stacked)).crop_extend(0, width, header)
+        part = None
+        if stacked:
+            index, part = divmod(int(self.scroll_offset.y) + y - 1, 2)
+        else:
+            index = self.first_visible + y - 1
         if index >= self.count:
             return Strip.blank(width, base)
         key = self.table.key_at(index)
@@ -289,7 +365,7 @@ class ConnTableView(ScrollView, can_focus=True):
             line = followed
         else:
             line = base
-        return Strip(self._row_segments(key, row, widths, line)).crop_extend(0, width, line)
+        return Strip(self._row_segments(key, row, widths, line, part)).crop_extend(0, width, line)
 
     def _style(self, line: Style, cell: str) -> Style:
         k = (line, cell)
@@ -300,19 +376,30 @@ class ConnTableView(ScrollView, can_focus=True):
             style = self._styles[k] = line + Style.parse(cell) if cell else line
         return style
 
-    def _header_segments(self, widths, style: Style | None = None) -> list[Segment]:
+    def _header_segments(self, widths, style: Style | None = None, stacked: bool = False) -> list[Segment]:
         sort, reverse = ("proto", False) if self.table is None else (self.table.spec.sort, self.table.spec.reverse)
+        arrow = "▼" if reverse else "▲"
         out = [Segment(" " * MARK, style)]
+        if stacked:  # the addresses' titles; the second line of a row names its own fields
+            for name, end in (("local", ARROW), ("remote", "")):
+                title = TITLES[name] + (arrow if name == sort else "")
+                out.append(Segment(_fit(title, widths[name]) + end, style))
+            if sort not in ("local", "remote"):
+                out.append(Segment(f"  by {sort}{arrow}", style))
+            return out
         for name in COLUMNS:
             if name not in widths:
                 continue
             title = TITLES[name]
             if name == sort:
-                title += "▼" if reverse else "▲"
+                title += arrow
             out.append(Segment(_fit(title, widths[name], name in RIGHT) + " ", style))
+        if sort not in widths:  # sorted by a column that gave way: say which
+            out.append(Segment(f" by {sort}{arrow}", style))
         return out
 
-    def _row_segments(self, key, row, widths, line: Style) -> list[Segment]:
+    def _row_segments(self, key, row, widths, line: Style, part: int | None = None) -> list[Segment]:
+        """One row's cells; ``part`` 0 or 1: the first or second line of a stacked row."""
         from netlab.engine.netstat import format_addr
 
         followed = bool(self.followed) and (row.local, row.remote) in self.followed
@@ -330,9 +417,28 @@ class ConnTableView(ScrollView, can_focus=True):
         if row.proto == "unix":
             local, remote = _safe(local), _safe(remote)
         state = "" if row.state == "NONE" else row.state
+        if widths["state"] < len(state):
+            state = SHORT_STATE.get(state, state)
+        if part == 0:
+            cells = [(mark, tint), (_fit(local, widths["local"]) + ARROW, tint), (_fit(remote, widths["remote"]), tint)]
+            return [Segment(text, self._style(line, style)) for text, style in cells]
+        if part == 1:
+            cells = [(" " * MARK + _fit(row.proto, 4) + " ", tint),
+                     (_fit(state, widths["state"]) + " ", STATE_STYLES.get(row.state, ""))]
+            if row.pid is None:
+                cells.append((_fit("no pid", 4 + widths["pid"]) + " ", NO_PID))
+            else:
+                cells.append(("pid " + _fit(pid_text, widths["pid"], True) + " ", pid_style))
+            if widths["process"]:
+                cells.append((_fit(process if row.pid is not None else "", widths["process"]) + " ", process_style))
+            cells.append((_fit(fmt_age(self.table.age(key, self.now)), widths["age"], True), "dim"))
+            return [Segment(text, self._style(line, style)) for text, style in cells]
         cells = [
             (mark, tint),
-            (_fit(row.proto, widths["proto"]) + " ", tint),
+        ]
+        if "proto" in widths:
+            cells.append((_fit(row.proto, widths["proto"]) + " ", tint))
+        cells += [
             (_fit(local, widths["local"]) + " ", tint),
             (_fit(remote, widths["remote"]) + " ", tint),
             (_fit(state, widths["state"]) + " ", STATE_STYLES.get(row.state, "")),

@@ -132,16 +132,32 @@ class LineView(ScrollView, can_focus=True):
 
         self.set_lines(len(texts), texts.__getitem__, max((cell_len(t.plain) for t in texts), default=0))
 
+    # What is shown, for tests and copying: ``line_count``, ``text_of`` and ``plain`` read the
+    # content as given (unwrapped lines, a hex view's 16-byte rows); the ``shown_`` ones read
+    # the lines as laid out for the view's width.
     @property
     def line_count(self) -> int:
-        return self._count
+        return self._given.count if self._given is not None else self._count
 
     def text_of(self, index: int) -> str:
-        """The plain text of one line (for tests)."""
-        return self._line(index).plain if 0 <= index < self._count else ""
+        """The plain text of one line of the content."""
+        if self._given is not None:
+            return self._given.line(index).plain if 0 <= index < self._given.count else ""
+        return self.shown_text(index)
 
     def plain(self, limit: int = 10_000) -> str:
-        return "\n".join(self.text_of(i) for i in range(min(self._count, limit)))
+        return "\n".join(self.text_of(i) for i in range(min(self.line_count, limit)))
+
+    @property
+    def shown_count(self) -> int:
+        return self._count
+
+    def shown_text(self, index: int) -> str:
+        """The plain text of line ``index`` as laid out for the view's width."""
+        return self._line(index).plain if 0 <= index < self._count else ""
+
+    def shown_plain(self, limit: int = 10_000) -> str:
+        return "\n".join(self.shown_text(i) for i in range(min(self._count, limit)))
 
     def notify_style_update(self) -> None:
         self._cache.clear()
