@@ -243,7 +243,7 @@ def cmd_replay(args, out, err) -> int:
 
 def cmd_history_show(args, out, err) -> int:
     """One stored exchange, in full: the `send --json` object, or what `send -v -i` prints."""
-    from netlab.cli import _print_human, _verbose_printer, exchange_json, report_error
+    from netlab.cli import _print_human, _safe, _verbose_printer, exchange_json, report_error
 
     history = _open(err)
     try:
@@ -257,15 +257,12 @@ def cmd_history_show(args, out, err) -> int:
         out.flush()
         return EXIT_OK
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ex.started)) if ex.started else "-"
-    from netlab.cli import _safe
-
     out.write(f"* #{ident} {started}: {_safe(ex.request.method)} {_safe(ex.request.url)}\n")
     show = _verbose_printer(out)
     for event in _stored_events(ex):
         show(event)
     _print_human(ex, SimpleNamespace(verbose=True, include=True, output=None, compressed=False,
-                                     save_hint="`netlab history show ID --json` gives them as text when "
-                                               "they are UTF-8"), out, out)
+                                     save_hint="the TUI's history (F6) shows them in the Hex tab"), out, out)
     t = ex.timings
     out.write(f"* timings: dns {t.dns:.2f} ms, connect {t.connect:.2f} ms, tls {t.tls:.2f} ms, "
               f"send {t.send:.2f} ms, first byte {t.ttfb:.2f} ms, download {t.download:.2f} ms, "

@@ -20,29 +20,36 @@ from netlab.engine.text import FORMAT_CHARS
 __all__ = ["to_raw_text", "from_raw_text", "raw_lines", "split_pieces"]
 
 _HEX2 = re.compile(r"[0-9a-fA-F]{2}")
-# what is written out: CR LF as a pair, the backslash, C0 controls (LF, CR, tab among
-# them), DEL, C1 controls, invisible or direction-changing characters, and bytes that
-# were not UTF-8 (kept by surrogateescape as U+DC80-U+DCFF)
-_SPECIAL = re.compile(f"\r\n|[\\\\\x00-\x1f\x7f-\x9f{FORMAT_CHARS}\udc80-\udcff]")
-_NAMED = {"\r\n": "\\r\\n\n", "\n": "\\n\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+# what is written out: the backslash, C0 controls (LF, CR, tab among them), DEL, C1
+# controls, invisible or direction-changing characters, and bytes that were not UTF-8
+# (kept by surrogateescape as U+DC80-U+DCFF); found in runs, each run translated at once
+_RUN = re.compile(f"[\\\\\x00-\x1f\x7f-\x9f{FORMAT_CHARS}\udc80-\udcff]+")
+_LF_CR = re.compile(rb"(\r?)\n")
 
 
-def _written(m: re.Match) -> str:
-    c = m.group()
-    named = _NAMED.get(c)
-    if named is not None:
-        return named
-    o = ord(c)
-    if 0xDC80 <= o <= 0xDCFF:  # a byte that is not valid UTF-8
-        return f"\\x{o - 0xDC00:02x}"
-    if o < 0x80:
-        return f"\\x{o:02x}"
-    return "".join(f"\\x{b:02x}" for b in c.encode("utf-8"))  # C1 and hidden characters: their bytes
+def _code_points(ranges: str) -> list[int]:
+    """The code points of a character-class body such as ``a-cx`` (FORMAT_CHARS)."""
+    out, i = [], 0
+    while i < len(ranges):
+        if i + 2 < len(ranges) and ranges[i + 1] == "-":
+            out += range(ord(ranges[i]), ord(ranges[i + 2]) + 1)
+            i += 3
+        else:
+            out.append(ord(ranges[i]))
+            i += 1
+    return out
+
+
+_TABLE = {o: f"\\x{o:02x}" for o in [*range(0x20), 0x7F]}
+_TABLE.update({0x0D: "\\r", 0x0A: "\\n\n", 0x09: "\\t", 0x5C: "\\\\"})  # LF: written out, then a line break
+_TABLE.update({o: "".join(f"\\x{b:02x}" for b in chr(o).encode("utf-8"))  # C1, hidden: their UTF-8 bytes
+               for o in [*range(0x80, 0xA0), *_code_points(FORMAT_CHARS)]})
+_TABLE.update({o: f"\\x{o - 0xDC00:02x}" for o in range(0xDC80, 0xDD00)})  # a byte that is not UTF-8
 
 
 def to_raw_text(data: bytes) -> str:
     """Bytes → raw text (see the module's docstring)."""
-    return _SPECIAL.sub(_written, bytes(data).decode("utf-8", "surrogateescape"))
+    return _RUN.sub(lambda m: m.group().translate(_TABLE), bytes(data).decode("utf-8", "surrogateescape"))
 
 
 def raw_lines(data: bytes) -> list[tuple[str, str]]:
@@ -51,18 +58,13 @@ def raw_lines(data: bytes) -> list[tuple[str, str]]:
     and raw exports show these; ``text + ending`` (with a line break after each ending)
     is exactly ``to_raw_text(data)``.  The ending is known from the bytes, never guessed
     from the text (``\\\\n``, an escaped backslash and an n, is no line ending)."""
+    data = bytes(data)
+    texts = to_raw_text(data).split("\n")  # a line break follows each written-out \n
     out: list[tuple[str, str]] = []
-    segments = bytes(data).split(b"\n")
-    last = len(segments) - 1
-    for i, seg in enumerate(segments):
-        if i == last:
-            if seg:
-                out.append((to_raw_text(seg), ""))
-            break
-        if seg.endswith(b"\r"):
-            out.append((to_raw_text(seg[:-1]), "\\r\\n"))
-        else:
-            out.append((to_raw_text(seg), "\\n"))
+    for text, cr in zip(texts, _LF_CR.findall(data)):  # one per LF: was a CR before it?
+        out.append((text[:-4], "\\r\\n") if cr else (text[:-2], "\\n"))
+    if texts[-1]:
+        out.append((texts[-1], ""))
     return out
 
 

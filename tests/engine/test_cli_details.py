@@ -260,3 +260,11 @@ def test_dns_shows_the_question_section_like_dig(run_cli, dnsmasq, args):
     assert code == 0, err
     assert _question(out) == _question(_dig(dnsmasq.port, *args))
     assert out.index(";; QUESTION SECTION:") < out.index(";; ANSWER SECTION:") if "ANSWER" in out else True
+
+
+def test_history_show_does_not_print_a_binary_body(run_cli, lab_server):
+    code, _, err = run_cli("send", f"http://127.0.0.1:{lab_server.port}/bytes/300")
+    assert code == 0, err
+    code, out, err = run_cli("history", "show", "last")
+    assert code == 0, err
+    assert "[300 bytes of binary body not shown; the TUI's history (F6) shows them in the Hex tab]" in out
