@@ -626,10 +626,12 @@ class OptionsForm(VerticalScroll):
         self.opt = opt
 
     def compose(self) -> ComposeResult:
+        from netlab.ui.panes.checkbox import TickBox  # [x] / [ ], the label wrapped when narrow
+
         yield Label("Timeout, seconds (connect and each read)", classes="section")
         yield Input(self.opt["timeout"], id="opt-timeout", compact=True)
-        yield Checkbox("Insecure TLS: do not verify the certificate (curl -k)", self.opt["insecure"],
-                       id="opt-insecure", compact=True)
+        yield TickBox("Insecure TLS: do not verify the certificate (curl -k)", self.opt["insecure"],
+                      id="opt-insecure", compact=True)
         yield Label("Resolve pin: HOST:PORT:ADDR, several separated by spaces (curl --resolve)", classes="section")
         yield Input(self.opt["resolve"], id="opt-resolve", compact=True, placeholder="example.com:80:127.0.0.1")
         yield Label("Unix socket: send HTTP over this socket path (curl --unix-socket)", classes="section")

@@ -141,16 +141,18 @@ class DnsPane(Vertical):
         with HorizontalScroll(id="dns-opts"):
             yield Select(TRANSPORTS, value="udp", allow_blank=False, compact=True, id="dns-transport",
                          tooltip="udp (TCP again when truncated), tcp, tls (DoT, 853), https (DoH, 443)")
-            yield Checkbox("RD", True, compact=True, id="dns-rd", tooltip="Recursion desired")
-            yield Checkbox("DO", False, compact=True, id="dns-do", tooltip="DNSSEC OK (adds EDNS)")
-            yield Checkbox("CD", False, compact=True, id="dns-cd", tooltip="Checking disabled")
+            from netlab.ui.panes.checkbox import TickBox  # [x] / [ ], not colour only
+
+            yield TickBox("RD", True, compact=True, id="dns-rd", tooltip="Recursion desired")
+            yield TickBox("DO", False, compact=True, id="dns-do", tooltip="DNSSEC OK (adds EDNS)")
+            yield TickBox("CD", False, compact=True, id="dns-cd", tooltip="Checking disabled")
             yield Input("", id="dns-bufsize", compact=True, placeholder="EDNS", tooltip="EDNS UDP buffer size "
                         "(empty: no EDNS, as getaddrinfo; 1232 with DO)")
             yield Input("5", id="dns-timeout", compact=True, tooltip="Timeout, seconds")
-            yield Checkbox("trace", False, compact=True, id="dns-trace-on",
-                           tooltip="Iterative resolution from the root hints (like dig +trace)")
-            yield Checkbox("getaddrinfo", False, compact=True, id="dns-compare",
-                           tooltip="Also ask the system resolver (getaddrinfo: /etc/hosts, then its DNS servers)")
+            yield TickBox("trace", False, compact=True, id="dns-trace-on",
+                          tooltip="Iterative resolution from the root hints (like dig +trace)")
+            yield TickBox("getaddrinfo", False, compact=True, id="dns-compare",
+                          tooltip="Also ask the system resolver (getaddrinfo: /etc/hosts, then its DNS servers)")
 
     def on_mount(self) -> None:
         for tid in ("#dns-table", "#dns-authority", "#dns-additional"):
