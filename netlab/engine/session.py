@@ -153,6 +153,12 @@ class CancelToken:
         if self.cancelled:
             raise NetlabError("cancelled", "cancelled by the user")
 
+    def _attach_checked(self, conn: Conn) -> None:
+        """Attach a socket about to connect (a cancel then ends the wait for the SYN-ACK);
+        raise if the cancel came first."""
+        self._attach(conn)
+        self.check()
+
 
 _local = threading.local()
 
@@ -385,8 +391,10 @@ class Engine:
                                        family="AF_INET6" if ":" in addr else "AF_INET"))
                 t3 = time.monotonic()
                 try:
-                    conn = open_tcp(addr, request.port, clock.next())
+                    conn = open_tcp(addr, request.port, clock.next(), cancel and cancel._attach_checked)
                 except NetlabError as err:
+                    if cancel:
+                        cancel.check()  # the cancel ended this connect: not a failed address
                     err = last = clock.timed_out(err, f"while connecting to {addr} port {request.port}")
                     res.failed.append((addr, err.message))
                     ex.attempts.append((addr, err.message))

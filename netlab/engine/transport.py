@@ -179,7 +179,9 @@ def _addr(sockaddr) -> tuple[str, int]:
     return (sockaddr or "", 0)
 
 
-def open_tcp(address: str, port: int, timeout: float | None) -> Conn:
+def open_tcp(address: str, port: int, timeout: float | None, before_connect=None) -> Conn:
+    """Connect.  ``before_connect(conn)``, when given, runs just before connect(): a cancel
+    token attaches there, since shutdown() ends a connect() still waiting for the SYN-ACK."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     conn = Conn(sock, family_name(family), ("", 0), (address, port))
@@ -187,6 +189,8 @@ def open_tcp(address: str, port: int, timeout: float | None) -> Conn:
         # With kernel timeouts a blocking connect() gives up after SO_SNDTIMEO (EINPROGRESS).
         conn.settimeout(timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if before_connect is not None:
+            before_connect(conn)
         sock.connect((address, port))
     except BaseException as exc:
         sock.close()

@@ -8,15 +8,20 @@ Real peer: the lab server's /slow/MS (waits before answering) and /stream/N?dela
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 
-from netlab.engine import CancelToken, Request
+import psutil
+
+from netlab.engine import CancelToken, Options, Request
 from netlab.engine import events as ev
 from tests.conftest import HANG_GUARD
 
 
-def send_and_cancel_after(engine, url: str, kind: type):
-    """Send ``url`` in a thread, cancel when an event of ``kind`` arrives; the exchange."""
+def send_and_cancel_after(engine, url: str, kind: type, options=None, then=None):
+    """Send ``url`` in a thread, cancel when an event of ``kind`` arrives (and ``then()``
+    holds, when given); the exchange and its events."""
     token = CancelToken()
     seen = threading.Event()
     events: list = []
@@ -27,9 +32,14 @@ def send_and_cancel_after(engine, url: str, kind: type):
             seen.set()
 
     out: list = []
-    thread = threading.Thread(target=lambda: out.append(engine.send(Request.from_url(url), on_event, cancel=token)))
+    thread = threading.Thread(target=lambda: out.append(engine.send(Request.from_url(url), on_event,
+                                                                options=options, cancel=token)))
     thread.start()
     assert seen.wait(HANG_GUARD), f"no {kind.__name__} event"
+    end = time.monotonic() + HANG_GUARD
+    while then is not None and not then():
+        assert time.monotonic() < end, "gave up waiting before the cancel"
+        time.sleep(0.01)
     token.cancel()
     thread.join(HANG_GUARD)
     assert out, "the send did not return after cancel"
@@ -58,3 +68,19 @@ def test_a_server_that_closes_without_answering_has_no_first_byte(tcp_peer, engi
     ex = engine.send(Request.from_url(peer.url + "/"))
     assert ex.error is not None and ex.error.phase == "receive"
     assert ex.timings.ttfb == 0.0 and ex.timings.download == 0.0
+
+
+def test_cancel_ends_a_connect_that_waits_for_the_syn_ack(full_backlog, engine):
+    """The cancel token holds the socket from before connect(): shutdown() ends the wait
+    (else escape would wait for the connect timeout, here far beyond the hang guard)."""
+    def syn_sent() -> bool:
+        return any(c.status == "SYN_SENT" and c.raddr and c.raddr.port == full_backlog.port
+                   for c in psutil.Process(os.getpid()).net_connections(kind="tcp"))
+
+    ex, events = send_and_cancel_after(engine, full_backlog.url + "/", ev.Connecting,
+                                       Options(timeout=10 * HANG_GUARD), then=syn_sent)
+    assert ex.error is not None and ex.error.phase == "cancelled"
+    assert ex.connection is None and ex.attempts == []  # the cancel is not a failed address
+    assert not any(isinstance(e, ev.ConnectFailed) for e in events)
+    t = ex.timings
+    assert t.connect == t.send == t.ttfb == t.download == 0.0
