@@ -128,16 +128,42 @@ class Composer(LazyTabs, Vertical):
         """The classic hand-written request for ``url``."""
         self.load(rt.classic_request(url), url)
 
-    def pin(self, address: str) -> str | None:
-        """Pin ``address`` for the host and port of the URL; returns the pin text."""
+    def pin(self, address: str, name: str | None = None, *, use: bool = False) -> str | None:
+        """Pin ``name`` (default: the URL's host) to ``address`` at the URL's port, as curl's
+        --resolve NAME:PORT:ADDR (a pin for the same name and port is replaced).  ``use``: the
+        URL's host becomes ``name`` too, its scheme, port and path kept (no valid URL:
+        ``http://NAME/``); the Host header follows when netlab filled it.  One undo step.
+        Returns the pin text; None when there is no valid URL to take the host or port from."""
+        from urllib.parse import urlsplit, urlunsplit
+
         from netlab.engine.request import parse_target
 
         try:
             t = parse_target(self.url)
         except Exception:  # noqa: BLE001 - a bad URL is reported by the status line
+            t = None
+        if t is None and not (use and name):
             return None
-        text = f"{t.host}:{t.port}:{address}"
-        keep = [p for p in self.opt["resolve"].split() if not p.lower().startswith(f"{t.host.lower()}:{t.port}:")]
+        host = name.rstrip(".") if name else t.host
+        port = t.port if t is not None else 80
+        self._remember()
+        if use and (t is None or t.host.lower() != host.lower()):
+            if t is None:
+                url = f"http://{host}/"
+            else:
+                bare = "://" not in self.url
+                parts = urlsplit("http://" + self.url if bare else self.url)
+                userinfo, at, _ = parts.netloc.rpartition("@")
+                netloc = f"{userinfo}{at}{host}" + (f":{parts.port}" if parts.port is not None else "")
+                url = urlunsplit(parts._replace(netloc=netloc))
+                url = url.removeprefix("http://") if bare else url
+            fields = rt.split_request(self.data, self._url)
+            headers = fields.headers
+            if self.host_auto and rt.get_header(headers, "host") is not None:
+                headers = rt.set_header(headers, "Host", rt.host_header(url) or host)
+            self.load(rt.build_request(rt.Fields(fields.method, url, headers, fields.body, fields.version)), url)
+        text = f"{host}:{port}:" + (f"[{address}]" if ":" in address else address)
+        keep = [p for p in self.opt["resolve"].split() if not p.lower().startswith(f"{host.lower()}:{port}:")]
         self._set_opt("resolve", " ".join(keep + [text]))
         self._show_status()
         return text
@@ -363,12 +389,13 @@ class Composer(LazyTabs, Vertical):
 
     # -- undo / redo: the whole request (bytes, URL, options) before each edit ----------------
     def _state(self) -> tuple:
-        return (self.data, self.query_one("#url", Input).value, self._url, self._version, self.host_auto,
-                tuple(sorted(self.opt.items())))
+        """The request as it stands before the edit being handled (``_url``: the URL bar's
+        text as last read; the bar itself may already show the edit)."""
+        return (self.data, self._url, self._version, self.host_auto, tuple(sorted(self.opt.items())))
 
-    def _remember(self) -> None:
+    def _remember(self, state: tuple | None = None) -> None:
         """Called before an edit changes the request: ctrl+z comes back to this state."""
-        state = self._state()
+        state = state if state is not None else self._state()
         if not self._undo or self._undo[-1] != state:
             self._undo.append(state)
             del self._undo[:-UNDO_DEPTH]
@@ -387,11 +414,11 @@ class Composer(LazyTabs, Vertical):
             return
         focused = self.app.focused
         target.append(self._state())
-        data, url_text, url, version, host_auto, opt = source.pop()
+        data, url, version, host_auto, opt = source.pop()
         self._restoring = True
         try:
             self.load(data, url)
-            self._set_input("#url", url_text)
+            self._set_input("#url", url)
             self._version, self.host_auto = version, host_auto
             for key, value in opt:
                 self._set_opt(key, value)
@@ -456,6 +483,7 @@ class Composer(LazyTabs, Vertical):
         if source == "url" and _maybe_curl(self.url):
             self._show_status()  # a curl command being typed or pasted: the request waits for enter
             return
+        before = self._state()
         fields = self._fields()
         headers = fields.headers
         if source == "headers":  # the user's own Host is kept; one equal to the URL's follows it again
@@ -472,8 +500,9 @@ class Composer(LazyTabs, Vertical):
         if headers != fields.headers:
             self._set_text("#headers", headers)
             fields = rt.Fields(fields.method, fields.url, headers, fields.body, fields.version)
+        if rt.split_request(self.data, self._url) != fields or before[1] != self._url:
+            self._remember(before)
         if rt.split_request(self.data, self._url) != fields:
-            self._remember()
             self.data = rt.build_request(fields)
             self._set_text("#raw", rt.to_raw_text(self.data))
         self._show_status()

@@ -50,14 +50,22 @@ def _size(n: float) -> str:
     return fmt_bytes(n)
 
 
-class _LiveTimings:
-    """Phase durations from event timestamps, for the waterfall while a send runs."""
+TICK = 0.1  # seconds between two redraws of the waterfall while a send runs
 
-    __slots__ = ("dns", "connect", "tls", "send", "ttfb", "download", "total")
+
+class _LiveTimings:
+    """Phase durations from event timestamps, for the waterfall while a send runs: the
+    phase in progress (``running``) counts up; after a failure or a cancel the phase it
+    stopped in is ``cut``; a phase never reached stays 0 (shown as ``-``)."""
+
+    __slots__ = ("dns", "connect", "tls", "send", "ttfb", "download", "total", "running", "cut", "note")
 
     def __init__(self) -> None:
-        for k in self.__slots__:
+        for k in ("dns", "connect", "tls", "send", "ttfb", "download", "total"):
             setattr(self, k, 0.0)
+        self.running: str | None = None
+        self.cut: str | None = None
+        self.note = ""
 
 
 class ResponseView(LazyTabs, Vertical):
@@ -100,6 +108,10 @@ class ResponseView(LazyTabs, Vertical):
         self.border_subtitle = "F3"
         self.send_id = 0
         self._times: dict[str, float] = {}
+        self._tls = False  # the send in flight makes a TLS handshake on a new connection
+        self._ticker = None  # the Timer that redraws the waterfall while a send runs
+        self._stopped: _LiveTimings | None = None  # the waterfall when a send failed: its cut phase
+        self._failed_phase = ""  # the phase of the Failed event of the send shown ("cancelled": escape)
         self._body_started = 0.0
         self.in_flight = False
         self._pair: tuple | None = None  # (local, remote) of the exchange shown, or being sent
@@ -187,6 +199,7 @@ class ResponseView(LazyTabs, Vertical):
         await self.ensure_tabs()
         view = self.search_view()
         if view is None:
+            self.app.key_hold.release()  # no search line opens: the keys typed after / are keys again
             self.app.notify(f"search works in the Body, Raw, Hex and Connection tabs, not in {self.active_tab.title()}")
             return
         bar = self.search_bar
@@ -279,6 +292,8 @@ class ResponseView(LazyTabs, Vertical):
 
     def action_save(self, what: str) -> None:
         r = self._response("save")
+        if r is None or what == "body" and not r.body_bytes:
+            self.app.key_hold.release()  # no prompt opens
         if r is None:
             return
         if what == "body" and not r.body_bytes:
@@ -483,6 +498,10 @@ class ResponseView(LazyTabs, Vertical):
         self.in_flight = True
         self._pair = None
         self._times = {"start": time.monotonic()}
+        self._tls = what.partition(" ")[2][:8].lower() == "https://"
+        self._stopped, self._failed_phase = None, ""
+        if self._ticker is None:
+            self._ticker = self.set_interval(TICK, self._tick)
         self._end_search()
         self._status(Text.assemble(("● ", _STEP), ("sending ", ""), (_safe(what), "bold")))
         self._clear_tabs()
@@ -533,8 +552,11 @@ class ResponseView(LazyTabs, Vertical):
             self._status(Text.assemble(("● ", _STEP), f"received {_size(event.body_bytes)} body in "
                                        f"{event.total_ms:.1f} ms · preparing the views …"))
         elif kind == "Failed":
+            self._failed_phase = event.phase
             self.query_one("#resp-progress").display = False
         self._live_waterfall()
+        if kind == "Failed":
+            self._stopped = self.content.get("timing")
 
     def _progress(self, event) -> None:
         box = self.query_one("#resp-progress", Static)
@@ -555,27 +577,76 @@ class ResponseView(LazyTabs, Vertical):
         t.append(f" · {_size(rate)}/s", "cyan")
         box.update(t)
 
+    def _tick(self) -> None:
+        """Every TICK seconds: redraw the waterfall while a send runs; stop when it is over."""
+        if self.in_flight and "Complete" not in self._times and "Failed" not in self._times:
+            self._live_waterfall()
+        elif self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+
     def _live_waterfall(self) -> None:
+        """The waterfall from the events so far: each phase runs from the event that starts
+        it to the one that ends it; the one with a start and no end yet is in progress (its
+        time counts up to now), or, after ``Failed``, the one the send stopped in."""
+        from netlab.ui.panes.waterfall import PHASES
+
         t = self._times
+        failed = t.get("Failed")
+        end = t.get("Complete") or failed
+        now = end or time.monotonic()
         live = _LiveTimings()
-        if "Resolved" in t and "Resolving" in t:
-            live.dns = (t["Resolved"] - t["Resolving"]) * 1000
-        if "Connected" in t and "Connecting" in t:
-            live.connect = (t["Connected"] - t["Connecting"]) * 1000
-        if "TLSDone" in t and "Connected" in t:
-            live.tls = (t["TLSDone"] - t["Connected"]) * 1000
-        if "RequestSent" in t:
-            live.send = 0.0
-            first = t.get("InformationalHead") or t.get("ResponseHead")
-            if first:
-                live.ttfb = (first - t["RequestSent"]) * 1000
-        if "ResponseHead" in t:
-            end = t.get("Complete") or t.get("BodyChunk") or t["ResponseHead"]
-            live.download = (end - t["ResponseHead"]) * 1000
-        live.total = (max(t.values()) - t["start"]) * 1000
+        new = "Connecting" in t  # a reused connection has no connect and no TLS handshake
+        tls = self._tls and new
+        first = t.get("InformationalHead") or t.get("ResponseHead")
+        spans = (("dns", t.get("Resolving"), t.get("Resolved")),
+                 ("connect", t.get("Connecting"), t.get("Connected")),
+                 ("tls", t.get("Connected") if tls else None, t.get("TLSDone")),
+                 ("send", t.get("TLSDone") if tls else t.get("Connected"), t.get("RequestSent")),
+                 ("ttfb", t.get("RequestSent"), first),
+                 ("download", first, t.get("Complete")))
+        open_phase = None
+        for key, began, ended in spans:
+            if began is None:
+                continue
+            if ended is None:
+                open_phase = key
+            setattr(live, key, ((ended or now) - began) * 1000)
+        live.total = (now - t["start"]) * 1000
+        what = dict((k, w) for k, w, _ in PHASES)
+        if failed is not None:
+            live.cut = open_phase
+            verb = "cancelled" if self._failed_phase == "cancelled" else f"failed ({self._failed_phase})"
+            live.note = f"{verb} during {what[open_phase]}" if open_phase else verb
+        elif end is None:
+            live.running = open_phase
+            live.note = f"in flight: {what[open_phase]} …" if open_phase else "in flight …"
         self._set("timing", live)
 
+    def _final_timings(self, prepared):
+        """What the Timing tab shows for a finished exchange: the engine's timings; for one
+        that failed while we watched it, with the phase it stopped in (cut, its time until
+        then) and the note, so no phase it never reached shows a time."""
+        timings, stopped = prepared.exchange.timings, self._stopped
+        self._stopped = None
+        if stopped is None or prepared.exchange.error is None or prepared.history_id is not None:
+            return timings  # a stored exchange (history) has no live picture
+        final = _LiveTimings()
+        for key in ("dns", "connect", "tls", "send", "ttfb", "download", "total"):
+            setattr(final, key, getattr(timings, key))
+        if stopped.cut is not None and not getattr(final, stopped.cut):
+            setattr(final, stopped.cut, getattr(stopped, stopped.cut))
+        final.cut, final.note = stopped.cut, stopped.note
+        return final
+
     # -- done --------------------------------------------------------------------------------
+    def not_sent(self, text: str) -> None:
+        """The composer's request could not be built: say so here, and clear the last
+        exchange so its 200 is not taken for this request's answer."""
+        self.prepared = None
+        self._status(Text.assemble((" ✗ not sent ", "bold white on red"), f" {_safe(text)}",
+                                   (" · fix it in the composer (F2)", "dim")))
+
     def watch_prepared(self, prepared) -> None:
         self.in_flight = False
         self.query_one("#resp-progress").display = False
@@ -592,7 +663,7 @@ class ResponseView(LazyTabs, Vertical):
         c = prepared.exchange.connection
         self._pair = (tuple(c.local), tuple(c.remote)) if c is not None and c.family != "AF_UNIX" else None
         self._show_connection()
-        self._set("timing", prepared.exchange.timings)
+        self._set("timing", self._final_timings(prepared))
 
     def watch_follow(self, follow) -> None:
         if self._follows(follow):

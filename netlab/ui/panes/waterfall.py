@@ -30,7 +30,11 @@ def _bar(start: float, length: float) -> str:
 
 
 def waterfall_text(timings, width: int) -> Text:
-    """The waterfall as text for a ``width``-cell-wide area."""
+    """The waterfall as text for a ``width``-cell-wide area.
+
+    ``timings`` may also say (as attributes) which phase is ``running`` (a send in flight:
+    its time so far, marked ``…``), which one was ``cut`` (a failed or cancelled send: its
+    time until then, marked ``✗``) and a ``note`` line; phases never reached show ``-``."""
     t = Text(no_wrap=True)
     if timings is None:
         t.append("No exchange yet: send a request (ctrl+j) to see where the time goes.", "dim italic")
@@ -44,24 +48,35 @@ def waterfall_text(timings, width: int) -> Text:
     t.append(f"{'phase':<9}{'what' if what_w else '':<{what_w}}{'time':>11}  ", "bold")
     t.append("0", "dim")
     t.append(f"{_ms(total).strip():>{bar_w - 1}}\n", "dim")
+    running, cut = getattr(timings, "running", None), getattr(timings, "cut", None)
     at = 0.0
     for key, what, colour in PHASES:
         ms = values[key]
+        mark = "…" if key == running else "✗" if key == cut else " "
         t.append(f"{key:<9}", "bold")
         if what_w:
             t.append(f"{what:<{what_w}}", "dim")
-        t.append(f"{_ms(ms)}  " if ms else f"{'-':>11}  ", "" if ms else "dim")
+        if ms or mark != " ":
+            t.append(_ms(ms), "bold" if key == running else "")
+            t.append(f"{mark} ", "bold red" if key == cut else "bold")
+        else:
+            t.append(f"{'-':>11}  ", "dim")
         if ms:
             t.append(_bar(at * scale, ms * scale), colour)
         t.append("\n")
         at += ms
     t.append(f"{'total':<9}{'':<{what_w}}", "bold")
     t.append(f"{_ms(total)}", "bold")
+    note = getattr(timings, "note", "")
+    if note:
+        t.append(f"\n{note}", "dim italic")
     return t
 
 
 class Waterfall(Widget):
     """Horizontal bars for dns, connect, tls, send, ttfb and download, with ms figures."""
+
+    can_focus = True  # the Timing tab holds the focus like every tab, so the viewer's keys stay there
 
     DEFAULT_CSS = """
     Waterfall { height: auto; min-height: 9; padding: 1 1; }
