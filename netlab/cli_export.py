@@ -158,7 +158,7 @@ def _from_http_file(args):
 
 
 def _send_all(jobs, args, out, err) -> int:
-    from netlab.cli import _safe, _verbose_printer, report
+    from netlab.cli import _safe, _verbose_printer, exchange_json, report
     from netlab.engine import Engine
 
     on_event = _verbose_printer(err) if args.verbose and not args.json else None
@@ -180,7 +180,7 @@ def _send_all(jobs, args, out, err) -> int:
 
                 record(ex, err, store_bodies=False if getattr(args, "no_history_bodies", False) else None)
             if args.json and len(jobs) > 1:
-                item = ex.to_dict()
+                item = exchange_json(ex)
                 item["entry"] = {"name": entry.name, "line": entry.line, "path": entry.path}
                 results.append(item)
                 if ex.error is not None:

@@ -19,6 +19,7 @@ import pytest
 
 from netlab.engine import Engine, Options, Request
 from netlab.engine import events as ev
+from netlab.engine.errors import headline
 from netlab.engine.labserver import lab_bytes
 
 TRUNCATED = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n0123456789"
@@ -338,7 +339,7 @@ def test_send_never_raises_from_a_callback_free_failure_storm(tcp_peer):
 def _cli_failure(res, phase: str):
     code, out, err = res
     assert code == 1, (code, out, err)
-    assert f"netlab: {phase} failed:" in err, err
+    assert f"netlab: {headline(phase)}:" in err, err
     assert "Traceback" not in err and "Traceback" not in out
     assert "next:" in err or phase == "cancelled"
 

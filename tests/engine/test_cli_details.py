@@ -5,7 +5,8 @@ question section of `netlab dns`.
 - `send -v` shows each head once: the raw bytes on stderr (``< `` lines), standard output
   gets the body only, as curl -v; ``-i`` adds the head to standard output, as curl -v -i.
 - `send -d` writes its head in curl's order (byte for byte the request curl sends).
-- `--json`: ``dns.elapsed_ms`` is the same number as ``timings_ms.dns``.
+- `--json`: ``dns.elapsed_ms`` is the same number as ``timings_ms.dns`` (for each request of
+  `send FILE.http --all --json` too).
 - A failure reads as a sentence ("netlab: timed out: ..."), never "timeout failed".
 - `replay --help` names ``last`` and ``prev``; `history show ID|last|prev [--json]`.
 """
@@ -128,6 +129,23 @@ def test_dns_elapsed_is_the_dns_timing(run_cli, lab_server, dnsmasq):
     assert code == 0, err
     stored = json.loads(out)
     assert stored["dns"]["elapsed_ms"] == stored["timings_ms"]["dns"] == doc["timings_ms"]["dns"]
+
+
+def test_dns_elapsed_is_the_dns_timing_for_each_request_of_a_http_file(run_cli, lab_server, dnsmasq, tmp_path):
+    # `send FILE.http --all --json` prints a list of the same shape as `send --json`; two
+    # names, so that the second request resolves too (the same name would reuse the connection)
+    path = tmp_path / "two.http"
+    path.write_text(f"### ip\nGET http://known.test:{lab_server.port}/ip\n\n"
+                    f"### again\nGET http://web.lab.test:{lab_server.port}/ip\n")
+    code, out, err = run_cli("send", path, "--all", "--json", "--no-history",
+                             "--dns-server", f"127.0.0.1:{dnsmasq.port}")
+    assert code == 0, err
+    items = json.loads(out)
+    assert [item["entry"]["name"] for item in items] == ["ip", "again"]
+    for item in items:
+        assert item["error"] is None and item["response"]["status"] == 200
+        assert item["dns"]["source"] == "dns" and item["dns"]["elapsed_ms"] > 0
+        assert item["dns"]["elapsed_ms"] == item["timings_ms"]["dns"]
 
 
 # -------------------------------------------------------------------- failures as sentences

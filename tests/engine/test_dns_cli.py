@@ -288,7 +288,7 @@ def test_send_with_dns_server(run_cli, fx_dns, lab_server):
 def test_send_with_dns_server_failures(run_cli, fx_dns):
     code, _, err = run_cli("send", "--dns-server", f"127.0.0.1:{fx_dns.port}", "--no-history",
                            "http://nothing.fx.test/")
-    assert code == 1 and "dns failed" in err and "NXDOMAIN" in err
+    assert code == 1 and "netlab: DNS lookup failed: " in err and "NXDOMAIN" in err
     code, _, err = run_cli("send", "--dns-server", "127.0.0.1:0", "--no-history", "http://secret.fx.test/")
     assert code == 2 and "--dns-server" in err and "bad port" in err
     code, _, err = run_cli("send", "--dns-server", "tls://127.0.0.1", "--no-history", "http://secret.fx.test/")

@@ -6,9 +6,10 @@ For each case in ``CASES`` a real peer on loopback misbehaves, and the exchange 
   left open, what arrived kept, and — for the timeouts — only after the configured time;
 - in ``netlab send --json``: exit 1, one JSON object whose ``error`` has phase, message
   and hint, the partial bytes in ``response``, nothing on stderr;
-- in ``netlab send`` (human output): exit 1, exactly one ``netlab: PHASE failed: ...``
-  line and one ``  next: ...`` line, the partial response on stdout, the partial head
-  under ``-v``, no traceback, no raw escape byte.
+- in ``netlab send`` (human output): exit 1, exactly one ``netlab: HEADLINE: ...`` line
+  (``headline(phase)``: "connect failed", "timed out", ...) and one ``  next: ...``
+  line, the partial response on stdout, the partial head under ``-v``, no traceback,
+  no raw escape byte.
 
 tests/engine/test_bad_input.py checks many of the same peers in more detail; the TUI side
 is tests/ui/test_failures.py.  Bounds on elapsed time here are hang guards only.
@@ -29,6 +30,7 @@ import pytest
 
 from netlab.engine import Engine, NetlabError, Options, Request
 from netlab.engine import events as ev
+from netlab.engine.errors import headline
 from netlab.engine.http1 import MAX_HEADERS
 from netlab.engine.session import RECV_SIZE
 from netlab.engine.text import visible_line_endings
@@ -331,7 +333,7 @@ def _one_failure_line(err: str, phase: str) -> str:
     lines = err.splitlines()
     failed = [line for line in lines if line.startswith("netlab: ")]
     nexts = [line for line in lines if line.startswith("  next: ")]
-    assert len(failed) == 1 and failed[0].startswith(f"netlab: {phase} failed: "), err
+    assert len(failed) == 1 and failed[0].startswith(f"netlab: {headline(phase)}: "), err
     assert len(nexts) == 1 and nexts[0] == lines[-1], err
     return failed[0] + "\n" + nexts[0]
 

@@ -319,7 +319,7 @@ def test_cli_send_takes_the_timeout_from_the_settings(run_cli, tcp_peer, _privat
     write(_private_settings, "timeout = 0.5\n")
     code, out, err = run_cli("send", "--no-history", peer.url + "/")
     assert code == 1, err
-    assert "timeout failed" in err and "0.5 s" in err
+    assert "netlab: timed out: " in err and "0.5 s" in err
     assert len(peer.received) == 1
     # the command line wins over the file
     code, _, err = run_cli("send", "--no-history", "--timeout", "0.7", peer.url + "/")
