@@ -23,6 +23,7 @@ class KeyBar(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._spans: list[tuple[int, int, str, object]] = []
+        self.more = False  # keys left out for want of room (F1 lists them all)
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, lambda _screen: self.refresh())
@@ -61,6 +62,14 @@ class KeyBar(Widget):
         droppable = [i for i in reversed(items) if i[3] is app and i[2] not in rank and i[2] != "help"]
         while droppable and sum(len(i[0]) + len(i[1]) + 3 for i in items) > width:
             items.remove(droppable.pop(0))
+        # Still too wide: the pane's last keys go, never cut mid-word; "…" says F1 has them.
+        self.more = False
+        while sum(len(i[0]) + len(i[1]) + 3 for i in items) > width - 2:
+            rest = [i for i in items if i[2] not in rank and i[2] != "help"]
+            if not rest:
+                break
+            items.remove(rest[-1])
+            self.more = True
         return items
 
     def render(self) -> Text:
@@ -72,6 +81,8 @@ class KeyBar(Widget):
             t.append(f" {keys} ", key_style if enabled else "dim")
             t.append(f"{description} ", "" if enabled else "dim")
             self._spans.append((start, len(t), action, namespace))
+        if self.more:
+            t.append(" … ", "dim")
         palette = " ^p palette "
         if self.size.width > len(t) + len(palette):
             t.append(" " * (self.size.width - len(t) - len(palette)))
