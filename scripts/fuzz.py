@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A longer fuzz run: the properties of tests/engine/test_fuzz.py with many more examples.
+"""A longer fuzz run: the properties of tests/engine/test_fuzz.py and tests/engine/test_curl.py
+(the curl round trip) with many more examples.
 
     python scripts/fuzz.py                      # 2,000 examples per property
     python scripts/fuzz.py --examples 50000
@@ -42,9 +43,9 @@ def main(argv=None) -> int:
 
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
-    from tests.engine import test_fuzz
+    from tests.engine import test_curl, test_fuzz
 
-    props = test_fuzz.PROPERTIES
+    props = {**test_fuzz.PROPERTIES, **test_curl.PROPERTIES}
     if args.list:
         for name, prop in props.items():
             print(f"{name:22} {(prop.check.__doc__ or '').strip().splitlines()[0] if prop.check.__doc__ else ''}")

@@ -738,7 +738,10 @@ def _build(st: _State) -> Request:
         target = st.request_target
     else:  # the path and query as written: curl 7.88 sends non-ASCII bytes as they are
         parts = urlsplit(url if "://" in url else "http://" + url)
-        path, q, query = parts.path or "/", "?" if parts.query else "", parts.query
+        # An empty query stays: curl 7.88 sends http://h/? as "GET /? HTTP/1.1" (urlsplit
+        # drops the lone "?"; a "?" before any "#" can only start the query).
+        has_query = bool(parts.query) or "?" in url.partition("#")[0]
+        path, q, query = parts.path or "/", "?" if has_query else "", parts.query
         if not st.path_as_is:
             path = _remove_dot_segments(path) or "/"
         target = path + q + query

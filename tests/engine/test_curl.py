@@ -13,13 +13,14 @@ import subprocess
 import threading
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from netlab.engine import Options, Request, parse_pin
 from netlab.engine.curl import CurlError, looks_like_curl, parse_curl, quote, split_words, to_curl
 from netlab.engine.request import USER_AGENT
 from netlab.ui import requesttext as rt
+from tests.engine.test_fuzz import Property
 
 CURL = "/usr/bin/curl"
 BASH = shutil.which("bash")
@@ -261,7 +262,7 @@ _value = st.text(st.characters(blacklist_categories=("Cs",), blacklist_character
     lambda v: v.strip(" \t") != "" or v == "")
 _target = st.one_of(
     st.sampled_from(["/", "/ip", "/echo?a=1&b=2", "/a/../b", "/x y", "/%zz", "/é", "/a#b", "/{x}[1]", "*",
-                     "http://other/abs", "/q?'\"$`"]),
+                     "http://other/abs", "/q?'\"$`", "/?", "/a?", "/a?#b"]),
     st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")), max_size=15).map(lambda s: "/" + s),
 )
 
@@ -291,18 +292,16 @@ def well_formed(draw) -> Request:
     return Request.raw(head.encode("utf-8") + body, url)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(well_formed())
-def test_parse_of_to_curl_gives_the_same_bytes(request):
+def check_curl_round_trip(request: Request) -> None:
+    """parse_curl(to_curl(request)) sends the same bytes to the same place."""
     command = to_curl(request, show_secrets=True)
     back = parse_curl(command).request
     assert back.data == request.data
     assert (back.scheme, back.host, back.port) == (request.scheme, request.host, request.port)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.binary(max_size=150))
-def test_to_curl_of_any_bytes_round_trips_or_says_why(data):
+def check_any_bytes_round_trip(data: bytes) -> None:
+    """Any bytes: to_curl gives a command that sends them back, or says why curl cannot."""
     r = Request.raw(data, "http://h/")
     try:
         command = to_curl(r, show_secrets=True)
@@ -310,6 +309,44 @@ def test_to_curl_of_any_bytes_round_trips_or_says_why(data):
         assert exc.message.startswith("curl cannot send") and exc.hint
         return
     assert parse_curl(command).request.data == data
+
+
+# The example the random exploration found (issue 12.8): an empty query is part of the target.
+EMPTY_QUERY = Request.raw(b"GET /? HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", "http://127.0.0.1/")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(well_formed())
+@example(EMPTY_QUERY)
+def test_parse_of_to_curl_gives_the_same_bytes(request):
+    check_curl_round_trip(request)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=150))
+@example(b"GET /? HTTP/1.1\r\nHost: h\r\n\r\n")
+def test_to_curl_of_any_bytes_round_trips_or_says_why(data):
+    check_any_bytes_round_trip(data)
+
+
+@pytest.mark.parametrize("target", ["/?", "/a?", "/?#", "/a?#x", "/a?b", "/a"])
+def test_an_empty_query_survives_the_round_trip(target):
+    """``GET /? HTTP/1.1`` came back as ``GET / HTTP/1.1``: curl 7.88 sends the lone "?"
+    (http://h/? is "GET /?"), so parse_curl keeps it, and the round trip gives the same bytes."""
+    data = f"GET {target} HTTP/1.1\r\nHost: h\r\n\r\n".encode()
+    command = to_curl(Request.raw(data, "http://h/"), show_secrets=True)
+    assert parse_curl(command).request.data == data
+    assert req("curl -A x 'http://h/?'").startswith(b"GET /? HTTP/1.1\r\n")
+    assert req("curl -A x 'http://h?'").startswith(b"GET /? HTTP/1.1\r\n")
+    assert req("curl -A x 'http://h/a?#frag'").startswith(b"GET /a? HTTP/1.1\r\n")
+    assert req("curl -A x 'http://h/a#frag?'").startswith(b"GET /a HTTP/1.1\r\n")
+
+
+# scripts/fuzz.py runs these with many more examples (beside tests/engine/test_fuzz.py's).
+PROPERTIES: dict[str, Property] = {
+    "curl-round-trip": Property((well_formed(),), check_curl_round_trip),
+    "curl-any-bytes": Property((st.binary(max_size=150),), check_any_bytes_round_trip),
+}
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -422,6 +459,8 @@ def test_real_curl_sends_exactly_netlabs_bytes(capture, request):
     "-0 -X PUT --data-binary $'\\x01\\x02\\x00ignored' http://HOST/",
     "--data-urlencode 'q=a b&c' --data-urlencode z http://HOST/",
     "http://HOST/a/./b/../c",
+    "'http://HOST/?'",
+    "'http://HOST/a?#frag'",
     "--path-as-is http://HOST/a/./b/../c",
     "--request-target /raw%zz -X OPTIONS http://HOST/",
     "-I http://HOST/head",
