@@ -4,6 +4,7 @@ are netlab's behaviour without a file.
 
     timeout = 10                 # seconds: the connection, and each read (--timeout)
     max_time = 0                 # seconds for the whole exchange (--max-time); 0: no deadline
+    head_timeout = 30            # seconds for the response head (--head-timeout); 0: no deadline
     max_body = 1073741824        # bytes: a longer body stops the exchange (--max-body); 0: no limit
     dns_server = "127.0.0.1:53"  # sends and the DNS pane ask this server; "": the system resolver
     theme = "nord"               # a Textual theme
@@ -17,32 +18,39 @@ are netlab's behaviour without a file.
     send = "ctrl+s"
     help = "f9,question_mark"
 
+    [secrets]
+    headers = ["X-My-Token"]     # more headers whose values exports mask (engine/secrets.py)
+
 A file that is not valid TOML is ignored whole (the message names its line and
 column); a key that is unknown, of the wrong type or out of range is reported with its
 line and its default is used, and every other key still applies.  ``load()`` never
-raises.  This module imports neither Textual nor the engine: the TUI reads it before
-its first frame.  The theme is checked by the TUI against the themes it has
+raises.  The numbers are checked by the rules every option value follows
+(``netlab.limits``, standard library only).  This module imports neither Textual nor
+the engine: the TUI reads it before its first frame.  The theme is checked by the TUI against the themes it has
 (``Loaded.theme_problem``).
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
+from netlab import limits
+
 __all__ = ["Settings", "Loaded", "Problem", "load", "loads", "settings_path", "default_file_text",
            "ACTIONS", "PANE_ACTIONS", "PRIORITY_ACTIONS", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BODY", "DEFAULT_BODY_CAP",
+           "DEFAULT_HEAD_TIMEOUT",
            "parse_dns_address", "parse_keys"]
 
-# The engine's defaults (Options.timeout, session.DEFAULT_MAX_BODY, History's body_cap);
-# repeated here so that reading the settings imports no engine.  A test checks they agree.
+# The engine's defaults (Options.timeout, session.DEFAULT_MAX_BODY, History's body_cap,
+# Options.head_timeout); repeated here so that reading the settings imports no engine
+# session.  A test checks they agree.
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BODY = 1 << 30
 DEFAULT_BODY_CAP = 1 << 20
-MAX_SECONDS = 1_000_000.0  # socket timeouts much above this overflow the C timeval
+DEFAULT_HEAD_TIMEOUT = limits.DEFAULT_HEAD_TIMEOUT
 
 # The app's actions that [keys] can rebind: binding id -> default keys (as in NetlabApp.BINDINGS,
 # whose Bindings carry these ids; a test checks they agree).
@@ -87,6 +95,7 @@ class Settings:
 
     timeout: float = DEFAULT_TIMEOUT  # seconds: connect, and each read
     max_time: float | None = None  # seconds for the whole exchange; None: no deadline
+    head_timeout: float | None = DEFAULT_HEAD_TIMEOUT  # seconds for the response head; None: no deadline
     max_body: int | None = DEFAULT_MAX_BODY  # the engine's body limit; None: no limit
     dns_server: str | None = None  # "ADDR[:PORT]" for sends and the DNS pane; None: the system resolver
     theme: str | None = None  # a Textual theme name; None: Textual's default
@@ -94,6 +103,7 @@ class Settings:
     history_body_cap: int = DEFAULT_BODY_CAP  # bytes of each body the history keeps
     history_bodies: bool = True  # False: the history keeps no bodies
     keys: tuple[tuple[str, str], ...] = ()  # (action, "key,key") overrides, in file order
+    secret_headers: tuple[str, ...] = ()  # [secrets] headers: more names exports mask (engine/secrets.py)
 
     @property
     def keymap(self) -> dict[str, str]:
@@ -116,12 +126,14 @@ class Settings:
 
     def fill_options(self, options):
         """``options`` (an engine Options built without these settings) with the settings'
-        deadline and body limit where it still has the engine's defaults."""
+        deadline, head deadline and body limit where it still has the engine's defaults."""
         from netlab.engine.session import DEFAULT_MAX_BODY as ENGINE_MAX_BODY
 
         changes = {}
         if options.deadline is None and self.max_time is not None:
             changes["deadline"] = self.max_time
+        if getattr(options, "head_timeout", None) == DEFAULT_HEAD_TIMEOUT and self.head_timeout != DEFAULT_HEAD_TIMEOUT:
+            changes["head_timeout"] = self.head_timeout
         if options.max_body_bytes == ENGINE_MAX_BODY and self.max_body != ENGINE_MAX_BODY:
             changes["max_body_bytes"] = self.max_body
         return replace(options, **changes) if changes else options
@@ -245,8 +257,11 @@ def loads(text: str, path: str = "settings.toml") -> Loaded:
             keys, key_problems = _check_keys(path, lines, value)
             values["keys"] = keys
             problems += key_problems
+        elif key == "secrets":
+            values["secret_headers"] = _secret_headers(path, lines, value, problems)
         else:
-            problems.append(_unknown(path, key, lines.get(key), key, {**_TOP, "history": 0, "keys": 0}))
+            problems.append(_unknown(path, key, lines.get(key), key,
+                                     {**_TOP, "history": 0, "keys": 0, "secrets": 0}))
     problems.sort(key=lambda p: p.line or 0)
     return Loaded(Settings(**values), path, True, tuple(problems), lines)
 
@@ -278,41 +293,57 @@ def _number(value, what: str) -> float:
     return float(value)
 
 
-def _seconds(value) -> float:
-    s = _number(value, "a number of seconds")
-    if not (math.isfinite(s) and 0 < s <= MAX_SECONDS):
-        raise _Bad(f"expected a number of seconds above 0 and at most {MAX_SECONDS:g}, not {value!r}")
-    return s
+def _rule(rule: str):
+    """The check of a number key: its type here, its range by the one rule every option
+    value follows (netlab.limits: finite, positive where it must be, bounded)."""
+    seconds = limits.RULES[rule].seconds
+
+    def check(value):
+        if seconds:
+            _number(value, "a number of seconds")
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise _Bad(f"expected a whole number of {limits.RULES[rule].unit}, not {_kind(value)}")
+        try:
+            return limits.check(rule, value)
+        except limits.OptionValueError as exc:
+            raise _Bad(exc.expected) from None
+
+    return check
 
 
-def _optional_seconds(value) -> float | None:
-    if not isinstance(value, bool) and value == 0:
-        return None
-    s = _number(value, "a number of seconds (0: no deadline)")
-    if not (math.isfinite(s) and 0 < s <= MAX_SECONDS):
-        raise _Bad(f"expected a number of seconds above 0 and at most {MAX_SECONDS:g} (0: no deadline), "
-                   f"not {value!r}")
-    return s
+_seconds = _rule("timeout")
+_optional_seconds = _rule("deadline")
+_head_seconds = _rule("head_timeout")
+_max_body = _rule("max_body_bytes")
+_history_size = _rule("history_size")
+_body_cap = _rule("history_body_cap")
 
 
-def _count(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _Bad(f"expected a whole number of {what}, not {_kind(value)}")
-    if value < 0:
-        raise _Bad(f"expected 0 or more {what}, not {value}")
-    return value
-
-
-def _max_body(value) -> int | None:
-    return _count(value, "bytes (0: no limit)") or None
-
-
-def _history_size(value) -> int:
-    return _count(value, "exchanges (0: keep all)")
-
-
-def _body_cap(value) -> int:
-    return _count(value, "bytes")
+def _secret_headers(path: str, lines: dict, table, problems: list) -> tuple[str, ...]:
+    """``[secrets] headers = ["X-My-Token", ...]``: header names whose values exports mask,
+    besides netlab's own list (netlab/engine/secrets.py); a name that is not a header name
+    is reported and left out, the others apply."""
+    if not isinstance(table, dict):
+        problems.append(_problem(path, "secrets", lines.get("secrets"), f"expected a table ([secrets]), not "
+                                 f"{_kind(table)}", "netlab's list of credential headers"))
+        return ()
+    names: list[str] = []
+    for sub, value in table.items():
+        dotted = f"secrets.{sub}"
+        if sub != "headers":
+            problems.append(_unknown(path, dotted, lines.get(dotted), sub, {"headers": 0}))
+            continue
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if not isinstance(item, str) or not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", item.strip()):
+                what = repr(item) if isinstance(item, str) else _kind(item)
+                line = lines.get(dotted)
+                problems.append(Problem(f"settings {path}{f', line {line}' if line else ''}: {dotted}: {what} is "
+                                        "not a header name (expected [\"X-My-Token\", ...]); left out", dotted, line))
+                continue
+            if item.strip().lower() not in (n.lower() for n in names):
+                names.append(item.strip())
+    return tuple(names)
 
 
 def _bool(value) -> bool:
@@ -343,6 +374,7 @@ def _theme(value) -> str | None:
 _TOP = {
     "timeout": ("timeout", _seconds, f"{DEFAULT_TIMEOUT:g} s"),
     "max_time": ("max_time", _optional_seconds, "0 (no deadline)"),
+    "head_timeout": ("head_timeout", _head_seconds, f"{DEFAULT_HEAD_TIMEOUT:g} s"),
     "max_body": ("max_body", _max_body, f"{DEFAULT_MAX_BODY} bytes"),
     "dns_server": ("dns_server", _dns_server, "the system resolver"),
     "theme": ("theme", _theme, "Textual's default theme"),
@@ -589,6 +621,7 @@ def effective_toml(settings: Settings) -> str:
     s = settings
     out = [f"timeout = {_toml_value(s.timeout)}",
            f"max_time = {_toml_value(s.max_time or 0)}",
+           f"head_timeout = {_toml_value(s.head_timeout or 0)}",
            f"max_body = {_toml_value(s.max_body or 0)}",
            f"dns_server = {_toml_value(s.dns_server or '')}",
            f"theme = {_toml_value(s.theme or '')}",
@@ -598,6 +631,7 @@ def effective_toml(settings: Settings) -> str:
            f"bodies = {_toml_value(s.history_bodies)}",
            "", "[keys]"]
     out += [f"{action} = {_toml_value(s.keys_for(action))}" for action in _ALL_ACTIONS]
+    out += ["", "[secrets]", f"headers = [{', '.join(_toml_value(n) for n in s.secret_headers)}]"]
     return "\n".join(out) + "\n"
 
 
@@ -609,11 +643,16 @@ def default_file_text() -> str:
 # A bad value is reported with its line when netlab starts, and its default is used.
 # `netlab settings` shows the values in effect and any problems.
 
-# Seconds to wait for the connection and for each read (netlab send --timeout).
+# Seconds to wait for the connection and for each read (netlab send --timeout);
+# above 0, at most {limits.MAX_SECONDS:g} (a day).
 # timeout = {DEFAULT_TIMEOUT:g}
 
 # Seconds for the whole exchange (--max-time); 0: no deadline.
 # max_time = 0
+
+# Seconds from the request sent to the whole response head received (--head-timeout):
+# a server that trickles its head a byte at a time is stopped here; 0: no deadline.
+# head_timeout = {DEFAULT_HEAD_TIMEOUT:g}
 
 # A response body longer than this many bytes stops the exchange (--max-body); 0: no limit.
 # max_body = {DEFAULT_MAX_BODY}
@@ -639,4 +678,10 @@ def default_file_text() -> str:
 # escape, a, question_mark, ...).  send and replay_last work inside text fields, so
 # their keys need ctrl or alt, or are F keys.  The actions and their default keys:
 {keys}
+
+[secrets]
+# Header names whose values exports mask (as ********) besides netlab's own list:
+# Authorization, Cookie, Set-Cookie, X-Api-Key, X-Auth-Token, X-Amz-Security-Token...
+# (the README lists them all).  The list adds names; it never unmasks one.
+# headers = []
 """
