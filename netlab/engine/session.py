@@ -32,6 +32,7 @@ TEXT_BODY_LIMIT = 1 << 20  # --json carries the body as text up to this size
 class Options:
     timeout: float = 10.0  # connect, and each read
     deadline: float | None = None  # whole exchange (like curl --max-time)
+    head_timeout: float | None = 30.0  # request sent -> whole response head received; None: no limit
     insecure: bool = False
     cafile: str | None = None
     resolve: tuple[Pin, ...] = ()
@@ -45,6 +46,17 @@ class Options:
 
     def with_pins(self, *texts: str) -> "Options":
         return replace(self, resolve=self.resolve + tuple(parse_pin(t) for t in texts))
+
+    def checked(self, names: dict[str, str] | None = None) -> "Options":
+        """These options when every value is within its rule (netlab/limits.py: finite,
+        positive where it must be, bounded); else NetlabError("usage") naming the option
+        (by ``names[field]`` when given, e.g. {"deadline": "--max-time"}) and the value."""
+        from netlab.limits import OptionValueError, check_options
+
+        try:
+            return check_options(self, names)
+        except OptionValueError as exc:
+            raise NetlabError("usage", str(exc)) from None
 
 
 @dataclass(slots=True)
