@@ -19,7 +19,66 @@ SUBCOMMANDS = ("send", "serve", "history", "replay", "conns", "dns", "settings")
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own usage errors: exit 2, one clear line
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"netlab: error: {message}\n")
+        self.exit(EXIT_USAGE, f"netlab: error: {_safe(message)}\n")
+
+
+# The command line's name of each Options field, for messages about a value.
+OPTION_FLAGS = {"timeout": "--timeout", "deadline": "--max-time", "head_timeout": "--head-timeout",
+                "max_body_bytes": "--max-body"}
+
+
+class _Given(argparse.Action):
+    """Store the value and remember that the option was given: ``--max-time 0`` (no
+    deadline, stored as None) is not the same as no --max-time (the settings file's)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace._given_options = {*getattr(namespace, "_given_options", ()), self.dest}
+
+
+def given(args, dest: str) -> bool:
+    """Was the option stored in ``args.<dest>`` given on the command line?"""
+    return dest in getattr(args, "_given_options", ())
+
+
+def option_value(rule: str, flag: str):
+    """An argparse type for an option value, by the one rule every value follows
+    (netlab/limits.py): the value to use, or a usage error naming the flag and the value."""
+    from netlab import limits
+
+    def parse(text: str):
+        try:
+            return limits.parse(rule, text, flag)
+        except limits.OptionValueError as exc:
+            raise argparse.ArgumentTypeError(f"must be {exc.why}, not {exc.shown}") from None
+
+    parse.__name__ = flag  # argparse names the type in some messages
+    return parse
+
+
+def add_exchange_limits(p, *, head_timeout_only: bool = False) -> None:
+    """--timeout, --max-time, --head-timeout and --max-body (``head_timeout_only``: the
+    last alone, for replay, which keeps the stored exchange's other options)."""
+    from netlab import limits
+
+    day = f"at most {limits.MAX_SECONDS:g} s, a day"
+    if not head_timeout_only:
+        p.add_argument("--timeout", type=option_value("timeout", "--timeout"), action=_Given, metavar="S",
+                       help=f"connect and per-read timeout, above 0 and {day} (default: the settings file's "
+                            "timeout, else 10)")
+        p.add_argument("--max-time", type=option_value("deadline", "--max-time"), action=_Given, metavar="S",
+                       help=f"overall deadline for the whole exchange, {day}; 0: none (default: the settings "
+                            "file's max_time, else none)")
+    p.add_argument("--head-timeout", type=option_value("head_timeout", "--head-timeout"), action=_Given,
+                   metavar="S",
+                   help=f"deadline from the request sent to the whole response head received, so a server "
+                        f"trickling its head byte by byte cannot hold netlab; {day}; 0: none (default: the "
+                        f"settings file's head_timeout, else {limits.DEFAULT_HEAD_TIMEOUT:g})")
+    if not head_timeout_only:
+        p.add_argument("--max-body", type=option_value("max_body_bytes", "--max-body"), action=_Given,
+                       metavar="BYTES",
+                       help="stop when the body exceeds this many bytes, at most 1 TiB; 0: no limit "
+                            "(default: the settings file's max_body, else 1 GiB)")
 
 
 def _send_parser(sub) -> None:
@@ -40,13 +99,7 @@ def _send_parser(sub) -> None:
     p.add_argument("--unix-socket", metavar="PATH", help="connect to this Unix socket instead of TCP")
     p.add_argument("--cacert", metavar="FILE", help="verify the server against this CA bundle")
     p.add_argument("-k", "--insecure", action="store_true", help="do not verify the TLS certificate")
-    p.add_argument("--timeout", type=float, metavar="S",
-                   help="connect and per-read timeout (default: the settings file's timeout, else 10)")
-    p.add_argument("--max-time", type=float, metavar="S",
-                   help="overall deadline for the whole exchange (default: the settings file's max_time, else none)")
-    p.add_argument("--max-body", type=int, metavar="BYTES",
-                   help="stop when the body exceeds this many bytes "
-                        "(default: the settings file's max_body, else 1 GiB)")
+    add_exchange_limits(p)
     p.add_argument("--compressed", action="store_true", help="ask for gzip and show the decoded body")
     p.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE (exact bytes)")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -87,23 +140,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _options(args):
     from netlab.cli_dns import dns_server_option
-    from netlab.engine import NetlabError, Options, parse_pin
+    from netlab.engine import Options, parse_pin
     from netlab.cli_settings import current
 
     settings = current()  # defaults for what the command line leaves out; problems on stderr, once
-    timeout = settings.timeout if args.timeout is None else args.timeout
-    if timeout <= 0:
-        raise NetlabError("usage", f"--timeout must be positive, not {timeout:g}")
+
+    def pick(dest: str, default):  # the command line's value (None for a 0 meaning none), else the file's
+        return getattr(args, dest) if given(args, dest) else default
+
     return Options(
-        timeout=timeout,
-        deadline=settings.max_time if args.max_time is None else args.max_time,
+        timeout=pick("timeout", settings.timeout),
+        deadline=pick("max_time", settings.max_time),
+        head_timeout=pick("head_timeout", settings.head_timeout),
         insecure=args.insecure,
         cafile=args.cacert,
         resolve=tuple(parse_pin(t) for t in args.resolve),
         dns_server=dns_server_option(args.dns_server) if args.dns_server else settings.dns_address,
         unix_socket=args.unix_socket,
-        max_body_bytes=args.max_body if args.max_body is not None else settings.max_body,
-    )
+        max_body_bytes=pick("max_body", settings.max_body),
+    ).checked(OPTION_FLAGS)
 
 
 def _read_source(spec: str, what: str) -> bytes:
@@ -322,8 +377,9 @@ def _number(kind, what: str, low, high=None):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be a number, not {text!r}") from None
-        if value != value or value < low or (high is not None and value > high):  # NaN too
+            raise argparse.ArgumentTypeError(f"{what} must be a number, not {text[:40]!r}") from None
+        if value != value or value in (float("inf"), float("-inf")) or value < low or \
+                (high is not None and value > high):  # NaN and infinity too
             bound = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise argparse.ArgumentTypeError(f"{what} must be {bound}, not {text}")
         return value
@@ -347,10 +403,10 @@ def _serve_parser(sub) -> None:
                    help="connections served at once; more get 503 and are closed (default 256)")
     s.add_argument("--max-request-bytes", type=_number(int, "--max-request-bytes", 1), default=1 << 20,
                    metavar="BYTES", help="largest request head, and largest body (431 / 413; default 1048576)")
-    s.add_argument("--idle-timeout", type=_number(float, "--idle-timeout", 0.001), default=15.0, metavar="S",
+    s.add_argument("--idle-timeout", type=_number(float, "--idle-timeout", 0.001, 86400), default=15.0, metavar="S",
                    help="close a keep-alive connection idle this long between requests; also each read and "
                         "write (default 15)")
-    s.add_argument("--request-timeout", type=_number(float, "--request-timeout", 0.001), default=60.0,
+    s.add_argument("--request-timeout", type=_number(float, "--request-timeout", 0.001, 86400), default=60.0,
                    metavar="S", help="one whole request must arrive within this, from its first byte (408; "
                                      "default 60)")
 

@@ -85,7 +85,10 @@ def add_parsers(sub) -> None:
     t.add_argument("--tls", dest="transport", action="store_const", const="tls", help="DNS over TLS (port 853)")
     t.add_argument("--https", dest="transport", action="store_const", const="https",
                    help="DNS over HTTPS (needs dnspython's DoH extra)")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="seconds to wait for a reply (default 5)")
+    from netlab.cli import option_value
+
+    p.add_argument("--timeout", type=option_value("timeout", "--timeout"), default=5.0, metavar="S",
+                   help="seconds to wait for a reply, above 0 and at most 86400 (default 5)")
     p.add_argument("--norec", action="store_true", default=None, help="recursion desired off (RD=0)")
     p.add_argument("--dnssec", "--do", dest="dnssec", action="store_true", default=None,
                    help="set DNSSEC OK (DO) in EDNS")
@@ -127,8 +130,16 @@ def _apply_plus(args, term: str) -> None:
     key, eq, value = body.partition("=")
     if eq and key in _PLUS_VALUES:
         attr = _PLUS_VALUES[key]
+        if attr == "timeout":  # by the same rule as --timeout (netlab/limits.py)
+            from netlab import limits
+
+            try:
+                args.timeout = limits.parse("timeout", value, f"+{key}")
+            except limits.OptionValueError as exc:
+                raise _Usage(str(exc)) from None
+            return
         try:
-            setattr(args, attr, float(value) if attr == "timeout" else int(value))
+            setattr(args, attr, int(value))
         except ValueError:
             raise _Usage(f"{term}: expected a number") from None
         return
@@ -190,8 +201,6 @@ def _plan(args) -> dict:
     port = args.port if args.port is not None else (server.port if server else None)
     if port is not None and not 0 < port < 65536:
         raise _Usage(f"bad port {port} (1-65535)")
-    if args.timeout <= 0:
-        raise _Usage(f"--timeout must be positive, not {args.timeout:g}")
     payload = args.bufsize
     if payload is None and args.edns:
         from netlab.engine.dns import DEFAULT_PAYLOAD

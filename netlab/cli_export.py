@@ -73,7 +73,7 @@ def send_interop(args, out=None, err=None) -> int:
 
 
 def _from_curl(args, err):
-    from netlab.cli import _options, _safe
+    from netlab.cli import _options, _safe, given
     from netlab.engine.curl import parse_curl
 
     extra: list[str] = []
@@ -101,9 +101,9 @@ def _from_curl(args, err):
         unix_socket=args.unix_socket or c.unix_socket,
         timeout=args.timeout if args.timeout is not None else (c.timeout if "timeout" in command.given
                                                                else base.timeout),
-        deadline=args.max_time if args.max_time is not None else (c.deadline if c.deadline is not None
-                                                                  else base.deadline),
-    )
+        deadline=base.deadline if given(args, "max_time") else (c.deadline if c.deadline is not None
+                                                                 else base.deadline),
+    ).checked()  # the curl command's values by the same rule as the command line's (netlab/limits.py)
     args.compressed = args.compressed or command.compressed
     return command.request, options
 
@@ -149,7 +149,7 @@ def _from_http_file(args):
             unix_socket=args.unix_socket or merged.unix_socket,
             timeout=args.timeout if args.timeout is not None else merged.timeout,
             dns_server=base.dns_server if args.dns_server else merged.dns_server,
-        )
+        ).checked()  # the file's values by the same rule as the command line's (netlab/limits.py)
         jobs.append((entry, entry.request, merged))
     return jobs
 

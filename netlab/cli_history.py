@@ -27,7 +27,10 @@ def add_parsers(sub) -> None:
     """Add ``history`` and ``replay`` to an argparse subparsers object."""
     h = sub.add_parser("history", help="list the stored exchanges, newest first",
                        description="List the exchanges netlab has stored, newest first.")
-    h.add_argument("--limit", type=int, default=50, metavar="N", help="show at most N entries (default 50; 0: all)")
+    from netlab.cli import option_value
+
+    h.add_argument("--limit", type=option_value("list_limit", "--limit"), default=50, metavar="N",
+                   help="show at most N entries (default 50; 0: all)")
     h.add_argument("--json", action="store_true", help="print the entries as a JSON list")
     from netlab.cli_export import add_history_export  # `netlab history export ID --as FORMAT`
 
@@ -44,6 +47,9 @@ def add_parsers(sub) -> None:
                    help="show each step and the raw bytes both ways on stderr (standard output: the body only)")
     r.add_argument("-i", "--include", action="store_true",
                    help="put the response head on standard output too when -v shows it on stderr (as curl -v -i)")
+    from netlab.cli import add_exchange_limits
+
+    add_exchange_limits(r, head_timeout_only=True)  # --head-timeout S: the stored options' otherwise
     from netlab.cli_load import add_arguments as add_load_arguments  # --repeat N, --concurrency C
 
     add_load_arguments(r)
@@ -217,6 +223,18 @@ def cmd_replay(args, out, err) -> int:
             ident, stored = stored_exchange(history, args.id, err, "replay")
         except _NotStored as exc:
             return exc.code
+        from dataclasses import replace
+
+        from netlab.cli import OPTION_FLAGS, given
+        from netlab.engine import NetlabError
+
+        try:  # the stored options by the same rule as the command line's (a history file is data)
+            if given(args, "head_timeout"):
+                stored.options = replace(stored.options, head_timeout=args.head_timeout)
+            stored.options = stored.options.checked(OPTION_FLAGS)
+        except NetlabError as exc:
+            err.write(f"netlab: replay: {_safe(exc.message)}\n")
+            return EXIT_USAGE
         if getattr(args, "repeat", None) is not None:  # a load run: see netlab/cli_load.py
             from netlab.cli_load import run_repeat
 

@@ -16,6 +16,7 @@ once, by the same rule, and refused with a message that names the option and the
     spill_bytes             0 <= n <= 2**40             -
     history_size            0 <= n <= 2**31 - 1         keep all
     history_body_cap        0 <= n <= 2**40             keep no body bytes
+    list_limit              0 <= n <= 2**31 - 1         list all (netlab history --limit)
     ======================  ==========================  ===========================================
 
 Seconds are finite (NaN and infinity are refused), sizes and counts whole numbers.  A
@@ -94,6 +95,7 @@ RULES: dict[str, Rule] = {
     "spill_bytes": Rule("spill bytes", "bytes", 0, MAX_BYTES),
     "history_size": Rule("history size", "exchanges", 0, MAX_COUNT, zero="keep all", zero_is_none=False),
     "history_body_cap": Rule("history body cap", "bytes", 0, MAX_BYTES),
+    "list_limit": Rule("limit", "entries", 0, MAX_COUNT, zero="all", zero_is_none=False),  # history --limit
 }
 
 
