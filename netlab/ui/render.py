@@ -226,7 +226,7 @@ def _fit_wrapped(texts: tuple, width: int) -> "Lines":
 #
 # offset, hex and ASCII columns, 16 bytes a row as hexdump -C; hex_lines(...).fit(width)
 # picks what fits: that, or 16 bytes with an offset of only the digits it needs (an 80-column
-# terminal), or 8 bytes a row.
+# terminal), or 8 bytes a row (with the shorter offset when even that is too wide).
 
 
 def _hex_columns(row: int, digits: int = 8) -> tuple[int, int]:
@@ -277,8 +277,8 @@ def hex_lines(data: bytes, total: int | None = None, row: int = 16, digits: int 
 
     def fit(width: int) -> Lines:
         short = max(4, len(f"{max(0, len(data) - 1):x}"))  # the digits the last offset needs
-        for want in ((16, 8), (16, short), (8, 8)):
-            if _hex_width(*want) <= width or want[0] == 8:
+        for want in ((16, 8), (16, short), (8, 8), (8, short)):
+            if _hex_width(*want) <= width:
                 break
         return lines if want == (row, digits) else hex_lines(data, total, *want)
 

@@ -351,3 +351,76 @@ def test_connection_tab_with_the_tcp_states_snapshot(snap_compare):
 
     assert fakes.exchange().connection.local == ("127.0.0.1", 54321)
     assert snap_compare(app(), terminal_size=(120, 40), run_before=with_follow)
+
+
+# -- narrow layouts, the legend and "row N of M" (issue 11, parts 4 and 7) ------------------------------
+
+def test_columns_give_way_in_order_and_then_rows_stack():
+    from netlab.ui.panes.conntable import ConnTableView
+
+    view = ConnTableView()
+    seen = []
+    for width in range(90, 30, -1):
+        widths, stacked = view._layout(width)
+        shown = tuple(c for c in ("proto", "local", "remote", "state", "pid", "process", "age") if c in widths)
+        if not seen or seen[-1][0] != (shown, stacked, widths["state"]):
+            seen.append(((shown, stacked, widths["state"]), width))
+    steps = [s for s, _ in seen]
+    full = ("proto", "local", "remote", "state", "pid", "process", "age")
+    assert steps == [
+        (full, False, 11),
+        (full[:-1], False, 11),  # age gives way first,
+        (full[:-2], False, 11),  # then process,
+        (full[1:-2], False, 11),  # then proto,
+        (full[1:-2], False, 10),  # then ESTABLISHED is written ESTAB;
+        (full, True, 11),  # then each socket takes two lines, every column back
+    ]
+    for (_, stacked, _), width in seen:  # one line: the columns fit exactly in the width
+        widths, _ = view._layout(width)
+        if not stacked:
+            assert 2 + sum(widths.values()) + len(widths) - 1 <= width
+
+
+async def test_a_narrow_table_stacks_rows_and_keeps_state_pid_and_addresses(make_app):
+    app = make_app("http://127.0.0.1:9/")
+    async with app.run_test(size=(100, 30)) as pilot:  # the 2 x 2 grid: the pane is 46 cells wide
+        pane = app.connections
+        rows = synthetic(500)
+        pane.apply(changed(rows, total=500))
+        await pilot.pause()
+        view = pane.view
+        assert view.stacked and view.lines_per_row == 2
+        spare = (view.scrollable_content_region.height - 1) % 2  # so that the last rows show whole
+        assert view.virtual_size.height == 2 * 500 + 1 + spare
+        assert "row 1 of 500" in pane.footer_text().plain and "●" in pane.footer_text().plain
+        for i in range(3):
+            row = pane.table.get(pane.table.key_at(i))
+            first, second = view.row_text(i).split("\n")
+            assert first.split()[:3] == [netstat.format_addr(row.local), "→", netstat.format_addr(row.remote)]
+            words = second.split()
+            assert row.state in words or (row.state == "ESTABLISHED" and "ESTAB" in words)
+            assert (f"pid {row.pid}" in second) if row.pid is not None else "no pid" in second
+            assert len(first) <= view.size.width and len(second) <= view.size.width
+        # keys move by rows; the cursor stays on screen; the footer follows it
+        view.focus()
+        page = view.page_size
+        assert page == (view.scrollable_content_region.height - 1) // 2
+        await pilot.press("pagedown", "down")
+        await pilot.pause()
+        assert view.cursor == page + 1
+        assert view.first_visible <= view.cursor < view.first_visible + page
+        assert int(view.scroll_y) % 2 == 0  # a row's two lines together
+        assert f"row {page + 2} of 500" in pane.footer_text().plain
+        assert f"row {page + 2} of 500" in str(pane.border_subtitle)
+        await pilot.press("end")
+        await pilot.pause()
+        assert view.cursor == 499 and view.first_visible == 500 - page
+        assert "row 500 of 500" in pane.footer_text().plain
+        # maximised, the same table is one line a socket again, every column shown
+        await pilot.press("f5", "f11")
+        await pilot.pause()
+        assert not view.stacked and view.virtual_size.height == 500 + 1
+        header = view.header_text().split()
+        assert header[:3] == ["proto▲", "local", "address"] and header[-3:] == ["pid", "process", "age"]
+        assert view.first_visible <= view.cursor < view.first_visible + view.page_size
+        assert "netlab's own" in pane.footer_text().plain and "row 500 of 500" in pane.footer_text().plain

@@ -118,3 +118,79 @@ def test_raw_tab_cuts_long_lines_between_escapes():
 
     assert len(pieces) > 2 and all(len(p) <= render.LINE_PIECE for p in pieces)
     assert b"".join(from_raw_text(p) for p in pieces) == body  # no piece starts or ends inside an escape
+
+
+# -- layouts for a width (issue 11, part 4) ---------------------------------------------------------
+
+def test_hex_fits_16_bytes_then_short_offsets_then_8_bytes_a_row():
+    data = bytes(range(40))
+    lines = render.hex_lines(data)
+    for width, (row, offset) in ((200, (16, "00000010")), (78, (16, "00000010")), (77, (16, "0010")),
+                                 (74, (16, "0010")), (73, (8, "00000008")), (45, (8, "00000008")),
+                                 (44, (8, "0008")), (20, (8, "0008"))):
+        fitted = lines.fit(width)
+        assert fitted.row == row and fitted.line(1).plain.startswith(offset + "  ")
+        assert fitted.width <= max(width, 41) and fitted.data == data
+        assert fitted.count == -(-len(data) // row)
+        for i in range(fitted.count):  # every row whole: its ASCII column between bars
+            plain = fitted.line(i).plain
+            chunk = data[i * row : i * row + row]
+            assert plain.endswith("|" + "".join(chr(b) if 32 <= b < 127 else "." for b in chunk) + "|")
+    assert lines.fit(78) is lines  # nothing to redo
+
+
+def test_hex_search_follows_the_row_width():
+    data = b"x" * 6 + b"NEEDLE" + b"y" * 20  # bytes 6-11: across the end of an 8-byte row
+    for width in (78, 74, 45, 41):
+        lines = render.hex_lines(data).fit(width)
+        s = render.Search(lines, "needle")
+        (match,), _ = s.find()
+        row = lines.row
+        assert match == (6 // row, 6, 12)
+        first = lines.line(match[0]).plain
+        spans = [first[a:b] for a, b, _ in s.spans(match[0], first, match)]
+        if row == 16:
+            assert spans == ["4e 45  45 44 4c 45", "NEEDLE"]  # (across the gap between the halves)
+        else:  # NE on row 0, EDLE on row 1, both columns highlighted on each
+            second = lines.line(1).plain
+            assert spans == ["4e 45", "NE"]
+            assert [second[a:b] for a, b, _ in s.spans(1, second, match)] == ["45 44 4c 45", "EDLE"]
+        line, start, end = s.where(match)
+        assert line == match[0] and first[start : start + 2] == "4e" and first[end - 1] == "E"
+
+
+def test_wrap_text_breaks_at_spaces_and_hangs_under_the_value():
+    t = render.Hanging("  local         127.0.0.1:54321   (the port the kernel chose)", hang=16)
+    lines = [x.plain for x in render.wrap_text(t, 40, t.hang)]
+    assert lines == ["  local         127.0.0.1:54321   (the", "                port the kernel chose)"]
+    # a word longer than a line is folded, and nothing is lost
+    long = render.Hanging("  sha256        " + "ab" * 40, hang=16)
+    folded = [x.plain for x in render.wrap_text(long, 40, long.hang)]
+    assert all(len(x) <= 40 for x in folded) and "".join(x.strip() for x in folded[1:]) in "ab" * 40
+    assert "".join("".join(x.split()) for x in folded) == "sha256" + "ab" * 40
+    # styles stay on their characters
+    styled = render.Hanging(hang=2)
+    styled.append("key ", "bold")
+    styled.append("value " * 10, "green")
+    out = render.wrap_text(styled, 20, 2)
+    assert all(span.style == "green" for line in out[1:] for span in line.spans)
+
+
+def test_the_connection_tab_wraps_to_its_width_and_keeps_every_word():
+    p = fakes.prepared()
+    given = p.connection.plain()
+    for width in (30, 45, 56, 76):
+        fitted = p.connection.fit(width)
+        assert all(len(fitted.line(i).plain) <= width for i in range(fitted.count))
+        assert "".join(fitted.plain().split()) == "".join(given.split())  # every character, in order
+        if width >= 45:  # no word is longer than a line there: every word whole
+            assert fitted.plain().split() == given.split()
+    assert p.connection.fit(40).plain().count("\n") > given.count("\n")
+
+
+def test_the_status_line_has_the_connection_on_its_own_line():
+    p = fakes.prepared()
+    first, second = p.status.plain.split("\n")
+    assert "200 OK" in first and "77 B" in first and "1.80 ms" in first
+    assert second.split() == ["new", "127.0.0.1:54321", "→", "127.0.0.1:8080"]
+    assert not p.status.no_wrap  # the viewer may wrap it further, at spaces

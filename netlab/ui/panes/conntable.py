@@ -157,16 +157,16 @@ class ConnTableView(ScrollView, can_focus=True):
     def _relayout(self) -> None:
         """Stacked or not for this width, and the virtual size (the header line + the rows' lines)."""
         self.stacked = self._layout(self._room())[1]
-        size = Size(self.size.width, self.count * self.lines_per_row + 1)
+        n = self.lines_per_row
+        spare = (self.scrollable_content_region.height - 1) % n if self.count else 0  # the end: whole rows
+        size = Size(self.size.width, self.count * n + 1 + spare)
         if self.virtual_size != size:
             self.virtual_size = size
 
     def on_resize(self, event) -> None:
-        was = self.stacked
         self._relayout()
-        if was != self.stacked:
-            self._keep_cursor_visible()
-            self.refresh()
+        self.call_after_refresh(self._keep_cursor_visible)  # (once the new virtual size is in place)
+        self.refresh()
 
     def _tell_position(self) -> None:
         position = (self.cursor, self.count)
@@ -226,7 +226,7 @@ class ConnTableView(ScrollView, can_focus=True):
         page = self.page_size
         target = self.cursor + direction * page
         self.scroll_to(y=max(0, self.first_visible + direction * page) * self.lines_per_row, animate=False,
-                       immediate=True)
+                       immediate=True, force=True)
         self.move_cursor(target)
 
     def action_edge(self, end: int) -> None:
@@ -256,9 +256,9 @@ class ConnTableView(ScrollView, can_focus=True):
         n = self.lines_per_row
         top, page = -(-int(self.scroll_offset.y) // n), self.page_size  # the first row shown whole
         if self.cursor < top:
-            self.scroll_to(y=self.cursor * n, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor * n, animate=False, immediate=True, force=True)
         elif self.cursor >= top + page:
-            self.scroll_to(y=(self.cursor - page + 1) * n, animate=False, immediate=True)
+            self.scroll_to(y=(self.cursor - page + 1) * n, animate=False, immediate=True, force=True)
 
     # -- drawing -----------------------------------------------------------------------------
     def _room(self) -> int:
