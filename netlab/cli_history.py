@@ -171,8 +171,10 @@ def _status(entry) -> str:
 
 
 def cmd_history(args, out, err) -> int:
+    """The listing; a password in a URL is shown as ``user:****@host`` (secrets.mask_url)."""
     from netlab.cli import _safe
     from netlab.engine.history import HistoryError
+    from netlab.engine.secrets import mask_url
 
     history = _open(err)
     try:
@@ -183,7 +185,7 @@ def cmd_history(args, out, err) -> int:
     finally:
         history.close()
     if args.json:
-        out.write(json.dumps([{"id": e.id, "started": e.started, "method": e.method, "url": e.url,
+        out.write(json.dumps([{"id": e.id, "started": e.started, "method": e.method, "url": mask_url(e.url),
                                "status": e.status, "duration_ms": round(e.duration_ms, 3),
                                "error_phase": e.error_phase, "reused": e.reused} for e in entries],
                              indent=2) + "\n")
@@ -193,7 +195,7 @@ def cmd_history(args, out, err) -> int:
         err.write(f"netlab: no exchanges in history yet ({history.path})\n")
         return EXIT_OK
     rows = [(str(e.id), time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.started)), _safe(e.method) or "-",
-             _safe(e.url), _safe(_status(e)), f"{e.duration_ms:.1f}", "reused" if e.reused else "new") for e in entries]
+             _safe(mask_url(e.url)), _safe(_status(e)), f"{e.duration_ms:.1f}", "reused" if e.reused else "new") for e in entries]
     head = ("ID", "TIME", "METHOD", "URL", "STATUS", "MS", "CONN")
     widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
     right = {0, 5}  # numbers right-aligned

@@ -8,8 +8,11 @@
     python-requests  the equivalent ``requests`` call, with comments on the headers requests
                      adds that the exchange did not send, and the reverse
 
-Authorization, Proxy-Authorization and Cookie values are masked (``Bearer ********``) unless
-``show_secrets`` is given; the Export's ``notes`` say when something was masked or left out.
+Credential header values are masked unless ``show_secrets`` is given: Authorization,
+Proxy-Authorization, Cookie, Set-Cookie, X-Api-Key, X-Auth-Token, X-Amz-Security-Token and
+the rest of netlab/engine/secrets.py's list, plus the settings file's ``[secrets] headers``
+(``Bearer ********``); so is a password in the URL or in an absolute-form request target
+(``user:****@host``).  The Export's ``notes`` say when something was masked or left out.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from netlab.engine.errors import NetlabError
 from netlab.engine.request import Request, find_header, format_host
-from netlab.engine.secrets import SENSITIVE, mask_headers, mask_request_bytes
+from netlab.engine.secrets import mask_headers, mask_request_bytes, mask_url, sensitive_names
 
 __all__ = ["FORMATS", "Export", "export_exchange", "export_request", "masked_request", "bytes_literal",
            "REQUESTS_DEFAULT_HEADERS"]
@@ -48,16 +51,20 @@ class Export:
 
 
 def masked_request(request: Request, show_secrets: bool = False) -> tuple[Request, list[str]]:
-    """``request`` with credential header values masked (unless ``show_secrets``), and the
-    names of the headers that were."""
+    """``request`` with credential header values and a URL's password masked (unless
+    ``show_secrets``), and what was masked: header names, and "the password in the URL"."""
     if show_secrets:
         return request, []
-    names = sorted({n for n, _ in request.headers if n.strip().lower() in SENSITIVE}, key=str.lower)
-    if not names:
+    sensitive = sensitive_names()
+    masked: list[str] = sorted({n for n, _ in request.headers if n.strip().lower() in sensitive}, key=str.lower)
+    data = mask_request_bytes(request.data, names=sensitive)
+    url, target = mask_url(request.url), mask_url(request.target)
+    if target != request.target or (data != request.data and not masked):  # the password is in the bytes
+        masked.append(_URL_PASSWORD)
+    if not masked:
         return request, []
-    data = mask_request_bytes(request.data)
-    headers = tuple(mask_headers(request.headers))
-    return replace(request, data=data, headers=headers), names
+    headers = tuple(mask_headers(request.headers, names=sensitive))
+    return replace(request, url=url, target=target, data=data, headers=headers), masked
 
 
 def export_exchange(exchange, fmt: str, *, show_secrets: bool = False, name: str | None = None,
@@ -77,7 +84,7 @@ def export_request(request: Request, options, fmt: str, *, show_secrets: bool = 
     shown, masked = masked_request(request, show_secrets)
     notes = []
     if masked:
-        notes.append(f"masked the value of {', '.join(masked)}; --show-secrets exports it")
+        notes.append(f"masked {_what_masked(masked)}; --show-secrets exports it")
     if fmt == "raw":
         data = shown.data
         try:
@@ -152,11 +159,24 @@ def _docstring(request: Request, source: str | None, what: str) -> list[str]:
     return ['"""' + title + ": " + what, "", origin]
 
 
+_URL_PASSWORD = "the password in the URL"
+
+
+def _what_masked(masked) -> str:
+    """'the value of Authorization, Cookie and the password in the URL'."""
+    names = [m for m in masked if m != _URL_PASSWORD]
+    parts = [f"the value of {', '.join(names)}"] if names else []
+    if _URL_PASSWORD in masked:
+        parts.append(_URL_PASSWORD)
+    return " and ".join(parts)
+
+
 def _masked_note(masked: list[str]) -> list[str]:
     if not masked:
         return []
-    return [f"# The value of {', '.join(masked)} is masked (********): put the real one back, or export",
-            "# again with --show-secrets."]
+    what = _what_masked(masked)
+    return [f"# Masked: {what} (written ******** or ****).",
+            "# Put the real values back, or export again with --show-secrets."]
 
 
 # ----------------------------------------------------------------- python-socket

@@ -162,7 +162,9 @@ def _cells(e) -> list[Text]:
     when = time.strftime("%H:%M:%S", time.localtime(e.started)) if e.started else "-"
     ms = e.duration_ms
     duration = "-" if ms is None else f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms"
-    return [_id_cell(e.id, False), Text(when), Text(_safe(e.method), "bold"), Text(_safe(e.url)), st,
+    from netlab.engine.secrets import mask_url  # a password in the URL: user:****@host
+
+    return [_id_cell(e.id, False), Text(when), Text(_safe(e.method), "bold"), Text(_safe(mask_url(e.url))), st,
             Text(duration + (" (reused)" if getattr(e, "reused", False) else ""), "dim")]
 
 
