@@ -4,13 +4,17 @@ Unlike a resolver (which only wants addresses), ``lookup`` shows the DNS exchang
 itself, like ``dig``: the server and transport used, the response code, the header
 flags, the EDNS details, the answer / authority / additional sections with TTLs, the
 time it took and the size of the reply.  It is built from dnspython's pieces
-(``dns.message.make_query`` and ``dns.query.udp`` / ``tcp`` / ``https``) on sockets it
-opens itself, so that the exact reply size and the TLS details are known.
+(``dns.message.make_query`` and ``dns.query.udp`` / ``tcp``; DoH's HTTP exchange on
+dnspython's own HTTP client) on sockets it opens itself, so that the exact reply size
+and the TLS details are known.
 
 * Transports: ``udp`` (a reply with the TC flag is asked again over TCP, as resolvers
   do: the result then says ``transport="tcp"`` and ``udp_truncated=True``), ``tcp``,
   ``tls`` (DNS over TLS, RFC 7858, port 853) and ``https`` (DNS over HTTPS, RFC 8484,
-  only where dnspython's DoH extra is installed: ``pip install 'dnspython[doh]'``).
+  only where dnspython's DoH extra is installed: ``pip install 'dnspython[doh]'``).  A DoH
+  reply must be a 2xx with Content-Type application/dns-message (an HTML page says
+  what it is: "the server answered text/html, not application/dns-message") and at most
+  65,535 bytes (DOH_MAX_REPLY, the most a DNS message can be): beyond it, ``malformed``.
 * Flags: recursion desired (``rd``), DNSSEC OK (``do``), checking disabled (``cd``) and
   the EDNS UDP payload size (``payload``).  Without ``do`` or ``payload`` the query has
   no EDNS at all, like the glibc stub resolver under ``getaddrinfo`` (and ``dig +noedns``).
@@ -21,6 +25,15 @@ opens itself, so that the exact reply size and the TLS details are known.
   search domains and nsswitch's order, so the difference to a DNS answer is visible.
 * ``resolve_addresses``: A and AAAA through the same ``lookup``, for the engine's own
   name resolution (netlab.engine.resolve), so what the DNS pane shows is what a send uses.
+
+Special-use names (RFC 6761: ``localhost``, ``*.localhost``, ``*.invalid``; RFC 7686:
+``*.onion``; the rule is netlab.engine.resolve.special_use) are never sent to the
+system's name servers, which may be off the machine: ``lookup`` and ``trace`` without
+a server the user named refuse them (a ``usage`` error that says to name one),
+``system_lookup`` does not hand them to getaddrinfo unless the hosts file answers
+them first, and ``resolve_addresses`` (the sends) answers them locally whatever the
+server.  With a server named (``@127.0.0.1``, a hints file, ``--root``), the DNS lab
+asks it, as dig does: that is the point of a lab.
 
 ``lookup`` never raises for network trouble or bad input: ``DnsResult.error`` is a
 ``(kind, message)`` pair, kind one of
@@ -47,6 +60,7 @@ import struct
 import threading
 import time
 import urllib.parse
+import zlib
 from dataclasses import dataclass
 
 import dns.edns
@@ -60,6 +74,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.reversename
 
+from netlab.engine.resolve import special_use
 from netlab.engine.text import safe_text
 
 __all__ = [
@@ -68,7 +83,7 @@ __all__ = [
     "system_servers", "resolve_addresses", "parse_rdtype", "parse_server", "parse_dns_server", "reverse_name",
     "doh_available", "is_rdtype",
     "TRANSPORTS", "DEFAULT_PORTS", "ERROR_KINDS", "DEFAULT_PAYLOAD", "RESOLV_CONF", "NSSWITCH_CONF",
-    "ROOT_HINTS_PATHS",
+    "ROOT_HINTS_PATHS", "DOH_MEDIA_TYPE", "DOH_MAX_REPLY",
 ]
 
 TRANSPORTS = ("udp", "tcp", "tls", "https")
@@ -79,6 +94,8 @@ RESOLV_CONF = "/etc/resolv.conf"
 NSSWITCH_CONF = "/etc/nsswitch.conf"
 ROOT_HINTS_PATHS = ("/usr/share/dns/root.hints", "/etc/bind/db.root")
 DOH_PATH = "/dns-query"
+DOH_MEDIA_TYPE = "application/dns-message"
+DOH_MAX_REPLY = 65535  # bytes: a DNS message never exceeds this (TCP's 16-bit length prefix)
 
 # Header flags in dig's order.
 _FLAG_ORDER = (("qr", dns.flags.QR), ("aa", dns.flags.AA), ("tc", dns.flags.TC), ("rd", dns.flags.RD),
@@ -224,7 +241,7 @@ class SystemAnswer:
     ndots: int
     nsswitch: str | None  # the `hosts:` line of nsswitch.conf
     elapsed_ms: float
-    error: tuple[str, str] | None  # (kind, message): noname | again | timeout | error
+    error: tuple[str, str] | None  # (kind, message): noname | again | timeout | error | skipped (special-use)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "addresses": list(self.addresses), "canonname": self.canonname,
@@ -660,42 +677,77 @@ class _HttpStatus(Exception):
     pass
 
 
+def _doh_body(response, url: str) -> bytes:
+    """The body of a DoH reply, checked before it is used: a 2xx status, the
+    application/dns-message media type (an HTML page from a captive portal, a CDN or a
+    wrong path says so instead of failing as a bad DNS message), and at most
+    DOH_MAX_REPLY bytes, the most a DNS message can be: a bigger declared length fails
+    at once, a longer body as soon as the limit is passed (it is never held whole)."""
+    ctype = response.headers.get("content-type")
+    media = (ctype or "").split(";", 1)[0].strip()
+    shown = _printable(media[:80]) if media else None
+    if not 200 <= response.status_code <= 299:
+        answered = f" (it answered {shown})" if shown else ""
+        raise _HttpStatus(f"HTTP {response.status_code} {_printable(response.reason_phrase or '')} from {url}, "
+                          f"not a DNS message{answered}")
+    if media.lower() != DOH_MEDIA_TYPE:
+        raise _HttpStatus(f"the server answered {shown or 'without a Content-Type'}, not {DOH_MEDIA_TYPE} "
+                          f"({url}): is this a DNS-over-HTTPS endpoint?")
+    too_big = f"the DoH reply from {url} is over {DOH_MAX_REPLY:,} bytes, the most a DNS message can be"
+    declared = (response.headers.get("content-length") or "").strip()
+    if declared.isdigit() and int(declared) > DOH_MAX_REPLY:
+        raise _HttpStatus(f"{too_big} (Content-Length: {int(declared):,}); not read")
+    encoding = (response.headers.get("content-encoding") or "identity").strip().lower()
+    if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
+        raise _HttpStatus(f"the DoH reply from {url} is encoded as {_printable(encoding[:40])!r}, which netlab "
+                          "does not decode (it asked for identity)")
+    raw = bytearray()
+    for chunk in response.iter_raw():  # as received; decoded below, within the same limit
+        raw += chunk
+        if len(raw) > DOH_MAX_REPLY:
+            raise _HttpStatus(f"{too_big}: stopped reading after {len(raw):,} bytes")
+    if encoding == "identity":
+        return bytes(raw)
+    try:  # gzip or zlib-wrapped deflate (wbits 47 detects either), else raw deflate
+        inflater = zlib.decompressobj(47 if encoding != "deflate" or raw[:1] == b"\x78" else -15)
+        body = inflater.decompress(bytes(raw), DOH_MAX_REPLY + 1)
+    except zlib.error as exc:
+        raise _HttpStatus(f"the DoH reply from {url} says Content-Encoding: {encoding}, but does not "
+                          f"decode: {exc}") from None
+    if len(body) > DOH_MAX_REPLY:
+        raise _HttpStatus(f"{too_big} once decoded ({encoding})")
+    return body
+
+
 def _ask_https(q, where, port, end, wire: _Wire, hostname: str, path: str, cafile, insecure):
+    """DNS over HTTPS (RFC 8484) with POST, as dnspython's ``dns.query.https`` asks, on an
+    HTTP client of our own so the reply is checked (``_doh_body``) before it is parsed."""
     http = _http_module()
     if not doh_available() or http is None:
         raise _HttpStatus(_doh_missing())
     host = f"[{hostname}]" if ":" in hostname else hostname
     url = f"https://{host}:{port}{path}"
     wire.url = url
-    seen: list = []
-
-    def keep(response) -> None:  # an httpx event hook: the reply's exact body, status, version, TLS
-        try:
+    ctx = _tls_context(cafile, insecure, ["h2", "http/1.1"])
+    try:
+        client = http.Client(verify=ctx, http1=True, http2=True)
+    except ImportError:  # http2=True without h2
+        client = http.Client(verify=ctx)
+    data = q.to_wire()
+    headers = {"accept": DOH_MEDIA_TYPE, "content-type": DOH_MEDIA_TYPE, "accept-encoding": "identity"}
+    with client, client.stream("POST", url, content=data, headers=headers, timeout=_left(end)) as response:
+        try:  # the TLS details of the connection the reply came on
             obj = response.extensions["network_stream"].get_extra_info("ssl_object")
             c = obj.cipher()
             wire.tls = f"{obj.version()} {c[0] if c else ''}".strip()
         except Exception:  # noqa: BLE001 - details only
             pass
-        response.read()
-        seen.append(response)
-
-    ctx = _tls_context(cafile, insecure, ["h2", "http/1.1"])
-    try:
-        client = http.Client(verify=ctx, http1=True, http2=True, event_hooks={"response": [keep]})
-    except ImportError:  # http2=True without h2
-        client = http.Client(verify=ctx, event_hooks={"response": [keep]})
-    with client:
-        try:
-            reply = dns.query.https(q, url, timeout=_left(end), port=port, session=client)
-        except ValueError as exc:
-            if seen and not 200 <= seen[-1].status_code <= 299:
-                r = seen[-1]
-                raise _HttpStatus(f"HTTP {r.status_code} {r.reason_phrase} from {url}, not a DNS message") from None
-            raise dns.exception.FormError(str(exc)) from None
-    if seen:
-        r = seen[-1]
-        wire.size = len(r.content)
-        wire.tls = " ".join(x for x in (r.http_version, wire.tls) if x)
+        wire.tls = " ".join(x for x in (response.http_version, wire.tls) if x)
+        body = _doh_body(response, url)
+    wire.size = len(body)
+    reply = dns.message.from_wire(body, keyring=q.keyring, request_mac=q.mac)
+    if not q.is_response(reply):
+        raise dns.query.BadResponse
     return reply
 
 
@@ -812,6 +864,9 @@ def lookup(name: str, rdtype: str | int = "A", server: str | None = None, port: 
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
         return result(("usage", f"{name!r} is not a valid DNS name: {exc}"))
     if server is None or not str(server).strip():
+        refused = _special_refusal(qname.to_text())
+        if refused:
+            return result(("usage", refused))
         servers = system_servers()
         if not servers:
             return result(("config", "no DNS server configured (/etc/resolv.conf has no nameserver); "
@@ -850,6 +905,17 @@ def lookup(name: str, rdtype: str | int = "A", server: str | None = None, port: 
     return result(reply=reply, wire=wire)
 
 
+def _special_refusal(name: str, asked: str = "the system's DNS servers") -> str | None:
+    """Why a special-use name is not sent to servers the user did not name (None: send it)."""
+    special = special_use(name)
+    if special is None:
+        return None
+    local = ("sends use 127.0.0.1 and ::1 for it" if special.addresses
+             else "sends fail with NXDOMAIN for it")
+    return (f"{name.rstrip('.')!r} is a {special.why}: netlab does not send it to {asked}, which may be off "
+            f"this machine ({local}, without a query); name a server to ask it anyway, e.g. @127.0.0.1")
+
+
 def lookup_many(name: str, rdtypes, **kwargs) -> list[DnsResult]:
     """One ``lookup`` per record type (several types in one request, like doggo)."""
     types = list(rdtypes) or ["A"]
@@ -870,6 +936,11 @@ def resolve_addresses(name: str, *, server: tuple[str, int] | None = None, timeo
     end = time.monotonic() + timeout
     results: list[DnsResult] = []
     lname = name.rstrip(".")
+    special = special_use(lname)
+    if special is not None:  # never a query for these, whichever server (netlab.engine.resolve answers first)
+        if special.addresses:
+            return AddressAnswer(name, special.addresses, None, (), None)
+        return AddressAnswer(name, (), None, (), ("nxdomain", special.nxdomain_message(name)))
     if server is not None:
         servers = [(str(server[0]), int(server[1]))]
         candidates = [lname]
@@ -882,7 +953,8 @@ def resolve_addresses(name: str, *, server: tuple[str, int] | None = None, timeo
         if name.endswith("."):
             candidates = [lname]
         else:
-            searched = [f"{lname}.{d}" for d in config.search]
+            # a search domain under .localhost or .invalid would make a special-use name: left out
+            searched = [f"{lname}.{d}" for d in config.search if special_use(d) is None]
             candidates = [lname, *searched] if lname.count(".") >= config.ndots else [*searched, lname]
     addresses: list[str] = []
     answered_by = None
@@ -1160,6 +1232,10 @@ def trace(name: str, rdtype: str | int = "A", *, hints: str | None = None, root:
         tracer = _Tracer(roots, port, float(timeout), transport, {"do": do, "cd": cd, "payload": payload})
         final, error = tracer.run(qname, qtype)
         return done(tracer.steps, final, error, qname)
+    if hints is None:  # the system's or the built-in root hints: the real roots, off this machine
+        refused = _special_refusal(qname, "the root servers")
+        if refused:
+            return done(error=("usage", refused), qname=qname)
     try:
         source, roots = load_hints(hints)
     except OSError as exc:
@@ -1211,7 +1287,16 @@ def system_lookup(name: str, timeout: float = 5.0, *, hosts_path: str | None = N
     canon = None
     error = None
     text = str(name or "").strip()
-    if not text:
+    nsswitch = _nsswitch_hosts()
+    special = special_use(text) if text else None
+    if special is not None and not (read_hosts(text.rstrip(".").lower(), hosts_path)
+                                    and (nsswitch or "files").split()[:1] == ["files"]):
+        # getaddrinfo would ask the system's DNS servers (glibc has no RFC 6761 rule): not asked
+        error = ("skipped", f"{text.rstrip('.')!r} is a {special.why} that {hosts_path} does not answer: "
+                            "getaddrinfo was not called, as it would ask the system's DNS servers "
+                            f"({'127.0.0.1 and ::1' if special.addresses else 'NXDOMAIN'} is the answer "
+                            "RFC-conforming resolvers give, and what sends use)")
+    elif not text:
         error = ("usage", "no name to look up")
     else:
         worker = threading.Thread(target=run, name="getaddrinfo", daemon=True)
@@ -1235,4 +1320,4 @@ def system_lookup(name: str, timeout: float = 5.0, *, hosts_path: str | None = N
                     addresses.append(sockaddr[0])
     hosts = tuple(read_hosts(text.rstrip(".").lower(), hosts_path)) if text else ()
     return SystemAnswer(text, tuple(addresses), canon, hosts, hosts_path, config.search, config.ndots,
-                        _nsswitch_hosts(), (time.perf_counter() - t0) * 1000, error)
+                        nsswitch, (time.perf_counter() - t0) * 1000, error)

@@ -1,12 +1,19 @@
 """Name → addresses, the first step under every request.
 
 Sources, in the order they are consulted: a literal IP in the URL, a pin given like
-curl's ``--resolve host:port:addr``, the hosts file (/etc/hosts), then A and AAAA
-queries through netlab.engine.dns (the DNS lab's own ``lookup``) to the system's
-name servers (/etc/resolv.conf, with its search list) or to ``dns_server`` when one is
-given (then the hosts file is skipped: the point is to ask that server).
-The answer records which source answered, every address, and (after connect) the
-one used.
+curl's ``--resolve host:port:addr``, the hosts file (/etc/hosts), the special-use
+names, then A and AAAA queries through netlab.engine.dns (the DNS lab's own ``lookup``)
+to the system's name servers (/etc/resolv.conf, with its search list) or to
+``dns_server`` when one is given (then the hosts file is skipped: the point is to ask
+that server).  The answer records which source answered, every address, and (after
+connect) the one used.
+
+Special-use names never leave the machine (RFC 6761; ``special_use``): ``localhost``
+and ``*.localhost`` are 127.0.0.1 and ::1 (as curl does), ``*.invalid`` (and, as
+RFC 7686 asks of every non-Tor client, ``*.onion``) fail as NXDOMAIN, all without a
+query, also when ``dns_server`` is given.  The hosts file and pins still come first:
+they are the user's own configuration, and getaddrinfo (under ``requests.get``)
+reads /etc/hosts for localhost too.
 """
 
 from __future__ import annotations
@@ -18,9 +25,43 @@ from dataclasses import dataclass, field
 
 from netlab.engine.errors import NetlabError
 
-__all__ = ["Pin", "parse_pin", "Resolution", "resolve", "read_hosts", "HOSTS_PATH"]
+__all__ = ["Pin", "parse_pin", "Resolution", "resolve", "read_hosts", "special_use", "Special", "HOSTS_PATH",
+           "LOOPBACK_ADDRESSES", "SPECIAL_SOURCE"]
 
 HOSTS_PATH = "/etc/hosts"
+LOOPBACK_ADDRESSES = ("127.0.0.1", "::1")  # what localhost is, without a query (curl's order of families aside)
+SPECIAL_SOURCE = "special-use"  # Resolution.source of a special-use name; .server says which RFC
+
+
+@dataclass(frozen=True, slots=True)
+class Special:
+    """What a special-use name is, decided on this machine without a query."""
+
+    zone: str  # "localhost" | "invalid" | "onion"
+    rfc: str  # "RFC 6761" | "RFC 7686"
+    addresses: tuple[str, ...]  # loopback for localhost; () for a name that never exists
+
+    @property
+    def why(self) -> str:
+        return f"special-use name ({self.rfc})"
+
+    def nxdomain_message(self, name: str) -> str:
+        return (f"{name!r} does not exist (NXDOMAIN): .{self.zone} is a {self.why}, answered on this "
+                "machine without a DNS query")
+
+
+_SPECIAL = {
+    "localhost": Special("localhost", "RFC 6761", LOOPBACK_ADDRESSES),
+    "invalid": Special("invalid", "RFC 6761", ()),
+    "onion": Special("onion", "RFC 7686", ()),
+}
+
+
+def special_use(name: str) -> Special | None:
+    """The special-use rule for ``name`` (``localhost``, ``*.localhost``, ``*.invalid``,
+    ``*.onion``; any case, trailing dots allowed), or None for a name DNS may be asked."""
+    tld = str(name).rstrip(".").rpartition(".")[2].lower()
+    return _SPECIAL.get(tld)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +100,7 @@ def parse_pin(text: str) -> Pin:
 class Resolution:
     name: str
     addresses: list[str]
-    source: str  # literal | pin | hosts | dns | unix
+    source: str  # literal | pin | hosts | special-use | dns | unix
     server: str | None = None
     elapsed_ms: float = 0.0
     used: str | None = None
@@ -145,6 +186,13 @@ def resolve(name: str, port: int, *, pins: tuple[Pin, ...] = (), timeout: float 
         found = read_hosts(lname, hosts_path)
         if found:
             return done(found, "hosts", hosts_path)
+    special = special_use(lname)
+    if special is not None:  # never a query, whichever server is configured
+        if special.addresses:
+            return done(special.addresses, SPECIAL_SOURCE, special.rfc)
+        raise NetlabError("dns", special.nxdomain_message(name),
+                          f"no name under .{special.zone} exists anywhere; to use one in a lab, pin an "
+                          "address with --resolve HOST:PORT:ADDR or add it to /etc/hosts")
     addrs, server, queries = _dns(name.lower(), timeout, dns_server)
     res = done(addrs, "dns", server)
     res.queries = list(queries)
