@@ -473,6 +473,7 @@ def _doh_peer(tcp_peer, doh_tls, answer):
             while length and len(body) < int(length.group(1)):
                 body += tls.recv(65536)
             peer.received.append(head)
+            peer.body = body
             answer(tls, peer)
 
     if not ndns.doh_available():
@@ -517,6 +518,29 @@ def test_doh_reply_without_a_content_type_or_an_error_status(tcp_peer, doh_tls):
     res = _doh(peer, doh_tls)
     assert res.error[0] == "malformed" and "HTTP 404 Not Found" in res.error[1]
     assert "not a DNS message (it answered text/html)" in res.error[1]
+
+
+def test_doh_reply_compressed_anyway_is_decoded_within_the_limit(tcp_peer, doh_tls):
+    """netlab asks for identity; a server that gzips anyway is still understood."""
+    import gzip
+
+    import dns.message
+    import dns.rrset
+
+    def gzipped(tls, peer):
+        query = dns.message.from_wire(peer.body)
+        reply = dns.message.make_response(query)
+        reply.answer.append(dns.rrset.from_text(query.question[0].name, 60, "IN", "A", "127.0.0.1"))
+        body = gzip.compress(reply.to_wire())
+        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/dns-message\r\nContent-Encoding: gzip\r\n"
+                    b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+
+    peer = _doh_peer(tcp_peer, doh_tls, gzipped)
+    res = _doh(peer, doh_tls)
+    assert res.error is None, res.error
+    assert [r.data for r in res.answer] == ["127.0.0.1"] and res.size == len(dns.message.make_query(
+        "secret.fx.test", "A").to_wire()) + 16  # the decoded message: question + one A record
+    assert b"accept-encoding: identity" in peer.received[-1].lower()
 
 
 def test_doh_reply_declaring_a_huge_body_fails_at_once(tcp_peer, doh_tls):
