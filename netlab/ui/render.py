@@ -198,8 +198,8 @@ def wrap_text(text: Text, width: int, hang: int = 0) -> list[Text]:
     continuation lines indented by ``hang`` cells (less when that would leave a narrow column)."""
     if width <= 0 or _width(text.plain) <= width:
         return [text]
-    if width - hang < 20:
-        hang = min(hang, max(0, width // 4))
+    if width - hang < 20:  # too little room beside the indent: indent less
+        hang = min(hang, max(0, width // 3))
     cuts = _breaks(text.plain, width, width - hang)
     pieces = text.divide(cuts)
     out = [pieces[0]]

@@ -384,8 +384,9 @@ class ConnTableView(ScrollView, can_focus=True):
             for name, end in (("local", ARROW), ("remote", "")):
                 title = TITLES[name] + (arrow if name == sort else "")
                 out.append(Segment(_fit(title, widths[name]) + end, style))
-            if sort not in ("local", "remote"):
-                out.append(Segment(f"  by {sort}{arrow}", style))
+            by = f"  by {sort}{arrow}"
+            if sort not in ("local", "remote") and sum(len(seg.text) for seg in out) + len(by) <= self._room():
+                out.append(Segment(by, style))
             return out
         for name in COLUMNS:
             if name not in widths:
@@ -394,8 +395,9 @@ class ConnTableView(ScrollView, can_focus=True):
             if name == sort:
                 title += arrow
             out.append(Segment(_fit(title, widths[name], name in RIGHT) + " ", style))
-        if sort not in widths:  # sorted by a column that gave way: say which
-            out.append(Segment(f" by {sort}{arrow}", style))
+        by = f" by {sort}{arrow}"
+        if sort not in widths and sum(len(seg.text) for seg in out) + len(by) <= self._room():
+            out.append(Segment(by, style))  # sorted by a column that gave way: say which, when there is room
         return out
 
     def _row_segments(self, key, row, widths, line: Style, part: int | None = None) -> list[Segment]:
