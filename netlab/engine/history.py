@@ -12,7 +12,15 @@ from it, so ``get(id).to_dict()`` has the shape of ``netlab send --json`` and
 
 sends the same bytes to the same target again.
 
-The file holds secrets (cookies, tokens): it is created 0600 in a 0700 directory.
+The file holds secrets (cookies, tokens): it is created 0600 in a 0700 directory.  It is
+used only when nobody else could have written it or could swap it (``check_private``, the
+rule ssh applies to keys): the file and its -wal/-shm/-journal companions belong to this
+user; its directory belongs to this user (or root) and no other user can write to it --
+sticky bit or not, as SQLite creates the companions there and a sticky directory lets
+anyone create a name first; every directory above belongs to this user or root and is
+not writable by others unless it is sticky (then only its owner can move what is in it).
+Otherwise history is not written (``notice`` says why; the exchange still runs).  A
+directory netlab creates for it is 0700.
 ``store_bodies=False`` -- or NETLAB_HISTORY_BODIES=0 in the environment, which wins --
 keeps response bodies out of the file (their sizes stay; the request bytes stay too, as
 replay sends them).  It is opened in WAL mode with a busy timeout, so several netlab
@@ -46,7 +54,7 @@ from netlab.engine.session import ConnectionInfo, Exchange, Options, Timings
 from netlab.engine.transport import TLSInfo
 
 __all__ = ["History", "HistoryEntry", "HistoryError", "StoredBody", "default_path", "pin_text", "bodies_from_env",
-           "SCHEMA_VERSION", "APPLICATION_ID"]
+           "check_private", "SCHEMA_VERSION", "APPLICATION_ID"]
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x6E6C6162  # "nlab" in the SQLite header: marks the file as ours
@@ -249,6 +257,11 @@ class History:
         self._conn: sqlite3.Connection | None = None
         try:
             self._conn = self._open_file()
+        except _Refused as exc:
+            self.notice = f"history is not saved: {exc}. This session keeps history in memory only"
+            self.persistent = False
+            self._conn = self._connect(":memory:")
+            self._init(self._conn)
         except (OSError, sqlite3.Error, _Unusable) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             self.notice = (f"history is not saved: cannot use {self.path}: {reason} "
@@ -267,8 +280,10 @@ class History:
     def _create_file(self) -> None:
         directory = os.path.dirname(self.path)
         if not os.path.isdir(directory):
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            os.chmod(directory, 0o700)
+            _make_private_dirs(directory)
+        problem = check_private(self.path)
+        if problem:
+            raise _Refused(problem)
         # Create it 0600 ourselves before SQLite does (SQLite would use 0644 & ~umask);
         # SQLite gives its -wal and -shm files the database file's mode.  An existing file
         # is never opened here: closing any descriptor of a database file drops every
@@ -282,7 +297,7 @@ class History:
                 raise IsADirectoryError(errno.EISDIR, "it is a directory, not a file", self.path) from None
             if not stat.S_ISREG(st.st_mode):
                 raise OSError(errno.EINVAL, "it is not a regular file", self.path) from None
-            if st.st_mode & 0o077:
+            if st.st_mode & 0o077:  # ours (check_private): tightened, as the file holds secrets
                 os.chmod(self.path, 0o600)
             return
         os.close(fd)
@@ -520,6 +535,106 @@ class _Foreign(Exception):
 
 class _Unusable(Exception):
     """The file is a netlab history this netlab must not touch."""
+
+
+class _Refused(Exception):
+    """The file or a directory above it is not private to this user (the message says how)."""
+
+
+# ---------------------------------------------------------------------------- ownership
+
+
+def _user(uid: int) -> str:
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def _make_private_dirs(directory: str) -> None:
+    """Create ``directory`` and any missing parent, each 0700 (whatever the umask)."""
+    missing = []
+    d = os.path.abspath(directory)
+    while d and not os.path.isdir(d):
+        missing.append(d)
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    for d in reversed(missing):
+        try:
+            os.mkdir(d, 0o700)
+        except FileExistsError:
+            continue  # another process made it at the same moment: check_private looks at it
+        os.chmod(d, 0o700)
+
+
+def check_private(path: str) -> str | None:
+    """Why the history at ``path`` may not be trusted, or None when it may.
+
+    As ssh with a private key: the file (when it exists) and its SQLite companions
+    (-wal, -shm, -journal) must belong to this user; the directory holding them must
+    belong to this user or root and be writable by nobody else, with no sticky-bit
+    exception (SQLite creates the companions there: in a sticky directory another user
+    can create one first, a file we would then read); every directory above must belong
+    to this user or root and be writable by others only when sticky (then nobody else
+    can rename what this user or root owns in it).  Symbolic links are followed first
+    (``realpath``), so the checks are on the directories that really hold the file."""
+    uid = os.geteuid()
+    real = os.path.realpath(path)
+    given = os.path.abspath(path)
+    own = "set NETLAB_HISTORY to a file in a directory of your own"
+    companions = tuple(f + suffix for f in (real, given) for suffix in ("-wal", "-shm", "-journal"))
+    for name in dict.fromkeys((real, given) + companions):
+        try:
+            st = os.lstat(name)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            return f"cannot check {name}: {exc.strerror or exc}"
+        if stat.S_ISLNK(st.st_mode) and name in (real, given):
+            continue  # the link to the file: its directory is checked below, the file itself above
+        if st.st_uid != uid:
+            what = "the file" if name in (real, given) else "the history's companion file"
+            return (f"refused {name}: {what} belongs to {_user(st.st_uid)}, not to you, {_user(uid)}; netlab "
+                    f"trusts only a history of its own user, as ssh trusts only your own keys. Remove it, or {own}")
+    # the directory that holds the file, and the one that holds the link to it when ``path`` is a link
+    for directory in dict.fromkeys((os.path.dirname(real), os.path.realpath(os.path.dirname(given)))):
+        problem = _check_directories(real, directory, uid, own)
+        if problem:
+            return problem
+    return None
+
+
+def _check_directories(real: str, directory: str, uid: int, own: str) -> str | None:
+    """``check_private``'s rule for ``directory`` and every directory above it."""
+    d = directory
+    while True:
+        try:
+            st = os.stat(d)
+        except OSError as exc:
+            return f"cannot check the directory {d}: {exc.strerror or exc}"
+        mode = stat.S_IMODE(st.st_mode)
+        if st.st_uid not in (uid, 0):
+            return (f"refused {real}: the directory {d} belongs to {_user(st.st_uid)}, who could replace the "
+                    f"history (it must belong to you or root). {own[0].upper()}{own[1:]}")
+        if mode & 0o022:
+            who = " and ".join(w for w, bit in (("its group", 0o020), ("every user", 0o002)) if mode & bit)
+            if d == directory:
+                sticky = ", sticky bit or not: anyone can create the history's -wal file there first" \
+                    if mode & stat.S_ISVTX else ""
+                return (f"refused {real}: its directory {d} is writable by {who} (mode {mode:04o}{sticky}), so "
+                        f"others could plant or replace the history. chmod go-w {d}, or {own}")
+            if not mode & stat.S_ISVTX:
+                return (f"refused {real}: the directory {d} above it is writable by {who} (mode {mode:04o}, no "
+                        f"sticky bit), so others could put a directory of their own in place of the history's. "
+                        f"chmod go-w {d}, or {own}")
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
 
 
 def _state(conn: sqlite3.Connection) -> str:
