@@ -28,6 +28,8 @@ from netlab.engine.text import safe_text, visible_line_endings
 
 __all__ = [
     "Lines",
+    "Hanging",
+    "wrap_text",
     "Prepared",
     "prepare",
     "hex_lines",
@@ -127,7 +129,7 @@ class Lines:
     @classmethod
     def of(cls, texts: list[Text]) -> "Lines":
         """Lines of fixed texts; when any is a ``Hanging`` text, the view wraps to its
-        viewer's width (see ``wrap_texts``)."""
+        viewer's width (see ``wrap_text``)."""
         width = max((_width(t.plain) for t in texts), default=0)
         fit = None
         if any(isinstance(t, Hanging) for t in texts):
