@@ -8,9 +8,11 @@ written against the plain socket API so each server-side step shows in the code:
     accept() -> recv() until the blank line that ends the head -> recv() the body
     sendall() the response -> wait for the next request on the same connection, or close
 
-It speaks HTTP/1.1 with keep-alive. It parses requests itself, leniently (bare LF line
-endings, HTTP/1.0, folded headers), and keeps the exact bytes it received so that
-``/echo`` can return them. Its endpoints cover every way a response body can be
+It speaks HTTP/1.1 with keep-alive. It parses requests itself, strictly as RFC 9112
+asks of a server (bare LF line endings and HTTP/1.0 are accepted; what section 2.2, 3,
+5 and 6 say to reject - a folded or space-before-colon header, a bare CR, a NUL, an
+ambiguous body length, no Host - gets 400 and the connection is closed), and keeps the
+exact bytes it received so that ``/echo`` can return them. Its endpoints cover every way a response body can be
 framed: Content-Length, chunked (with a trailer), and ended by closing the connection.
 
     /                 a plain-text hello listing the endpoints
@@ -24,11 +26,16 @@ framed: Content-Length, chunked (with a trailer), and ended by closing the conne
     /redirect/N       302 to /redirect/N-1 ... /redirect/0 answers 200 "done"
     /gzip, /deflate   a JSON body compressed with gzip or zlib deflate
 
-One thread serves each connection, up to ``max_connections``; beyond that a connection
-gets ``503`` and is closed. A request head or body larger than ``max_request_bytes`` gets
-431 or 413; a connection idle between requests for ``idle_timeout`` seconds is closed;
-a request that has not fully arrived ``request_timeout`` seconds after its first byte
-(a client trickling bytes to hold a thread) gets 408.
+One thread serves each connection, up to ``max_connections``. When they are all taken,
+a new connection takes the place of one that is only waiting (nginx reuses its idle
+connections the same way): an idle keep-alive connection first (closed quietly), else
+the one whose request head has been arriving the longest (it gets 503); only when every
+slot is busy answering does the new connection get ``503``. So clients trickling bytes
+cannot lock a prompt client out. A request head or body larger than
+``max_request_bytes`` gets 431 or 413; a connection idle between requests for
+``idle_timeout`` seconds is closed; a request head not complete ``header_timeout``
+seconds after its first byte, or a whole request ``request_timeout`` seconds after it,
+gets 408.
 
 It uses only the standard library and binds 127.0.0.1 by default. It binds a loopback
 address (127.0.0.0/8, ::1, "localhost") unless it is given another *IP address* and
@@ -43,12 +50,14 @@ from __future__ import annotations
 import email.utils
 import gzip
 import hashlib
+import heapq
 import http
 import ipaddress
 import json
 import re
 import selectors
 import socket
+import struct
 import sys
 import threading
 import time
@@ -57,6 +66,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 from urllib.parse import parse_qsl, urlsplit
+
+try:  # POSIX: the count of bytes waiting on a socket (LabServer's eviction choice)
+    import fcntl
+    import termios
+except ImportError:  # pragma: no cover - elsewhere the count is taken as 0
+    pass
 
 __all__ = [
     "BLOCK_SIZE",
@@ -82,6 +97,7 @@ SEND_SIZE = 256 * 1024  # bodies go to sendall() in pieces of about this size
 RECV_SIZE = 64 * 1024
 MAX_LINE = 64 * 1024  # a chunk-size or trailer line
 LINGER_SECONDS = 2.0  # after the last response: how long to read what the client sends
+HEADER_TIMEOUT = 10.0  # a request head, from its first byte (nginx: client_header_timeout)
 
 # SHA-256 of b"netlab-lab 0", b"netlab-lab 1", ...: easy to reproduce anywhere.
 _BLOCK = b"".join(hashlib.sha256(b"netlab-lab %d" % i).digest() for i in range(BLOCK_SIZE // 32))
@@ -90,6 +106,12 @@ _SEND_BLOCK = _BLOCK * (SEND_SIZE // BLOCK_SIZE)
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _LINE_END = re.compile(r"\r?\n")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_REQUEST_LINE = re.compile(r"([^ ]+) ([^ ]+) ([^ ]+)")  # exactly one SP between (RFC 9112 3)
+_CTL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters other than HTAB
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_HOST = re.compile(r"(?:\[[0-9A-Za-z:.%~_\-]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?")
+_HEAD_TAIL = re.compile(r"\r?\n\r?\n\Z")
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]+)[ \t]*(;[^\x00-\x08\x0a-\x1f\x7f]*)?\r?\n")
 _VERSION = re.compile(r"HTTP/(\d)\.(\d)")
 _HEX = re.compile(rb"[0-9A-Fa-f]+")
 _DIGITS = re.compile(r"[0-9]{1,20}")
@@ -214,43 +236,122 @@ class _PeerClosed(Exception):
     """The client closed its side of the connection."""
 
 
+class _Evicted(Exception):
+    """The server took this connection's slot for a new connection (see LabServer)."""
+
+
+# What a connection is doing, as the accept thread sees it when every slot is taken.
+# The first three can give up their slot; "busy" (reading a body, answering) cannot.
+_CLOSING, _IDLE, _NEW, _HEAD, _BUSY = "closing", "idle", "new", "head", "busy"
+_EVICTION_ORDER = {_CLOSING: 0, _IDLE: 1, _NEW: 2, _HEAD: 2}
+RATE_FLOOR = 1.0  # seconds: a head's byte rate is bytes / max(its age, this)
+
+
 class _Reader:
-    """Reads requests from one connection; keeps the exact bytes of the current one."""
+    """Reads requests from one connection; keeps the exact bytes of the current one.
+
+    It also says what the connection is doing (``phase``, since ``since``) so that a
+    full server can pick which connection to evict; ``evict()`` (under ``lock``) ends
+    the wait of one that is only waiting, and the phase changes check for it under the
+    same lock, so a connection is never evicted once its head is in."""
 
     def __init__(
         self, sock: socket.socket, limit: int, idle_timeout: float = 15.0,
-        request_timeout: float | None = None,
+        request_timeout: float | None = None, header_timeout: float | None = None,
+        lock: threading.Lock | None = None,
     ) -> None:
         self.sock = sock
         self.limit = limit
         self.idle_timeout = idle_timeout  # what the socket's timeout is between requests
         self.request_timeout = request_timeout  # a whole request, from its first byte
+        self.header_timeout = header_timeout  # a request head, from its first byte
         self.deadline: float | None = None  # while a request is arriving (monotonic)
+        self.head_deadline: float | None = None  # while its head is arriving
         self.shortened = False  # the socket's timeout was cut down to meet the deadline
         self.buf = bytearray()  # received, not yet consumed (may hold pipelined requests)
         self.raw = bytearray()  # consumed bytes of the current request
+        self.lock = lock if lock is not None else threading.Lock()
+        self.phase = _NEW
+        self.since = time.monotonic()  # when the current phase began (for _NEW: accept)
+        self.evicted = False
+        self.received = 0  # bytes of the current head read so far (for _NEW: since accept)
+        self.unread = 0  # bytes the accept thread last saw waiting in the kernel, not yet read
+
+    def progress(self, now: float) -> float:
+        """Bytes per second of the head arriving now (the slowest is evicted first)."""
+        return (self.received + self.unread) / max(now - self.since, RATE_FLOOR)
+
+    def peek_unread(self) -> int:
+        """How many bytes the client sent that this thread has not read yet (it may be
+        waiting for the CPU); remembered for progress(). The kernel's count (FIONREAD):
+        it never blocks and never takes the bytes (recv(MSG_PEEK) on a socket with a
+        timeout would wait for data first)."""
+        try:
+            count = fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+            self.unread = struct.unpack("i", count)[0]
+        except (OSError, NameError):  # closed, or no fcntl/termios here (not POSIX)
+            self.unread = 0
+        return self.unread
+
+    # -- eviction
+
+    def set_phase(self, phase: str) -> None:
+        """Enter ``phase``; raises _Evicted if the server has taken this slot."""
+        with self.lock:
+            if self.evicted:
+                raise _Evicted
+            if not (self.phase == _NEW and phase == _HEAD):  # a new connection ranks by accept
+                self.since = time.monotonic()
+                self.received, self.unread = len(self.buf), 0
+            self.phase = phase
+
+    def closing(self) -> None:
+        """The response that ends the connection is sent: the slot can go at any time."""
+        with self.lock:
+            self.phase, self.since = _CLOSING, time.monotonic()
+
+    def evict(self) -> None:
+        """Called with ``lock`` held: wake the owning thread's recv() and make it give up."""
+        self.evicted = True
+        try:
+            self.sock.shutdown(socket.SHUT_RD)  # a blocked recv() returns b"" at once
+        except OSError:
+            pass
+
+    # -- reading
+
+    def _limit(self) -> tuple[float, str] | None:
+        """The deadline in force now, and the reason a 408 gives when it passes."""
+        limits = []
+        if self.deadline is not None:
+            limits.append((self.deadline, f"the request did not arrive within {self.request_timeout:g} s"))
+        if self.head_deadline is not None:
+            limits.append((self.head_deadline,
+                           f"the request head did not arrive within {self.header_timeout:g} s"))
+        return min(limits) if limits else None
 
     def _fill(self) -> None:
-        if self.deadline is not None:
-            left = self.deadline - time.monotonic()
+        limit = self._limit()
+        if limit is not None:
+            left = limit[0] - time.monotonic()
             if left <= 0:
-                raise _HTTPError(
-                    408, f"the request did not arrive within {self.request_timeout:g} s"
-                )
+                raise _HTTPError(408, limit[1])
             if left < self.idle_timeout:
                 self.sock.settimeout(left)
                 self.shortened = True
         try:
             data = self.sock.recv(RECV_SIZE)
         except TimeoutError:
-            if self.shortened and self.deadline is not None and time.monotonic() >= self.deadline:
-                raise _HTTPError(
-                    408, f"the request did not arrive within {self.request_timeout:g} s"
-                ) from None
+            if self.shortened and limit is not None and time.monotonic() >= limit[0]:
+                raise _HTTPError(408, limit[1]) from None
             raise
+        if self.evicted:
+            raise _Evicted
         if not data:
             raise _PeerClosed
         self.buf += data
+        self.received += len(data)
+        self.unread = 0
 
     def _take(self, n: int) -> bytes:
         data = bytes(self.buf[:n])
@@ -258,23 +359,33 @@ class _Reader:
         self.raw += data
         return data
 
+    def _unshorten(self) -> None:
+        if self.shortened:
+            self.sock.settimeout(self.idle_timeout)
+            self.shortened = False
+
     def wait_for_request(self) -> bool:
         """Wait for the first byte of a request; False if the client closed or went idle.
 
         Empty lines before a request line are skipped (RFC 9112 section 2.2). From the
-        first byte on, the whole request must arrive within ``request_timeout``.
+        first byte on, the head must arrive within ``header_timeout`` and the whole
+        request within ``request_timeout``.
         """
         self.raw = bytearray()
-        self.deadline = None
-        if self.shortened:
-            self.sock.settimeout(self.idle_timeout)
-            self.shortened = False
+        self.deadline = self.head_deadline = None
+        self._unshorten()
+        if self.phase != _NEW:
+            self.set_phase(_IDLE)
         while True:
             while self.buf[:1] in (b"\r", b"\n"):
                 del self.buf[:1]
             if self.buf:
+                self.set_phase(_HEAD)
+                now = time.monotonic()
                 if self.request_timeout is not None:
-                    self.deadline = time.monotonic() + self.request_timeout
+                    self.deadline = now + self.request_timeout
+                if self.header_timeout is not None:
+                    self.head_deadline = now + self.header_timeout
                 return True
             try:
                 self._fill()
@@ -283,13 +394,14 @@ class _Reader:
 
     def read_request(self, client: tuple) -> LabRequest:
         """Read one whole request (head and body); raises _HTTPError if it is bad."""
-        method, target, version, headers = _parse_head(self._read_head())
+        head = self._read_head()
+        self.set_phase(_BUSY)  # the head is in: from here on the slot is not taken away
+        self.head_deadline = None
+        method, target, version, headers = _parse_head(head)
         path, query = _split_target(target)
         body, force_close = self._read_body(version, headers)
         self.deadline = None  # the request is in: the response is written under idle_timeout
-        if self.shortened:
-            self.sock.settimeout(self.idle_timeout)
-            self.shortened = False
+        self._unshorten()
         return LabRequest(
             method=method, target=target, path=path, query=query, version=version,
             headers=headers, body=body, raw=bytes(self.raw), client=client,
@@ -316,22 +428,38 @@ class _Reader:
     def _read_body(
         self, version: str, headers: tuple[tuple[str, str], ...]
     ) -> tuple[bytes, bool]:
-        """The body, and whether the connection must close after the response."""
+        """The body, and whether the connection must close after the response.
+
+        RFC 9112 section 6: a Transfer-Encoding with a Content-Length, in an HTTP/1.0
+        request, or whose last coding is not chunked, and Content-Length values that
+        differ or are not a number, make the body's length uncertain: 400 (nginx does
+        the same). Codings other than chunked get 501, as in nginx."""
         transfer_encoding = _header(headers, "Transfer-Encoding")
         content_length = _header(headers, "Content-Length")
         expect_continue = "100-continue" in (_header(headers, "Expect") or "").lower()
         if transfer_encoding is not None:
-            codings = [c.strip().lower() for c in transfer_encoding.split(",") if c.strip()]
+            if content_length is not None:
+                raise _HTTPError(400, "both Transfer-Encoding and Content-Length: the body's "
+                                      "length is ambiguous (RFC 9112 section 6.3)")
+            if version == "HTTP/1.0":
+                raise _HTTPError(400, "Transfer-Encoding in an HTTP/1.0 request")
+            codings = [c.strip(" \t").lower() for c in transfer_encoding.split(",")]
+            codings = [c for c in codings if c]
             if not codings or codings[-1] != "chunked":
-                raise _HTTPError(400, f"unsupported Transfer-Encoding: {transfer_encoding}")
-            if expect_continue and version != "HTTP/1.0":
+                raise _HTTPError(400, f"Transfer-Encoding does not end with chunked: "
+                                      f"{transfer_encoding[:200]}")
+            if codings.count("chunked") > 1:
+                raise _HTTPError(400, f"chunked applied more than once: {transfer_encoding[:200]}")
+            if len(codings) > 1:
+                raise _HTTPError(501, f"unsupported transfer coding: {transfer_encoding[:200]}")
+            if expect_continue:
                 self._send_continue()
-            return self._read_chunked(), content_length is not None
+            return self._read_chunked(), False
         if content_length is None:
             return b"", False
-        values = {v.strip() for v in content_length.split(",")}
+        values = {v.strip(" \t") for v in content_length.split(",")}
         if len(values) != 1 or not _DIGITS.fullmatch(value := values.pop()):
-            raise _HTTPError(400, f"bad Content-Length: {content_length}")
+            raise _HTTPError(400, f"bad Content-Length: {content_length[:200]}")
         length = int(value)
         if length > self.limit:
             raise _HTTPError(413, f"request body larger than {self.limit} bytes")
@@ -363,23 +491,27 @@ class _Reader:
         return self._take(end + 1)
 
     def _read_chunked(self) -> bytes:
+        """A chunked body (RFC 9112 section 7.1), strictly: a chunk-size line is hex digits
+        and optional extensions (no leading space, no bare CR or other control
+        character), chunk data ends with CRLF (or LF), trailer lines are field lines."""
         start = len(self.raw)
         body = bytearray()
         while True:
-            size_text = self._read_line().split(b";", 1)[0].strip()
-            if not _HEX.fullmatch(size_text):
-                raise _HTTPError(400, f"bad chunk size: {size_text[:40]!r}")
-            size = int(size_text, 16)
+            line = self._read_line()
+            if not (match := _CHUNK_LINE.fullmatch(line)):
+                raise _HTTPError(400, f"bad chunk-size line: {line[:40]!r}")
+            size = int(match.group(1), 16)
             if size == 0:
                 break
             if len(body) + size > self.limit:
                 raise _HTTPError(413, f"request body larger than {self.limit} bytes")
             body += self._read_exact(size)
-            if self._read_line().strip(b"\r\n"):
+            if self._read_line() not in (b"\r\n", b"\n"):
                 raise _HTTPError(400, "chunk data not followed by a line end")
-        while self._read_line() not in (b"\r\n", b"\n"):  # trailer fields: kept in raw only
+        while (line := self._read_line()) not in (b"\r\n", b"\n"):  # trailer fields: kept in raw
             if len(self.raw) - start > 2 * self.limit:
                 raise _HTTPError(413, "chunked request body too large on the wire")
+            _parse_field_line(line.decode("latin-1").removesuffix("\n").removesuffix("\r"))
         return bytes(body)
 
 
@@ -394,32 +526,56 @@ def _split_target(target: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return path, tuple(query)
 
 
+def _parse_field_line(line: str) -> tuple[str, str]:
+    """One header (or trailer) field line, as RFC 9110 5 and RFC 9112 5 allow it."""
+    if line[:1] in (" ", "\t"):  # obs-fold, or whitespace before the first field
+        raise _HTTPError(400, f"folded header line (obsolete line folding is not accepted): "
+                              f"{line[:200]!r}")
+    name, colon, value = line.partition(":")
+    if not colon:
+        raise _HTTPError(400, f"header line without a colon: {line[:200]!r}")
+    if not _TOKEN.fullmatch(name):
+        what = "whitespace before the colon" if name.rstrip(" \t") != name else "invalid field name"
+        raise _HTTPError(400, f"{what}: {name[:200]!r}")
+    value = value.strip(" \t")
+    if bad := _CTL.search(value):
+        char = {"\x00": "NUL", "\r": "a bare CR"}.get(bad.group(), repr(bad.group()))
+        raise _HTTPError(400, f"{char} in the value of header {name[:100]!r}")
+    return name, value
+
+
 def _parse_head(head: bytes) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
-    """Request line and header fields from a head; lenient, raises _HTTPError(400/505)."""
-    lines = _LINE_END.split(head.decode("latin-1").rstrip("\r\n"))
-    parts = lines[0].split()
-    if len(parts) == 2:  # "GET /path": take it as HTTP/1.0
-        parts.append("HTTP/1.0")
-    if len(parts) != 3:
-        raise _HTTPError(400, f"malformed request line: {lines[0][:200]!r}")
-    method, target, version = parts
+    """Request line and header fields from a head; strict (RFC 9112 sections 2-5),
+    raises _HTTPError(400/505). Lines may end in CRLF or a bare LF (section 2.2)."""
+    text = _HEAD_TAIL.sub("", head.decode("latin-1"), count=1)
+    lines = _LINE_END.split(text)
+    if any("\r" in line for line in lines):
+        raise _HTTPError(400, "a bare CR (not followed by LF) in the request head")
+    if not (match := _REQUEST_LINE.fullmatch(lines[0])):
+        raise _HTTPError(400, f"malformed request line (METHOD SP TARGET SP VERSION): "
+                              f"{lines[0][:200]!r}")
+    method, target, version = match.groups()
     if not _TOKEN.fullmatch(method):
         raise _HTTPError(400, f"malformed method: {method[:40]!r}")
-    if not (match := _VERSION.fullmatch(version)):
+    if not (version_match := _VERSION.fullmatch(version)):
         raise _HTTPError(400, f"malformed HTTP version: {version[:40]!r}")
-    if match.group(1) != "1":
+    if _CTL.search(target) or "\t" in target:
+        raise _HTTPError(400, f"control character in the request target: {target[:200]!r}")
+    if not (target.startswith("/") or _ABSOLUTE.match(target)
+            or (method == "OPTIONS" and target == "*") or method == "CONNECT"):
+        raise _HTTPError(400, f"request target is not a path (/...) or an absolute URL: "
+                              f"{target[:200]!r}")
+    if version_match.group(1) != "1":
         raise _HTTPError(505, f"HTTP version not supported: {version}")
-    headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        if line[:1] in (" ", "\t") and headers:  # obsolete line folding
-            name, value = headers[-1]
-            headers[-1] = (name, f"{value} {line.strip()}")
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not name.strip():
-            raise _HTTPError(400, f"malformed header line: {line[:200]!r}")
-        headers.append((name.strip(), value.strip(" \t")))
-    return method, target, version, tuple(headers)
+    headers = tuple(_parse_field_line(line) for line in lines[1:])
+    hosts = [value for name, value in headers if name.lower() == "host"]
+    if len(hosts) > 1:
+        raise _HTTPError(400, "more than one Host header (RFC 9112 section 3.2)")
+    if not hosts and version != "HTTP/1.0":
+        raise _HTTPError(400, "no Host header: HTTP/1.1 requires one (RFC 9112 section 3.2)")
+    if hosts and not _HOST.fullmatch(hosts[0]):
+        raise _HTTPError(400, f"invalid Host header: {hosts[0][:200]!r}")
+    return method, target, version, headers
 
 
 # -------------------------------------------------------------------------- responses
@@ -628,11 +784,14 @@ class LabServer:
     """A small threaded HTTP/1.1 server with keep-alive, for loopback use.
 
     ``host`` must be a loopback address or "localhost" unless ``public=True`` (then any
-    IP address); see ``bind_address``. Limits: ``max_connections`` served at once (more
-    get 503), ``max_request_bytes`` for a request head and for its body (431 / 413),
+    IP address); see ``bind_address``. Limits: ``max_connections`` served at once (when
+    all are taken, a new connection evicts an idle one or the one whose request head has
+    been arriving the longest; only when none is waiting does it get 503),
+    ``max_request_bytes`` for a request head and for its body (431 / 413),
     ``idle_timeout`` seconds between requests on a keep-alive connection (then it is
-    closed) and for each read or write, ``request_timeout`` seconds for one whole request
-    from its first byte (408; None: no limit)."""
+    closed) and for each read or write, ``header_timeout`` seconds for a request head and
+    ``request_timeout`` seconds for one whole request, both from its first byte (408;
+    None: no limit)."""
 
     def __init__(
         self,
@@ -643,6 +802,7 @@ class LabServer:
         max_request_bytes: int = 1 << 20,
         max_connections: int = 256,
         request_timeout: float | None = 60.0,
+        header_timeout: float | None = HEADER_TIMEOUT,
         public: bool = False,
     ) -> None:
         self.host = bind_address(host, public)  # raises BindRefused: nothing is bound
@@ -652,13 +812,16 @@ class LabServer:
         self.max_request_bytes = max_request_bytes
         self.max_connections = max_connections
         self.request_timeout = request_timeout
+        self.header_timeout = header_timeout
+        self.evictions = 0  # connections that gave up their slot to a new one
         self._listener: socket.socket | None = None
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
+        self._connections: dict[socket.socket, _Reader] = {}  # each holds a slot
+        self._evicted: set[socket.socket] = set()  # gave up their slot, thread still ending
         self._threads: set[threading.Thread] = set()
         self._rejected: dict[socket.socket, float] = {}  # 503'd sockets -> close deadline
 
@@ -672,6 +835,16 @@ class LabServer:
         """Connections being served right now."""
         with self._lock:
             return len(self._connections)
+
+    def connection_phases(self) -> dict[str, int]:
+        """How many connections hold a slot in each phase: "new" (no request yet), "head"
+        (a request head arriving), "busy" (its body being read, or being answered), "idle"
+        (keep-alive, between requests), "closing" (after the last response)."""
+        with self._lock:
+            phases: dict[str, int] = {}
+            for reader in self._connections.values():
+                phases[reader.phase] = phases.get(reader.phase, 0) + 1
+            return phases
 
     # -- lifecycle
 
@@ -711,7 +884,7 @@ class LabServer:
             self._accept_thread.join()
         self._listener.close()
         with self._lock:
-            for conn in self._connections:  # the owning thread closes it; wake it up
+            for conn in [*self._connections, *self._evicted]:  # the owner closes it; wake it
                 try:
                     conn.shutdown(socket.SHUT_RDWR)
                 except OSError:
@@ -774,18 +947,48 @@ class LabServer:
             self._stopping.wait(0.05)
             return
         with self._lock:
-            admitted = len(self._connections) < self.max_connections
+            admitted = len(self._connections) < self.max_connections or self._evict_one()
             if admitted:
+                reader = _Reader(conn, self.max_request_bytes, self.idle_timeout,
+                                 self.request_timeout, self.header_timeout, self._lock)
+                reader.peek_unread()  # what it sent before accept(): a prompt client's head
                 thread = threading.Thread(
-                    target=self._serve_connection, args=(conn, address),
+                    target=self._serve_connection, args=(conn, address, reader),
                     name=f"netlab-lab-conn-{self.port}-{address[1]}", daemon=True,
                 )
-                self._connections.add(conn)
+                self._connections[conn] = reader
                 self._threads.add(thread)
         if admitted:
             thread.start()
         else:
             self._reject(selector, conn)
+
+    def _evict_one(self) -> bool:
+        """With the lock held and every slot taken: free the slot of the connection that
+        is making the least progress. A connection answering an error goes first, then
+        an idle keep-alive one (the longest idle), then the new or head-reading one with
+        the lowest byte rate (bytes of its head so far, counting those already waiting
+        when it was accepted, per second since its head began or since accept, at least
+        RATE_FLOOR s), the oldest among equals: a dripping client loses to a prompt one,
+        whose whole head arrives at once, even before its thread has read it. One reading
+        a body or being answered is never chosen. False if every connection is busy."""
+        waiting = [r for r in self._connections.values() if r.phase in _EVICTION_ORDER]
+        if not waiting:
+            return False
+        now = time.monotonic()
+        ranked = heapq.nsmallest(
+            8, waiting, key=lambda r: (_EVICTION_ORDER[r.phase], r.progress(now), r.since)
+        )
+        # The ranking counts what each thread has read; one whose client has sent more
+        # that its thread has not read yet (the thread is waiting for the CPU, not the
+        # client) is passed over for the next.
+        victim = next((r for r in ranked if r.phase not in (_NEW, _HEAD) or not r.peek_unread()),
+                      ranked[0])
+        victim.evict()
+        del self._connections[victim.sock]
+        self._evicted.add(victim.sock)
+        self.evictions += 1
+        return True
 
     def _reject(self, selector: selectors.BaseSelector, conn: socket.socket) -> None:
         """Answer 503 without a thread; read and drop what the client sends for a while,
@@ -828,8 +1031,7 @@ class LabServer:
 
     # -- one connection
 
-    def _serve_connection(self, conn: socket.socket, address: tuple) -> None:
-        reader = _Reader(conn, self.max_request_bytes, self.idle_timeout, self.request_timeout)
+    def _serve_connection(self, conn: socket.socket, address: tuple, reader: _Reader) -> None:
         linger = False
         try:
             conn.settimeout(self.idle_timeout)
@@ -849,15 +1051,34 @@ class LabServer:
                 if not self._respond(conn, request, _dispatch(request, self._stopping)):
                     linger = True
                     break
+        except _Evicted:  # another connection has this slot now
+            if reader.phase == _HEAD:
+                self._send_evicted(conn)
         except (OSError, _PeerClosed):
             pass  # reset by the client, or shut down by stop()
         finally:
             if linger:
+                reader.closing()
                 _linger_close(conn)
             with self._lock:
-                self._connections.discard(conn)
+                self._connections.pop(conn, None)
+                self._evicted.discard(conn)
                 self._threads.discard(threading.current_thread())
             conn.close()
+
+    def _send_evicted(self, conn: socket.socket) -> None:
+        """A 503 for a request head cut off to make room (never waits: the client may not
+        be reading), then the connection is closed without lingering."""
+        body = _error_text(503, "the server is full and this request head was the slowest "
+                                "to arrive; another connection took its place").encode()
+        try:
+            conn.setblocking(False)
+            conn.send(_head(503, [
+                ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
+                ("Retry-After", "1"), ("Connection", "close"),
+            ]) + body)
+        except OSError:
+            pass
 
     def _send_error(self, conn: socket.socket, status: int, reason: str) -> None:
         body = _error_text(status, reason).encode()
@@ -952,6 +1173,7 @@ def run(
     max_request_bytes: int = 1 << 20,
     max_connections: int = 256,
     request_timeout: float | None = 60.0,
+    header_timeout: float | None = HEADER_TIMEOUT,
 ) -> int:
     """Serve until KeyboardInterrupt (for `netlab serve`); first prints
     ``listening on http://HOST:PORT``, then the limits in force. ``out`` and ``err``
@@ -965,7 +1187,7 @@ def run(
         server = LabServer(
             host, port, public=public, idle_timeout=idle_timeout,
             max_request_bytes=max_request_bytes, max_connections=max_connections,
-            request_timeout=request_timeout,
+            request_timeout=request_timeout, header_timeout=header_timeout,
         )
     except BindRefused as refused:
         print(f"netlab: serve: {_refusal(refused, port)}", file=err, flush=True)
@@ -980,9 +1202,12 @@ def run(
             return 1
         print(f"listening on {server.url}", file=out)
         deadline = "none" if request_timeout is None else f"{request_timeout:g} s"
-        print(f"limits: --max-connections {max_connections} (more get 503), "
+        head_deadline = "none" if header_timeout is None else f"{header_timeout:g} s"
+        print(f"limits: --max-connections {max_connections} (when full, a new connection takes "
+              f"the slot of an idle or slowest one; 503 if all are busy), "
               f"--max-request-bytes {max_request_bytes} (head or body; 431/413), "
               f"--idle-timeout {idle_timeout:g} s (idle keep-alive connections are closed), "
+              f"--header-timeout {head_deadline} (a request head; 408), "
               f"--request-timeout {deadline} (one whole request; 408)", file=out, flush=True)
         if not is_loopback(server.host):
             here = "[::1]" if ":" in server.host else "127.0.0.1"

@@ -608,7 +608,7 @@ def test_oversized_head_is_431_and_body_is_413():
     with LabServer(max_request_bytes=1000) as lab:
         big_head = get("/ip", f"X-Big: {'a' * 2000}\r\n")
         assert split_response(exchange(lab, big_head))[0].startswith("HTTP/1.1 431 ")
-        big_body = b"POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + b"b" * 5000
+        big_body = b"POST /echo HTTP/1.1\r\nHost: lab\r\nContent-Length: 5000\r\n\r\n" + b"b" * 5000
         assert split_response(exchange(lab, big_body))[0].startswith("HTTP/1.1 413 ")
 
 
@@ -629,18 +629,43 @@ def test_expect_100_continue(server):
 # ------------------------------------------------------------- limits and lifecycle
 
 
-def test_connections_beyond_the_cap_get_503():
+def test_connections_beyond_the_cap_get_503_when_every_slot_is_busy():
+    with LabServer(max_connections=1) as lab:
+        first = RawClient(lab)
+        try:
+            first.send(get("/stream/2?delay_ms=60000"))
+            assert first.read_head()[0] == 200  # its thread is answering it (until stop)
+            status_line, headers, body = split_response(exchange(lab, get("/ip")))
+            assert status_line == "HTTP/1.1 503 Service Unavailable"
+            assert headers["connection"] == "close"
+            assert lab.connection_count == 1 and lab.evictions == 0
+            assert first.read_line() == b"%x" % len(b'{"id": 0, "line": "line 1 of 2"}\n')
+        finally:
+            first.close()
+
+
+def wait_for(condition, what: str) -> None:
+    """Wait (generously bounded) until condition() is true: a hang fails, nothing is timed."""
+    for _ in range(int(TIMEOUT / 0.01)):
+        if condition():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"still not {what} after {TIMEOUT} s")
+
+
+def test_a_new_connection_takes_the_slot_of_an_idle_keep_alive_one():
+    """As nginx reuses idle keep-alive connections when it runs out: the idle one is closed
+    quietly (a keep-alive client retries on a new connection) instead of a 503."""
     with LabServer(max_connections=1) as lab:
         first = RawClient(lab)
         try:
             first.send(get("/ip"))
-            assert first.read_response()[0] == 200  # its thread is serving it now
-            status_line, headers, body = split_response(exchange(lab, get("/ip")))
-            assert status_line == "HTTP/1.1 503 Service Unavailable"
-            assert headers["connection"] == "close"
-            assert lab.connection_count == 1
-            first.send(get("/ip"))  # the admitted connection is still served
-            assert first.read_response()[2] == b"127.0.0.1\n"
+            assert first.read_response()[0] == 200
+            wait_for(lambda: lab.connection_phases() == {"idle": 1}, "idle")
+            response = split_response(exchange(lab, get("/ip", "Connection: close\r\n")))
+            assert (response[0], response[2]) == ("HTTP/1.1 200 OK", b"127.0.0.1\n")
+            assert first.read_until_close() == b""  # closed, without a response
+            assert lab.evictions == 1
         finally:
             first.close()
 
@@ -927,20 +952,25 @@ def test_serve_limit_options_are_printed_and_applied():
         port = int(process.stdout.readline().rsplit(":", 1)[1])
         limits = process.stdout.readline()
         for text in ("--max-connections 1 ", "--max-request-bytes 1000 ", "--idle-timeout 0.5 s",
-                     "--request-timeout 7 s"):
+                     "--header-timeout 10 s", "--request-timeout 7 s"):
             assert text in limits
         here = SimpleNamespace(host="127.0.0.1", port=port)
-        first = RawClient(here)
+        big_head = get("/ip", f"X-Big: {'a' * 2000}\r\n")
+        assert split_response(exchange(here, big_head))[0].startswith("HTTP/1.1 431 ")
+        first = RawClient(here)  # takes the slot the 431'd connection lingers in, if it still does
         try:
             first.send(get("/ip"))
             assert first.read_response()[0] == 200
-            assert split_response(exchange(here, get("/ip")))[0] == "HTTP/1.1 503 Service Unavailable"
             assert first.read_until_close() == b""  # idle for 0.5 s: the server closed it
         finally:
             first.close()
-        # (last: the server reads what a refused request still sends before it frees the slot)
-        big_head = get("/ip", f"X-Big: {'a' * 2000}\r\n")
-        assert split_response(exchange(here, big_head))[0].startswith("HTTP/1.1 431 ")
+        busy = RawClient(here)
+        try:
+            busy.send(get("/stream/2?delay_ms=60000"))
+            assert busy.read_head()[0] == 200  # answering it until the server stops
+            assert split_response(exchange(here, get("/ip")))[0] == "HTTP/1.1 503 Service Unavailable"
+        finally:
+            busy.close()
     finally:
         code, err = _stop(process)
     assert code == 0 and "Traceback" not in err
