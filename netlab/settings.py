@@ -126,14 +126,13 @@ class Settings:
 
     def fill_options(self, options):
         """``options`` (an engine Options built without these settings) with the settings'
-        deadline, head deadline and body limit where it still has the engine's defaults."""
+        deadline and body limit where it still has the engine's defaults.  (The head
+        timeout is not filled in: the composer's field starts at the settings' value.)"""
         from netlab.engine.session import DEFAULT_MAX_BODY as ENGINE_MAX_BODY
 
         changes = {}
         if options.deadline is None and self.max_time is not None:
             changes["deadline"] = self.max_time
-        if getattr(options, "head_timeout", None) == DEFAULT_HEAD_TIMEOUT and self.head_timeout != DEFAULT_HEAD_TIMEOUT:
-            changes["head_timeout"] = self.head_timeout
         if options.max_body_bytes == ENGINE_MAX_BODY and self.max_body != ENGINE_MAX_BODY:
             changes["max_body_bytes"] = self.max_body
         return replace(options, **changes) if changes else options

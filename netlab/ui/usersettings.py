@@ -2,13 +2,13 @@
 
 ``load(app)`` runs in ``NetlabApp.__init__``, before the first frame: it reads the file,
 sets the theme (when the app has it) and the keymap (the [keys] overrides, by binding
-id).  ``apply(app)`` runs on mount: the composer's default timeout and DNS server, the
+id).  ``apply(app)`` runs on mount: the composer's default timeouts and DNS server, the
 DNS pane's server, and one warning listing whatever was wrong with the file (each
 problem names the line; the app runs with the defaults for those keys)."""
 
 from __future__ import annotations
 
-from netlab.settings import DEFAULT_TIMEOUT, Loaded, load as load_file
+from netlab.settings import DEFAULT_HEAD_TIMEOUT, DEFAULT_TIMEOUT, Loaded, load as load_file
 
 
 def load(app) -> Loaded:
@@ -31,6 +31,8 @@ def apply(app) -> None:
     s = app.user_settings
     if s.timeout != DEFAULT_TIMEOUT:
         app.composer.opt["timeout"] = f"{s.timeout:g}"
+    if s.head_timeout != DEFAULT_HEAD_TIMEOUT:  # None: no deadline, written 0 as in the file
+        app.composer.opt["head_timeout"] = "0" if s.head_timeout is None else f"{s.head_timeout:g}"
     if s.dns_server:
         app.composer.opt["dns"] = s.dns_server
         app.dns.query_one("#dns-server").value = s.dns_server

@@ -242,7 +242,7 @@ def test_trace_that_gets_no_answer_exits_one(run_cli, silent_dns, tmp_path):
     (["a.test", "--tcp", "+tls"], "conflicts"),
     (["a.test", "@tls://127.0.0.1", "--tcp"], "was given"),
     (["a.test", "--bufsize", "100"], "512-65535"),
-    (["a.test", "--timeout", "0"], "positive"),
+    (["a.test", "--timeout", "0"], "--timeout: must be a number of seconds above 0"),
     (["a.test", "--trace", "@127.0.0.1", "--hints", "x"], "not both"),
     (["a.test", "--trace", "@localhost"], "must be an IP address"),
     (["a.test", "--hints", "x"], "only makes sense with --trace"),

@@ -54,8 +54,8 @@ class Composer(LazyTabs, Vertical):
         self.border_subtitle = "F2"
         # the send options; the Options tab edits them (it is mounted after the first frame);
         # cacert and max_time have no field: they come from a curl command, a .http entry or history
-        self.opt: dict = {"timeout": "10", "insecure": False, "resolve": "", "unix": "", "dns": "", "cacert": "",
-                          "max_time": ""}
+        self.opt: dict = {"timeout": "10", "head_timeout": "30", "insecure": False, "resolve": "", "unix": "",
+                          "dns": "", "cacert": "", "max_time": ""}
         self._note: tuple[bytes, str, str] | None = None  # (data, url, text): shown while they are unchanged
         self._curl_error: tuple[str, str] | None = None  # (URL bar text, why it is not a curl command we read)
         self.host_auto = True  # the Host header is netlab's (it follows the URL), not one the user typed
@@ -115,6 +115,7 @@ class Composer(LazyTabs, Vertical):
         self._set_text("#raw", rt.to_raw_text(self.data))
         if options is not None:
             self._set_opt("timeout", f"{options.timeout:g}")
+            self._set_opt("head_timeout", "0" if options.head_timeout is None else f"{options.head_timeout:g}")
             self._set_opt("insecure", options.insecure)
             self._set_opt("resolve", " ".join(_pin_text(p) for p in options.resolve))
             self._set_opt("unix", options.unix_socket or "")
@@ -169,8 +170,20 @@ class Composer(LazyTabs, Vertical):
         return text
 
     def build(self):
-        """(Request, Options) for the current bytes and options; raises NetlabError."""
+        """(Request, Options) for the current bytes and options; raises NetlabError.  Each
+        number is read by the rule every option value follows (netlab/limits.py), so a
+        bad one is refused with its name and value, as the command line and settings do."""
+        from netlab import limits
         from netlab.engine import NetlabError, Options, Request, parse_pin
+
+        def number(key: str, rule: str, name: str, empty):  # an empty field: ``empty``
+            text = str(self.opt.get(key) or "").strip()
+            if not text:
+                return empty
+            try:
+                return limits.parse(rule, text, name)
+            except limits.OptionValueError as exc:
+                raise NetlabError("usage", str(exc)) from None
 
         url = self.url
         if not url:
@@ -178,13 +191,9 @@ class Composer(LazyTabs, Vertical):
         if "://" not in url:
             url = "http://" + url
         request = Request.raw(self.data, url)
-        timeout_s = self.opt["timeout"].strip() or "10"
-        try:
-            timeout = float(timeout_s)
-            if timeout <= 0:
-                raise ValueError
-        except ValueError:
-            raise NetlabError("usage", f"timeout {timeout_s!r} is not a positive number of seconds") from None
+        timeout = number("timeout", "timeout", "timeout", Options().timeout)
+        head_timeout = number("head_timeout", "head_timeout", "head timeout", limits.DEFAULT_HEAD_TIMEOUT)
+        deadline = number("max_time", "deadline", "max time", None)
         pins = tuple(parse_pin(p) for p in self.opt["resolve"].split())
         unix = self.opt["unix"].strip() or None
         dns_server = None
@@ -195,17 +204,9 @@ class Composer(LazyTabs, Vertical):
                 dns_server = parse_dns_server(self.opt["dns"])
             except ValueError as exc:
                 raise NetlabError("usage", f"DNS server {self.opt['dns'].strip()!r}: {exc}") from None
-        deadline = None
-        max_time = self.opt["max_time"].strip()
-        if max_time:
-            try:
-                deadline = float(max_time)
-                if deadline <= 0:
-                    raise ValueError
-            except ValueError:
-                raise NetlabError("usage", f"max time {max_time!r} is not a positive number of seconds") from None
         options = Options(timeout=timeout, insecure=bool(self.opt["insecure"]), resolve=pins, unix_socket=unix,
-                          dns_server=dns_server, cafile=self.opt["cacert"].strip() or None, deadline=deadline)
+                          dns_server=dns_server, cafile=self.opt["cacert"].strip() or None, deadline=deadline,
+                          head_timeout=head_timeout).checked()
         return request, options
 
     def request_send(self) -> bool:
@@ -236,7 +237,7 @@ class Composer(LazyTabs, Vertical):
             self._show_status()
             return False
         self._curl_error = None
-        keep = {"dns": self.opt["dns"]}  # curl has no DNS server option: keep the composer's
+        keep = {"dns": self.opt["dns"], "head_timeout": self.opt["head_timeout"]}  # curl has neither: keep the composer's
         if "timeout" not in cmd.given:
             keep["timeout"] = self.opt["timeout"]
         self.load(cmd.request.data, cmd.request.url, cmd.options)
@@ -584,6 +585,9 @@ class Composer(LazyTabs, Vertical):
             timeout = self.opt["timeout"].strip()
             if timeout not in ("10", ""):
                 opts.append(f"timeout {timeout}s")
+            head_timeout = self.opt["head_timeout"].strip()
+            if head_timeout not in ("30", ""):
+                opts.append(f"head timeout {head_timeout}s")
             if self.opt["max_time"].strip():
                 opts.append(f"max time {self.opt['max_time'].strip()}s")
             if self.opt["cacert"].strip():
@@ -648,7 +652,8 @@ class RawArea(TextArea):
 
 
 class OptionsForm(VerticalScroll):
-    """Timeout, insecure TLS, resolve pin and Unix socket; built from ``opt`` when mounted."""
+    """Timeouts, insecure TLS, resolve pin, Unix socket and DNS server; built from ``opt``
+    when mounted."""
 
     def __init__(self, opt: dict, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -659,6 +664,9 @@ class OptionsForm(VerticalScroll):
 
         yield Label("Timeout, seconds (connect and each read)", classes="section")
         yield Input(self.opt["timeout"], id="opt-timeout", compact=True)
+        yield Label("Head timeout, seconds from the request sent to the whole response head (0: none)",
+                    classes="section")
+        yield Input(self.opt["head_timeout"], id="opt-head_timeout", compact=True)
         yield TickBox("Insecure TLS: do not verify the certificate (curl -k)", self.opt["insecure"],
                       id="opt-insecure", compact=True)
         yield Label("Resolve pin: HOST:PORT:ADDR, several separated by spaces (curl --resolve)", classes="section")
