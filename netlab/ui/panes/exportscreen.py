@@ -22,6 +22,7 @@ from textual.widgets import Checkbox, OptionList, Static
 from textual.widgets.option_list import Option
 
 from netlab.ui.messages import ExportsComputed
+from netlab.ui.panes.checkbox import TickBox
 from netlab.ui.panes.lineview import LineView
 
 FORMATS = (
@@ -87,8 +88,8 @@ class ExportScreen(ModalScreen):
             box.border_subtitle = "enter/c copies · s saves · t shows secrets · esc"
             yield OptionList(*[Option(Text.assemble((f"{fmt:<17}", "bold"), (what, "dim")), id=fmt)
                                for fmt, what in FORMATS], id="export-formats")
-            yield Checkbox("show secrets (Authorization, Proxy-Authorization, Cookie values)", False,
-                           id="export-secrets", compact=True)
+            yield TickBox("show secrets (credential headers and URL passwords)", False,
+                          id="export-secrets", compact=True)
             yield Static(id="export-notes")
             yield LineView(id="export-preview")
         from netlab.ui.panes.keybar import KeyBar
