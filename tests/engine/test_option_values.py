@@ -417,3 +417,30 @@ async def test_composer_head_timeout_field_refuses_inline_and_sends_a_good_one(t
             else:
                 assert "✗" in status and "head timeout must be" in status, status
         assert [o.head_timeout for o in sent] == [2.5, None]  # only the good ones were sent
+
+
+# ------------------------------------------- the head timeout reaches the engine (issue 12.2)
+
+
+def trickle(conn, peer) -> None:
+    """A head one byte every 50 ms, never finished: every read succeeds, so only a head
+    deadline (or --max-time) ends the wait."""
+    head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100_000  # over an hour and a half at this pace
+    for i in range(len(head)):
+        if peer.stop.wait(0.05):
+            return
+        conn.sendall(head[i:i + 1])
+
+
+@pytest.mark.parametrize("where", ["command line", "settings file"])
+def test_a_trickled_head_stops_at_the_head_timeout_given_on_the_command_line_or_in_the_settings(
+        run_cli, tcp_peer, _private_settings, where):
+    peer = tcp_peer(trickle)
+    argv = ["send", "--no-history", "--max-time", "25", peer.url + "/"]  # --max-time: only a hang guard
+    if where == "command line":
+        argv[1:1] = ["--head-timeout", "0.4"]
+    else:
+        _private_settings.write_text("head_timeout = 0.4\n")
+    code, _, err = run_cli(*argv)
+    assert code == 1 and err.startswith("netlab: timed out: "), err
+    assert "0.4 s" in err and "head" in err and "overall deadline" not in err, err
