@@ -9,11 +9,12 @@ written against the plain socket API so each server-side step shows in the code:
     sendall() the response -> wait for the next request on the same connection, or close
 
 It speaks HTTP/1.1 with keep-alive. It parses requests itself, strictly as RFC 9112
-asks of a server (bare LF line endings and HTTP/1.0 are accepted; what section 2.2, 3,
-5 and 6 say to reject - a folded or space-before-colon header, a bare CR, a NUL, an
+asks of a server (bare LF line endings and HTTP/1.0 are accepted; what sections 2.2, 3,
+5, 6 and 7 say to reject - a folded or space-before-colon header, a bare CR, a NUL, an
 ambiguous body length, no Host - gets 400 and the connection is closed), and keeps the
-exact bytes it received so that ``/echo`` can return them. Its endpoints cover every way a response body can be
-framed: Content-Length, chunked (with a trailer), and ended by closing the connection.
+exact bytes it received so that ``/echo`` can return them. Its endpoints cover every
+way a response body can be framed: Content-Length, chunked (with a trailer), and ended
+by closing the connection.
 
     /                 a plain-text hello listing the endpoints
     /ip               the client's IP address and "\\n" (like icanhazip.com)
@@ -29,9 +30,9 @@ framed: Content-Length, chunked (with a trailer), and ended by closing the conne
 One thread serves each connection, up to ``max_connections``. When they are all taken,
 a new connection takes the place of one that is only waiting (nginx reuses its idle
 connections the same way): an idle keep-alive connection first (closed quietly), else
-the one whose request head has been arriving the longest (it gets 503); only when every
-slot is busy answering does the new connection get ``503``. So clients trickling bytes
-cannot lock a prompt client out. A request head or body larger than
+the new or head-reading one with the lowest byte rate (it gets 503); only when every
+slot is busy (a body arriving, a response being sent) does the new connection get
+``503``. So clients trickling bytes, or sending none, cannot lock a prompt client out. A request head or body larger than
 ``max_request_bytes`` gets 431 or 413; a connection idle between requests for
 ``idle_timeout`` seconds is closed; a request head not complete ``header_timeout``
 seconds after its first byte, or a whole request ``request_timeout`` seconds after it,
@@ -113,7 +114,6 @@ _HOST = re.compile(r"(?:\[[0-9A-Za-z:.%~_\-]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?
 _HEAD_TAIL = re.compile(r"\r?\n\r?\n\Z")
 _CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]+)[ \t]*(;[^\x00-\x08\x0a-\x1f\x7f]*)?\r?\n")
 _VERSION = re.compile(r"HTTP/(\d)\.(\d)")
-_HEX = re.compile(rb"[0-9A-Fa-f]+")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 _TRUE = {"", "1", "true", "yes", "on"}
 
@@ -200,7 +200,7 @@ class LabRequest:
     body: bytes  # decoded (chunked framing removed)
     raw: bytes  # head and body exactly as on the wire
     client: tuple  # the peer address from accept()
-    force_close: bool = False  # e.g. both Transfer-Encoding and Content-Length were sent
+    force_close: bool = False  # close after the response whatever the headers say
 
     def header(self, name: str) -> str | None:
         """The values of header ``name`` joined by ", ", or None."""
@@ -324,7 +324,8 @@ class _Reader:
         """The deadline in force now, and the reason a 408 gives when it passes."""
         limits = []
         if self.deadline is not None:
-            limits.append((self.deadline, f"the request did not arrive within {self.request_timeout:g} s"))
+            limits.append((self.deadline,
+                           f"the request did not arrive within {self.request_timeout:g} s"))
         if self.head_deadline is not None:
             limits.append((self.head_deadline,
                            f"the request head did not arrive within {self.header_timeout:g} s"))
@@ -785,8 +786,8 @@ class LabServer:
 
     ``host`` must be a loopback address or "localhost" unless ``public=True`` (then any
     IP address); see ``bind_address``. Limits: ``max_connections`` served at once (when
-    all are taken, a new connection evicts an idle one or the one whose request head has
-    been arriving the longest; only when none is waiting does it get 503),
+    all are taken, a new connection evicts an idle one or the new or head-reading one with
+    the lowest byte rate, see ``_evict_one``; only when none is waiting does it get 503),
     ``max_request_bytes`` for a request head and for its body (431 / 413),
     ``idle_timeout`` seconds between requests on a keep-alive connection (then it is
     closed) and for each read or write, ``header_timeout`` seconds for a request head and
