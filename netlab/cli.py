@@ -252,6 +252,9 @@ def _print_raw(err, prefix: str, data: bytes) -> None:
         err.write(f"{prefix}{line}\n")
 
 
+_FORBIDDEN_TRAILER = "  (a field not allowed in a trailer, RFC 9110 6.5.1: shown, ignored)"
+
+
 def _print_human(ex, args, out, err) -> None:
     """The exchange as `netlab send` shows it.  Each head is shown once: on stdout (as
     curl -i), or with -v on stderr as its raw bytes (``< `` lines, as curl -v) and on
@@ -269,7 +272,8 @@ def _print_human(ex, args, out, err) -> None:
                 err.write(f"* chunked body: {r.raw_body_store.size} bytes on the wire, {r.body_bytes} after de-chunking\n")
             if not getattr(args, "include", False):
                 for name, value in r.trailers:  # the head's tail, after the body: -i prints them on stdout
-                    err.write(f"* trailer: {_safe(name)}: {_safe(value.encode('latin-1', 'backslashreplace'))}\n")
+                    err.write(f"* trailer: {_safe(name)}: {_safe(value.encode('latin-1', 'backslashreplace'))}"
+                              f"{_FORBIDDEN_TRAILER if (name, value) in r.trailers_forbidden else ''}\n")
         err.flush()
     if r is None or not r.status:
         return
@@ -307,6 +311,8 @@ def _print_human(ex, args, out, err) -> None:
             out.write("\n")
     for name, value in r.trailers if include else ():  # after the last chunk, as curl -i shows them
         out.write(f"{_safe(name)}: {_safe(value.encode('latin-1', 'backslashreplace'))}\n")
+        if (name, value) in r.trailers_forbidden:  # stdout stays as received; the mark goes to stderr
+            err.write(f"* trailer {_safe(name)}:{_FORBIDDEN_TRAILER}\n")
     out.flush()
 
 

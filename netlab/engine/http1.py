@@ -20,12 +20,38 @@ import h11
 from netlab.engine.errors import NetlabError
 from netlab.engine.request import find_header
 
-__all__ = ["BodyStore", "Response", "ResponseReader", "SPILL_BYTES", "decode_content"]
+__all__ = ["BodyStore", "Response", "ResponseReader", "SPILL_BYTES", "decode_content", "decode_into",
+           "FORBIDDEN_TRAILERS", "HEAD_BYTES_TOTAL", "MAX_INFORMATIONAL"]
 
 SPILL_BYTES = 4 * 1024 * 1024  # bodies above this go to a temporary file
 MAX_HEADERS = 5000  # header lines in one response head, as curl allows
+# One exchange's head bytes in all: every 1xx head, the final head and the trailer
+# section (curl stops at 300 KiB of headers in total, MAX_HTTP_RESP_HEADER_SIZE), and
+# how many interim (1xx) responses may come before the final one.  A larger per-head
+# limit (max_header_bytes) raises the total with it.
+HEAD_BYTES_TOTAL = 300 * 1024
+MAX_INFORMATIONAL = 100
+# Fields a trailer section must not carry (RFC 9110 section 6.5.1): what they say is
+# needed before the content arrives -- message framing, routing, authentication,
+# request modifiers, response control data, and the content's own format.  They are
+# kept in ``Response.trailers`` (the bytes are what they are) and listed again in
+# ``Response.trailers_forbidden``, so views mark them; netlab never acts on a trailer.
+FORBIDDEN_TRAILERS = frozenset((
+    "transfer-encoding", "content-length", "trailer", "te", "connection", "keep-alive", "proxy-connection",
+    "upgrade",  # framing and connection handling
+    "host",  # routing
+    "authorization", "proxy-authorization", "www-authenticate", "proxy-authenticate", "cookie", "set-cookie",
+    "cache-control", "expect", "max-forwards", "pragma", "range", "if-match", "if-none-match", "if-modified-since",
+    "if-unmodified-since", "if-range",  # request modifiers: controls and conditionals
+    "age", "expires", "location", "retry-after", "vary", "warning",  # response control data
+    "content-encoding", "content-type", "content-range",  # how to read the content
+))
 _LIMIT_HINT_HEAD = ("a head this large means a misbehaving server; the bytes received are kept "
                     "(-v, --json or the Raw tab show them)")
+_LIMIT_HINT_INTERIM = ("a server that sends 100 Continue / 103 Early Hints heads without ever a final response is "
+                       "misbehaving; the heads received are kept (-v, --json or the Raw tab show them)")
+_LIMIT_HINT_DECLARED = ("raise --max-body BYTES if a body this large is expected (--max-body 0: no limit); "
+                        "the head and the body bytes that came with it are kept")
 _LIMIT_HINT_BODY = ("raise --max-body BYTES if a body this large is expected; the bytes received so far are "
                     "kept (-o FILE saves them)")
 
@@ -75,7 +101,12 @@ class BodyStore:
     def getvalue(self) -> bytes:
         if self._file is None:
             return bytes(self._mem)
-        return b"".join(self.iter_chunks())
+        self._file.flush()
+        data = _pread(self._file, self.size, 0)  # one copy in memory, not chunks and their join
+        if len(data) < self.size:  # a read stops short of 2 GiB on Linux: the rest in chunks
+            data += b"".join(_pread(self._file, min(1 << 20, self.size - n), n)
+                             for n in range(len(data), self.size, 1 << 20))
+        return data
 
     def head(self, n: int) -> bytes:
         if self._file is None:
@@ -116,12 +147,32 @@ def _pread(f, n: int, offset: int) -> bytes:
 
 
 DECODE_LIMIT = 256 << 20  # bytes a gzip/deflate body may decode to for display
+_DECODE_IN = 64 * 1024  # compressed bytes given to zlib at a time (its unconsumed tail is copied per call)
+_DECODE_OUT = 256 * 1024  # decoded bytes asked of zlib at a time
 
 
 def decode_content(body: bytes, encoding: str | None, limit: int | None = None) -> bytes:
     """gzip / deflate decoding for display; raises NetlabError('parse') on bad data and
     NetlabError('limit') when the result would exceed ``limit`` bytes (a few hundred KB
-    of gzip can decode to gigabytes: the decoder stops at the limit, not after)."""
+    of gzip can decode to gigabytes: the decoder stops at the limit, not after).  Other
+    encodings come back as they are."""
+    out = BodyStore()
+    try:
+        if not decode_into(lambda: (body,), encoding, out, limit):
+            return body
+        return out.getvalue()
+    finally:
+        out.close()
+
+
+def decode_into(chunks, encoding: str | None, out: BodyStore, limit: int | None = None) -> bool:
+    """Undo a gzip / deflate Content-Encoding as a stream: ``chunks()`` gives the encoded
+    bytes piece by piece (a store's ``iter_chunks``), the decoded bytes go to ``out``
+    (a BodyStore: past its spill size they are in a temporary file, not in memory), a
+    quarter MiB at a time.  So memory stays near one piece, whatever the body decodes to;
+    ``out`` never holds more than ``limit`` bytes (default DECODE_LIMIT): the decoder
+    stops there with NetlabError('limit'), and NetlabError('parse') on bad data.  Returns
+    False, writing nothing, for an encoding it does not decode (identity, br, none)."""
     enc = (encoding or "").strip().lower()
     limit = DECODE_LIMIT if limit is None else limit
     if enc in ("gzip", "x-gzip"):
@@ -129,33 +180,56 @@ def decode_content(body: bytes, encoding: str | None, limit: int | None = None) 
     elif enc == "deflate":
         tries = (zlib.MAX_WBITS, -zlib.MAX_WBITS)  # zlib-wrapped, or raw deflate as some servers send
     else:
-        return body
+        return False
     last: Exception | None = None
     for wbits in tries:
+        out.truncate(0)
         try:
-            return _inflate(body, wbits, limit, enc)
+            _inflate_into(chunks(), wbits, limit, enc, out)
+            out.finish()
+            return True
         except zlib.error as exc:
             last = exc
+    out.truncate(0)
     raise NetlabError("parse", f"cannot decode {enc} body: {last}") from None
 
 
-def _inflate(body: bytes, wbits: int, limit: int, enc: str) -> bytes:
-    out = bytearray()
-    data = body
-    while data:  # gzip allows several members one after another
-        d = zlib.decompressobj(wbits)
-        out += d.decompress(data, limit + 1 - len(out))
-        while d.unconsumed_tail and len(out) <= limit:
-            out += d.decompress(d.unconsumed_tail, limit + 1 - len(out))
-        if len(out) > limit:
-            raise NetlabError("limit", f"the {enc} body decodes to more than {limit} bytes (a compression "
-                              "bomb?); it is shown as received", "save it with -o FILE and decode it yourself")
+def _inflate_into(chunks, wbits: int, limit: int, enc: str, out: BodyStore) -> None:
+    gzip = wbits > 16
+    d = zlib.decompressobj(wbits)
+    padding = False  # after the last gzip member: only NUL bytes may follow
+    fed = False
+    for chunk in chunks:
+        fed = fed or len(chunk) > 0
+        view = memoryview(chunk)
+        for at in range(0, len(view), _DECODE_IN):
+            data: memoryview | bytes = view[at: at + _DECODE_IN]
+            while data:
+                if d.eof:
+                    if not gzip:
+                        return  # bytes after a deflate stream are ignored, as before
+                    if padding or not bytes(data).strip(b"\x00"):
+                        if bytes(data).strip(b"\x00"):
+                            raise zlib.error("bytes after the end of the compressed data")
+                        padding = True
+                        break
+                    d = zlib.decompressobj(wbits)  # gzip allows several members one after another
+                piece = d.decompress(data, _DECODE_OUT)
+                _put(out, piece, limit, enc)
+                data = d.unused_data if d.eof else d.unconsumed_tail
+    if fed and not d.eof:  # (an empty body decodes to nothing)
+        _put(out, d.flush(), limit, enc)  # what zlib still holds of the input it was given
         if not d.eof:
             raise zlib.error("truncated stream (the compressed data ends early)")
-        data = d.unused_data if wbits > 16 else b""
-        if data and not data.strip(b"\x00"):
-            break  # trailing padding after the last member
-    return bytes(out)
+
+
+def _put(out: BodyStore, piece: bytes, limit: int, enc: str) -> None:
+    if out.size + len(piece) > limit:
+        out.write(piece[: limit - out.size])  # what was decoded up to the limit, never more
+        raise NetlabError("limit", f"the {enc} body decodes to more than {limit} bytes (a compression "
+                          "bomb?); it is shown as received", "save it with -o FILE and decode it yourself")
+    if piece:
+        out.write(piece)
 
 
 @dataclass(slots=True)
@@ -234,8 +308,23 @@ class Response:
 
     def decoded_body(self, limit: int | None = None) -> bytes:
         """The body with gzip/deflate Content-Encoding undone (for display), at most
-        ``limit`` bytes of it (default ``DECODE_LIMIT``; NetlabError 'limit' beyond)."""
-        return decode_content(self.body, self.header("content-encoding"), limit)
+        ``limit`` bytes of it (default ``DECODE_LIMIT``; NetlabError 'limit' beyond).
+        Decoded as a stream from the body store into a store of its own (a temporary
+        file past SPILL_BYTES), so the only whole copy in memory is the one returned."""
+        out = BodyStore()
+        try:
+            if not decode_into(self.body_store.iter_chunks, self.header("content-encoding"), out, limit):
+                return self.body
+            return out.getvalue()
+        finally:
+            out.close()
+
+    @property
+    def trailers_forbidden(self) -> list[tuple[str, str]]:
+        """The trailer fields RFC 9110 section 6.5.1 forbids (FORBIDDEN_TRAILERS), in
+        order; they stay in ``trailers`` too, where views mark them: they never change
+        how the message is framed or read."""
+        return [(n, v) for n, v in self.trailers if n.lower() in FORBIDDEN_TRAILERS]
 
 
 def _hdrs(items) -> list[tuple[str, str]]:
@@ -255,7 +344,8 @@ class ResponseReader:
     each byte through h11's buffers would cost most of the download throughput."""
 
     __slots__ = ("method", "request_close", "_h11", "max_header_bytes", "max_headers", "max_body_bytes", "response",
-                 "_spill_at", "_pending", "_in_body", "_direct", "received", "done", "leftover", "_connection")
+                 "_spill_at", "_pending", "_in_body", "_direct", "received", "done", "leftover", "_connection",
+                 "_head_bytes", "_head_total", "_chunk")
 
     def __init__(self, method: str, *, request_close: bool = False, max_header_bytes: int = 64 * 1024,
                  max_body_bytes: int | None = None, body_path: str | None = None,
@@ -281,9 +371,9 @@ class ResponseReader:
         """May the connection carry another request?  h11's rules, for both paths."""
         if not self.done or self.leftover:
             return False
-        if self._direct is not None:
+        if self._direct is not None or self._chunk is not None:
             r = self.response
-            return (r.framing in ("content-length", "none") and r.http_version == "HTTP/1.1"
+            return (r.framing in ("content-length", "none", "chunked") and r.http_version == "HTTP/1.1"
                     and not self.request_close and not _has_close(self._connection)
                     and not (self.method == "CONNECT" and 200 <= r.status < 300))  # a tunnel now
         return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
@@ -298,6 +388,9 @@ class ResponseReader:
         if self._h11 is None:
             self._pending += data
             return self._fast_head()
+        if self._chunk is not None:
+            self.response.raw_body_store.write(data)
+            return self._feed_chunked(bytes(data))
         if not self._in_body:
             self._pending += data
         elif self.response.raw_body_store is not None:
@@ -312,6 +405,10 @@ class ResponseReader:
             raise self._truncated()
         if self._h11 is None:
             self._to_h11()
+        if self._chunk is not None:
+            if self.done:
+                return []
+            raise self._truncated()
         try:
             self._h11.receive_data(b"")
         except RuntimeError:
@@ -321,6 +418,10 @@ class ResponseReader:
     def _to_h11(self) -> None:
         """Hand the bytes so far to h11, which frames from here on."""
         self._h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=self.max_header_bytes)
+        # Set here, not in __init__: only an exchange that needs h11 pays for them.
+        self._head_bytes = 0  # the 1xx heads' bytes so far
+        self._head_total = max(HEAD_BYTES_TOTAL, self.max_header_bytes)  # for all of them, final head and trailer
+        self._chunk: _Chunked | None = None  # our own reading of a chunked body, once h11 has framed the head
         # h11 needs to have "sent" a request to expect a response: give it the shape of ours.
         self._h11.send(_fake_request(self.method if _is_token(self.method) else "GET", self.request_close))
         self._h11.send(_EOM)
@@ -359,6 +460,9 @@ class ResponseReader:
         steps: list[tuple] = [("head", r)]
         self.received -= len(rest)  # counted again by feed()
         if r.framing == "content-length":
+            if self.max_body_bytes is not None and r.content_length > self.max_body_bytes:
+                self.received += len(rest)
+                raise self._declared_too_big(r.content_length, rest)
             self._direct = r.content_length
         elif r.framing == "close":
             self._direct = -1
@@ -392,15 +496,161 @@ class ResponseReader:
             steps += self._end()
         return steps
 
+    def _feed_chunked(self, data: bytes) -> list[tuple]:
+        """A chunked body, read here rather than by h11: a chunk-size line is checked
+        against --max-body as soon as it is complete (the body would exceed it: stop now),
+        and the trailer section is metadata, never framing (its forbidden fields are kept
+        and marked, see FORBIDDEN_TRAILERS).  The grammar is h11's: CRLF after the size
+        line and after each chunk, a size of 1 to 20 hex digits, extensions ignored."""
+        c = self._chunk
+        r = self.response
+        store = r.body_store
+        view = memoryview(data)
+        n = len(data)
+        pos = 0
+        body = 0
+        steps: list[tuple] = []
+        while pos < n:
+            state = c.state
+            if state == _DATA:
+                take = min(n - pos, c.left)
+                store.write(view[pos: pos + take])
+                pos += take
+                body += take
+                c.left -= take
+                if not c.left:
+                    c.state = _CRLF
+            elif state == _SIZE:
+                buf = c.buf
+                if buf and buf[-1] == 13 and data[pos] == 10:  # the CRLF came in two pieces
+                    line = bytes(buf) + b"\n"
+                    pos += 1
+                else:
+                    i = data.find(b"\r\n", pos)
+                    if i < 0:
+                        buf += view[pos:]
+                        if len(buf) > self.max_header_bytes:
+                            raise self._framing_line_too_long()
+                        break
+                    line = bytes(buf) + data[pos: i + 2]
+                    pos = i + 2
+                buf.clear()
+                size = self._chunk_size(line, view[pos:])
+                if size:
+                    c.state, c.left = _DATA, size
+                else:
+                    c.state, c.left = _TRAILER, 0
+            elif state == _CRLF:
+                buf = c.buf
+                got = view[pos: pos + 2 - len(buf)]
+                pos += len(got)
+                buf += got
+                if buf != b"\r\n"[: len(buf)]:
+                    raise NetlabError("parse", f"invalid response: a chunk's data is followed by {bytes(buf)!r}, "
+                                      "not by CRLF (the chunk-size line declared less than was sent?)")
+                if len(buf) == 2:
+                    buf.clear()
+                    c.state = _SIZE
+            else:  # _TRAILER
+                return self._trailer(data, pos, body)
+        if body:
+            steps.append(("data", body))
+        return steps
+
+    def _chunk_size(self, line: bytes, after) -> int:
+        """The size a complete chunk-size line declares; NetlabError('limit') when it would
+        take the body over --max-body (checked before the syntax, so that the answer does
+        not depend on how the line arrived), 'parse' when it is not h11's grammar."""
+        digits = _HEX_RUN.match(line)
+        if digits and self.max_body_bytes is not None:
+            size = int(digits.group(), 16)
+            done = self.response.body_store.size
+            if done + size > self.max_body_bytes:
+                raise self._declared_too_big(size, after[:size], chunk=True)
+        if len(line) > self.max_header_bytes:
+            raise self._framing_line_too_long()
+        m = _CHUNK_LINE.fullmatch(line)
+        if m is None:
+            raise NetlabError("parse", f"invalid response: illegal chunk-size line {line[:40]!r} (a hexadecimal size, "
+                              "optional ;extensions, CRLF)")
+        return int(m.group(1), 16)
+
+    def _framing_line_too_long(self) -> NetlabError:
+        return NetlabError("limit", f"the body framing line exceeds the header limit of {self.max_header_bytes} bytes",
+                           _LIMIT_HINT_HEAD)
+
+    def _trailer(self, data: bytes, pos: int, body: int) -> list[tuple]:
+        """The trailer section after the last chunk, up to its blank line (h11's rule:
+        ``\n\r?\n``, or a blank line at once).  Bounded like a head, counted with the
+        exchange's heads; its fields are kept as received, forbidden ones included."""
+        c = self._chunk
+        r = self.response
+        buf = c.buf
+        buf += memoryview(data)[pos:]
+        steps: list[tuple] = [("data", body)] if body else []
+        if buf[:1] == b"\n":
+            end = 1
+        elif buf[:2] == b"\r\n":
+            end = 2
+        else:
+            m = _BLANK_LINE.search(buf, c.left)
+            if m is None:
+                c.left = max(0, len(buf) - 2)  # where to search from next time
+                if len(buf) > self.max_header_bytes:
+                    raise NetlabError("limit", f"the trailer section exceeds the header limit of "
+                                      f"{self.max_header_bytes} bytes", _LIMIT_HINT_HEAD)
+                if self._head_bytes + len(buf) > self._head_total:
+                    raise self._heads_too_big(self._head_bytes + len(buf))
+                return steps
+            end = m.end()
+        section = bytes(buf[:end])
+        rest = bytes(buf[end:])
+        buf.clear()
+        if len(section) > self.max_header_bytes:
+            raise NetlabError("limit", f"the trailer section exceeds the header limit of {self.max_header_bytes} "
+                              "bytes", _LIMIT_HINT_HEAD)
+        self._head_bytes += len(section)
+        if self._head_bytes > self._head_total:
+            raise self._heads_too_big(self._head_bytes)
+        r.trailers = _trailer_fields(section)
+        if rest:
+            r.raw_body_store.truncate(r.raw_body_store.size - len(rest))
+        self.leftover = rest
+        return steps + self._end()
+
     def _end(self) -> list[tuple]:
         self.response.body_store.finish()
         self.response.complete = True
         self.done = True
         return [("end", None)]
 
+    def _declared_too_big(self, size: int, arrived, chunk: bool = False) -> NetlabError:
+        """The head (Content-Length) or a chunk-size line declares more than --max-body
+        allows: stop now, as curl --max-filesize does, not after reading up to the limit.
+        The body bytes that came with it are kept, up to the limit."""
+        store = self.response.body_store
+        done = store.size
+        if arrived:
+            store.write(arrived[: self.max_body_bytes - done])
+        if chunk:
+            said = f"a chunk-size line declares {size} more bytes after {done}"
+        else:
+            said = f"the head declares {size} bytes (Content-Length)"
+        return NetlabError("limit", f"the body exceeds the limit of {self.max_body_bytes} bytes: {said}; stopped "
+                           f"without reading it", _LIMIT_HINT_DECLARED)
+
     def _too_big(self) -> NetlabError:
         return NetlabError("limit", f"the body exceeds the limit of {self.max_body_bytes} bytes "
                            f"(stopped after {self.response.body_store.size} bytes)", _LIMIT_HINT_BODY)
+
+    def _heads_too_big(self, total: int) -> NetlabError:
+        """All head bytes of the exchange together (1xx heads, the final head, the trailer)
+        passed ``_head_total``: each alone may be under the per-head limit."""
+        self.keep_partial_head()
+        n = len(self.response.informational)
+        return NetlabError("limit", f"the heads of this response exceed {self._head_total} bytes in all "
+                           f"({n} interim (1xx) head{'s' if n != 1 else ''} kept, {total} bytes of heads "
+                           f"received)", _LIMIT_HINT_HEAD)
 
     def _head_too_big(self, received: int) -> NetlabError:
         self.keep_partial_head()
@@ -445,6 +695,8 @@ class ResponseReader:
             if ev is h11.NEED_DATA:
                 if eof and not self.done:
                     raise self._truncated()
+                if not self._in_body and self._head_bytes + len(self._pending) > self._head_total:
+                    raise self._heads_too_big(self._head_bytes + len(self._pending))  # a head still coming
                 return steps
             if ev is h11.PAUSED:
                 if r.status and self._in_body and not self.done:  # a 2xx to CONNECT: the tunnel follows the head
@@ -471,13 +723,22 @@ class ResponseReader:
                 r.raw_head = self._take_pending()
                 if len(r.raw_head) > self.max_header_bytes:
                     raise self._head_too_big(len(r.raw_head))
+                self._head_bytes += len(r.raw_head)
+                if self._head_bytes > self._head_total:
+                    raise self._heads_too_big(self._head_bytes)
                 self._in_body = True
                 steps.append(("head", r))
-                if r.framing == "chunked":
+                if r.framing == "chunked":  # h11 has checked the head; the chunks are ours to read
                     r.raw_body_store = BodyStore(self._spill_at)
-                    r.raw_body_store.write(self._pending)
+                    rest = bytes(self._pending)
                     self._pending = bytearray()
+                    self._chunk = _Chunked()
+                    self.received -= len(rest)  # counted again by feed()
+                    return steps + (self.feed(rest) if rest else [])
                 elif r.framing in ("content-length", "close"):
+                    if r.framing == "content-length" and self.max_body_bytes is not None \
+                            and r.content_length > self.max_body_bytes:
+                        raise self._declared_too_big(r.content_length, bytes(self._pending))
                     rest = bytes(self._pending)
                     self._pending = bytearray()
                     self._direct = r.content_length if r.framing == "content-length" else -1
@@ -492,6 +753,14 @@ class ResponseReader:
                                      self._take_pending())
                 if len(info.raw) > self.max_header_bytes:  # as for the final head, however the bytes came
                     raise self._head_too_big(len(info.raw))
+                if len(r.informational) >= MAX_INFORMATIONAL:
+                    self._pending[:0] = info.raw  # refused: its bytes stay viewable with the rest
+                    raise NetlabError("limit", f"the server sent more than {MAX_INFORMATIONAL} interim (1xx) responses "
+                                      "without a final one", _LIMIT_HINT_INTERIM)
+                self._head_bytes += len(info.raw)
+                if self._head_bytes > self._head_total:
+                    self._pending[:0] = info.raw
+                    raise self._heads_too_big(self._head_bytes)
                 r.informational.append(info)
                 steps.append(("info", info))
             elif t is h11.EndOfMessage:
@@ -557,6 +826,56 @@ class ResponseReader:
 
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")  # where h11 ends a head
+_SIZE, _DATA, _CRLF, _TRAILER = range(4)  # where a chunked body is
+_HEX_RUN = re.compile(rb"[0-9A-Fa-f]+")
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]{1,20})(?:;.*)?[ \t]*\r\n")  # h11's chunk_header
+# h11's header_field: token ":" OWS field-value OWS, a value of [^NUL whitespace] runs
+# joined by spaces or tabs.
+_FIELD_LINE = re.compile(rb"([-!#$%&'*+.^_`|~0-9a-zA-Z]+):[ \t]*((?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?)[ \t]*")
+_FOLD = re.compile(rb"[ \t]+")
+
+
+class _Chunked:
+    """Where the reading of a chunked body is: ``state`` (_SIZE, _DATA, _CRLF, _TRAILER),
+    ``left`` (bytes left in the chunk; in the trailer, where to search from), ``buf``
+    (a size line, CRLF or trailer section still incomplete)."""
+
+    __slots__ = ("buf", "left", "state")
+
+    def __init__(self) -> None:
+        self.state = _SIZE
+        self.left = 0
+        self.buf = bytearray()
+
+
+def _trailer_fields(section: bytes) -> list[tuple[str, str]]:
+    """(name, value) of a complete trailer section (ending with its blank line), as h11
+    reads header lines: obs-folded lines joined with a space; NetlabError('parse') for a
+    line that is not a field.  Names and values as received, in order."""
+    lines = section.split(b"\n")[:-2]
+    fields: list[tuple[str, str]] = []
+    last: bytes | None = None
+    for line in [ln[:-1] if ln.endswith(b"\r") else ln for ln in lines]:
+        fold = _FOLD.match(line)
+        if fold:
+            if last is None:
+                raise NetlabError("parse", f"invalid response: the trailer section starts with a continuation line "
+                                  f"{line[:40]!r}")
+            last += b" " + line[fold.end():]
+            continue
+        if last is not None:
+            fields.append(_trailer_field(last))
+        last = line
+    if last is not None:
+        fields.append(_trailer_field(last))
+    return fields
+
+
+def _trailer_field(line: bytes) -> tuple[str, str]:
+    m = _FIELD_LINE.fullmatch(line)
+    if m is None:
+        raise NetlabError("parse", f"invalid response: illegal trailer line {line[:40]!r}")
+    return m.group(1).decode("latin-1"), m.group(2).decode("latin-1")
 _BYTEARRAY = re.compile(r"bytearray\((b(['\"]).*?(?<!\\)\2)\)")
 _STATUS_LINE = re.compile(rb"HTTP/1\.([01]) ([2-5][0-9][0-9])(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n")
 # A header line as h11 accepts it: token ":" OWS field-value OWS, where field-value is

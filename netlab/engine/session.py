@@ -24,6 +24,7 @@ from netlab.engine.transport import Conn, TLSInfo, idle_dead, open_tcp, open_uni
 __all__ = ["Engine", "Options", "Exchange", "Timings", "ConnectionInfo", "CancelToken"]
 
 RECV_SIZE = 256 * 1024
+HEAD_TIMEOUT = 30.0  # s: Options.head_timeout's default, request sent -> final head received
 DEFAULT_MAX_BODY = 1 << 30  # 1 GiB
 TEXT_BODY_LIMIT = 1 << 20  # --json carries the body as text up to this size
 
@@ -32,7 +33,7 @@ TEXT_BODY_LIMIT = 1 << 20  # --json carries the body as text up to this size
 class Options:
     timeout: float = 10.0  # connect, and each read
     deadline: float | None = None  # whole exchange (like curl --max-time)
-    head_timeout: float | None = 30.0  # request sent -> whole response head received; None: no limit
+    head_timeout: float | None = HEAD_TIMEOUT  # request sent -> whole response head received; None: no limit
     insecure: bool = False
     cafile: str | None = None
     resolve: tuple[Pin, ...] = ()
@@ -467,14 +468,29 @@ class Engine:
         view = _recv_buffer()
         first = None
         expected = None
+        # The head's own deadline, from the request sent to the final head received (1xx
+        # heads do not stop it): a peer trickling a byte at a time passes every read
+        # timeout.  ``now`` is the clock the loop reads anyway (no extra call per read).
+        head_end = None if opts.head_timeout is None else t2 + opts.head_timeout
+        now = t2
         try:
             while not reader.done:
-                conn.settimeout(clock.next())
+                wait = clock.next()
+                head_short = False
+                if head_end is not None and not reader.response.status:
+                    left = head_end - now
+                    if left <= 0:
+                        raise _head_late(opts.head_timeout, reader.received)
+                    if left < wait:
+                        wait, head_short = left, True
+                conn.settimeout(wait)
                 try:
                     n = conn.recv_into(view)
                 except NetlabError as err:
                     if err.phase == "timeout":
                         step = "the response head" if not reader.response.status else "the body"
+                        if head_short:
+                            raise _head_late(opts.head_timeout, reader.received) from None
                         if clock.short:
                             raise clock.passed(f"while waiting for {step} (after {reader.received} bytes)") from None
                         raise NetlabError("timeout", f"no data for {clock.timeout:g} s while waiting for {step} "
@@ -531,6 +547,13 @@ class Engine:
         with self._lock:
             self._live.discard(conn)
         conn.close()
+
+
+def _head_late(head_timeout: float, received: int) -> NetlabError:
+    return NetlabError("timeout", f"the response head did not arrive within the head deadline of {head_timeout:g} s "
+                       f"after the request was sent ({received} bytes received)",
+                       "raise --head-timeout SECONDS (the settings file's head_timeout; 0: no head deadline) if the "
+                       "server is slow to answer; --max-time bounds the whole exchange")
 
 
 def _nothing_received(ex: Exchange) -> bool:
