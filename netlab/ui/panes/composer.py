@@ -664,9 +664,6 @@ class OptionsForm(VerticalScroll):
 
         yield Label("Timeout, seconds (connect and each read)", classes="section")
         yield Input(self.opt["timeout"], id="opt-timeout", compact=True)
-        yield Label("Head timeout, seconds from the request sent to the whole response head (0: none)",
-                    classes="section")
-        yield Input(self.opt["head_timeout"], id="opt-head_timeout", compact=True)
         yield TickBox("Insecure TLS: do not verify the certificate (curl -k)", self.opt["insecure"],
                       id="opt-insecure", compact=True)
         yield Label("Resolve pin: HOST:PORT:ADDR, several separated by spaces (curl --resolve)", classes="section")
@@ -676,3 +673,6 @@ class OptionsForm(VerticalScroll):
         yield Label("DNS server: resolve the host with ADDR[:PORT], skipping /etc/hosts (netlab send --dns-server)",
                     classes="section")
         yield Input(self.opt["dns"], id="opt-dns", compact=True, placeholder="127.0.0.1:5353 (empty: the system's)")
+        yield Label("Head timeout, seconds from the request sent to the whole response head; 0: none "
+                    "(netlab send --head-timeout)", classes="section")
+        yield Input(self.opt["head_timeout"], id="opt-head_timeout", compact=True)
