@@ -406,7 +406,8 @@ def _serve_parser(sub) -> None:
     s.add_argument("--public", action="store_true",
                    help="confirm listening on a non-loopback --host (e.g. 0.0.0.0): other machines can connect")
     s.add_argument("--max-connections", type=_number(int, "--max-connections", 1), default=256, metavar="N",
-                   help="connections served at once; more get 503 and are closed (default 256)")
+                   help="connections served at once; when all are taken a new one takes the slot of an idle or "
+                        "the slowest one, 503 only if all are busy (default 256)")
     s.add_argument("--max-request-bytes", type=_number(int, "--max-request-bytes", 1), default=1 << 20,
                    metavar="BYTES", help="largest request head, and largest body (431 / 413; default 1048576)")
     s.add_argument("--idle-timeout", type=_number(float, "--idle-timeout", 0.001, 86400), default=15.0, metavar="S",
@@ -415,6 +416,9 @@ def _serve_parser(sub) -> None:
     s.add_argument("--request-timeout", type=_number(float, "--request-timeout", 0.001, 86400), default=60.0,
                    metavar="S", help="one whole request must arrive within this, from its first byte (408; "
                                      "default 60)")
+    s.add_argument("--header-timeout", type=_number(float, "--header-timeout", 0.001, 86400), default=10.0,
+                   metavar="S", help="a request head must arrive within this, from its first byte (408; default "
+                                     "10, as nginx's client_header_timeout)")
 
 
 def cmd_serve(args) -> int:
@@ -422,7 +426,7 @@ def cmd_serve(args) -> int:
 
     return run(args.host, args.port, public=args.public, max_connections=args.max_connections,
                max_request_bytes=args.max_request_bytes, idle_timeout=args.idle_timeout,
-               request_timeout=args.request_timeout)
+               request_timeout=args.request_timeout, header_timeout=args.header_timeout)
 
 
 def cmd_tui(argv: Sequence[str]) -> int:

@@ -63,6 +63,8 @@ ACTIONS: dict[str, str] = {
     "show_dns": "f4",
     "show_connections": "f5",
     "history": "f6",
+    "composer_raw": "f7",
+    "composer_options": "f8",
     "toggle_maximize": "f11,ctrl+t",
     "open_http": "ctrl+o",
     "export": "ctrl+n",
@@ -86,7 +88,8 @@ PANE_ACTIONS: dict[str, str] = {
 }
 _ALL_ACTIONS = {**ACTIONS, **PANE_ACTIONS}
 # Bindings that work while a text field has focus: a plain key there would stop you typing it.
-PRIORITY_ACTIONS = frozenset({"send", "replay_last"})
+PRIORITY_ACTIONS = frozenset({"send", "replay_last", "show_composer", "show_response", "show_dns", "show_connections",
+                              "history", "composer_raw", "composer_options", "toggle_maximize", "help", "quit"})
 
 
 @dataclass(frozen=True)

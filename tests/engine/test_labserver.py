@@ -1063,12 +1063,12 @@ def test_serve_localhost_needs_no_public():
 
 def test_serve_limit_options_are_printed_and_applied():
     process = _serve("--max-connections", "1", "--max-request-bytes", "1000", "--idle-timeout", "0.5",
-                     "--request-timeout", "7")
+                     "--request-timeout", "7", "--header-timeout", "3")
     try:
         port = int(process.stdout.readline().rsplit(":", 1)[1])
         limits = process.stdout.readline()
         for text in ("--max-connections 1 ", "--max-request-bytes 1000 ", "--idle-timeout 0.5 s",
-                     "--header-timeout 10 s", "--request-timeout 7 s"):
+                     "--header-timeout 3 s", "--request-timeout 7 s"):
             assert text in limits
         here = SimpleNamespace(host="127.0.0.1", port=port)
         big_head = get("/ip", f"X-Big: {'a' * 2000}\r\n")
@@ -1094,7 +1094,8 @@ def test_serve_limit_options_are_printed_and_applied():
 
 @pytest.mark.parametrize(
     "args", [["--port", "70000"], ["--max-connections", "0"], ["--idle-timeout", "-1"],
-             ["--max-request-bytes", "x"], ["--request-timeout", "nan"]],
+             ["--max-request-bytes", "x"], ["--request-timeout", "nan"], ["--header-timeout", "inf"],
+             ["--header-timeout", "0"]],
 )
 def test_serve_bad_option_values_are_usage_errors(run_cli, args):
     code, out, err = run_cli("serve", *args)
