@@ -21,6 +21,7 @@ from types import SimpleNamespace
 __all__ = ["add_parsers", "run", "record"]
 
 from netlab.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE  # noqa: E402 - one set of exit codes
+from netlab.engine.secrets import mask_url  # noqa: E402 - one masking rule for stored URLs
 
 
 def add_parsers(sub) -> None:
@@ -174,7 +175,6 @@ def cmd_history(args, out, err) -> int:
     """The listing; a password in a URL is shown as ``user:****@host`` (secrets.mask_url)."""
     from netlab.cli import _safe
     from netlab.engine.history import HistoryError
-    from netlab.engine.secrets import mask_url
 
     history = _open(err)
     try:
@@ -244,7 +244,7 @@ def cmd_replay(args, out, err) -> int:
             return run_repeat(args, ident, stored, out, err)
         on_event = _verbose_printer(err) if args.verbose and not args.json else None
         if args.verbose and not args.json:
-            err.write(f"* replaying #{ident}: {_safe(stored.request.method)} {_safe(stored.request.url)} "
+            err.write(f"* replaying #{ident}: {_safe(stored.request.method)} {_safe(mask_url(stored.request.url))} "
                       f"({len(stored.request.data)} bytes)\n")
         with Engine(stored.options) as engine:
             ex = engine.send(stored.request, on_event, options=stored.options)
@@ -273,11 +273,13 @@ def cmd_history_show(args, out, err) -> int:
     finally:
         history.close()
     if args.json:
-        out.write(json.dumps(exchange_json(ex), indent=2) + "\n")
+        doc = exchange_json(ex)
+        doc["request"]["url"] = mask_url(doc["request"]["url"])  # a stored URL's password stays stored
+        out.write(json.dumps(doc, indent=2) + "\n")
         out.flush()
         return EXIT_OK
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ex.started)) if ex.started else "-"
-    out.write(f"* #{ident} {started}: {_safe(ex.request.method)} {_safe(ex.request.url)}\n")
+    out.write(f"* #{ident} {started}: {_safe(ex.request.method)} {_safe(mask_url(ex.request.url))}\n")
     show = _verbose_printer(out)
     for event in _stored_events(ex):
         show(event)

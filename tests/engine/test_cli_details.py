@@ -286,3 +286,19 @@ def test_history_show_does_not_print_a_binary_body(run_cli, lab_server):
     code, out, err = run_cli("history", "show", "last")
     assert code == 0, err
     assert "[300 bytes of binary body not shown; the TUI's history (F6) shows them in the Hex tab]" in out
+
+
+def test_history_show_and_replay_mask_a_password_in_the_url(run_cli, lab_server):
+    """A stored URL keeps its password; history show (text and --json) and replay's
+    header line show user:****@host (issue 12.12)."""
+    url = f"http://alice:s3cret@127.0.0.1:{lab_server.port}/ip"
+    code, _, err = run_cli("send", url)
+    assert code == 0, err
+    code, out, err = run_cli("history", "show", "last")
+    assert code == 0, err
+    assert "s3cret" not in out and f"alice:****@127.0.0.1:{lab_server.port}/ip" in out
+    code, out, err = run_cli("history", "show", "last", "--json")
+    assert code == 0 and "s3cret" not in out
+    assert json.loads(out)["request"]["url"] == f"http://alice:****@127.0.0.1:{lab_server.port}/ip"
+    code, out, err = run_cli("replay", "-v", "last")
+    assert code == 0 and "s3cret" not in err and "alice:****@" in err
