@@ -70,7 +70,7 @@ def parse_target(url: str) -> Target:
         raise NetlabError("usage", f"the host {host!r} in URL {url!r} is empty or contains a space or a "
                                    "control character")
     target = parts.path or "/"
-    if parts.query:
+    if parts.query or url.split("#", 1)[0].endswith("?"):  # http://h/? keeps its empty query, as curl sends it
         target += "?" + parts.query
     return Target(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], encode_target(target))
 

@@ -302,3 +302,11 @@ def test_history_show_and_replay_mask_a_password_in_the_url(run_cli, lab_server)
     assert json.loads(out)["request"]["url"] == f"http://alice:****@127.0.0.1:{lab_server.port}/ip"
     code, out, err = run_cli("replay", "-v", "last")
     assert code == 0 and "s3cret" not in err and "alice:****@" in err
+
+
+@pytest.mark.parametrize("suffix, target", [("/echo?", "/echo?"), ("/echo?#frag", "/echo?"), ("/echo?a=1", "/echo?a=1")])
+def test_an_empty_query_is_sent_as_curl_sends_it(run_cli, lab_server, suffix, target):
+    """http://h/echo? goes out as 'GET /echo? HTTP/1.1' (curl 7.88 keeps the lone '?')."""
+    code, out, err = run_cli("send", "--json", f"http://127.0.0.1:{lab_server.port}{suffix}")
+    assert code == 0, err
+    assert json.loads(out)["request"]["raw"].startswith(f"GET {target} HTTP/1.1\r\n")
