@@ -33,7 +33,7 @@ GOOD = textwrap.dedent("""\
 
     [keys]
     send = "ctrl+s"
-    help = ["f9", "?"]
+    help = ["f9", "alt+h"]
     """)
 
 
@@ -95,9 +95,9 @@ def test_every_key_is_parsed(_private_settings):
     s = loaded.settings
     assert s == Settings(timeout=2.5, max_time=30.0, max_body=4096, dns_server="[::1]:5353", theme="nord",
                          history_size=3, history_body_cap=100, history_bodies=False,
-                         keys=(("send", "ctrl+s"), ("help", "f9,question_mark")))
+                         keys=(("send", "ctrl+s"), ("help", "f9,alt+h")))
     assert s.dns_address == ("::1", 5353)
-    assert s.keymap == {"send": "ctrl+s", "help": "f9,question_mark"}
+    assert s.keymap == {"send": "ctrl+s", "help": "f9,alt+h"}
     assert s.keys_for("send") == "ctrl+s" and s.keys_for("quit") == ACTIONS["quit"]
     assert s.history_options() == {"body_cap": 100, "store_bodies": False, "max_entries": 3}
     from netlab.engine import Options
@@ -290,7 +290,7 @@ def test_effective_toml_round_trips():
     back = loads(st.effective_toml(s)).settings
     assert back.timeout == s.timeout and back.max_time == s.max_time and back.max_body == s.max_body
     assert back.dns_server == s.dns_server and back.theme == s.theme and back.history_size == s.history_size
-    assert back.keymap["send"] == "ctrl+s" and back.keymap["help"] == "f9,question_mark"
+    assert back.keymap["send"] == "ctrl+s" and back.keymap["help"] == "f9,alt+h"
 
 
 # -------------------------------------------------------------------------- history
