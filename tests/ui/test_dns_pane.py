@@ -60,6 +60,7 @@ async def test_several_types_transport_and_flags(make_app, fx_dns):
     app = make_app("http://127.0.0.1:9/")
     async with app.run_test(size=SIZE) as pilot:
         pane = app.dns
+        await pane.ensure_tabs()  # the options line is mounted after the first frame
         pane.query_one("#dns-transport", Select).value = "tcp"
         for wid in ("#dns-rd", "#dns-do", "#dns-cd"):
             checkbox = pane.query_one(wid, Checkbox)
@@ -99,6 +100,7 @@ async def test_a_silent_server_never_freezes_the_ui(make_app, silent_dns, fx_dns
     app = make_app("http://127.0.0.1:9/")
     async with app.run_test(size=SIZE) as pilot:
         pane = app.dns
+        await pane.ensure_tabs()  # the options line is mounted after the first frame
         pane.query_one("#dns-timeout", Input).value = "4"  # ends the test's wait; nothing is timed
         await pilot.press("f4")
         pane.query_one("#dns-name", Input).value = "slow.fx.test"
@@ -158,6 +160,7 @@ async def test_trace_from_the_root(make_app, trace_dns):
     app = make_app("http://127.0.0.1:9/")
     async with app.run_test(size=SIZE) as pilot:
         pane = app.dns
+        await pane.ensure_tabs()  # the options line is mounted after the first frame
         checkbox = pane.query_one("#dns-trace-on", Checkbox)
         checkbox.focus()
         await pilot.press("space")
@@ -179,6 +182,7 @@ async def test_getaddrinfo_beside_the_answer(make_app, fx_dns):
     app = make_app("http://127.0.0.1:9/")
     async with app.run_test(size=SIZE) as pilot:
         pane = app.dns
+        await pane.ensure_tabs()  # the options line is mounted after the first frame
         checkbox = pane.query_one("#dns-compare", Checkbox)
         checkbox.focus()
         await pilot.press("space")
@@ -223,3 +227,88 @@ async def test_pin_and_the_composer_dns_server(make_app, fx_dns, lab_server):
         assert app.composer.opt["resolve"] == f"secret.fx.test:{lab_server.port}:127.0.0.1"
         prepared = await send_and_wait(pilot, app)
         assert prepared.exchange.dns.source == "pin" and prepared.exchange.response.status == 200
+
+
+def toasts(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_p_pins_the_looked_up_name_and_u_puts_it_in_the_url(make_app, fx_dns, lab_server):
+    # The composer asks 127.0.0.1; the pane looked up chain.fx.test (CNAME → CNAME → A).
+    url = f"http://127.0.0.1:{lab_server.port}/ip"
+    app = make_app(url)
+    async with app.run_test(size=SIZE) as pilot:
+        pane, composer = app.dns, app.composer
+        await ask(pilot, app, "chain.fx.test", "A", f"127.0.0.1:{fx_dns.port}")
+        assert "p pins" in pane._hint(120).plain or "p: pin" in pane._hint(56).plain  # the keys are said
+        assert [r[2] for r in pane.rows()] == ["CNAME", "CNAME", "A"]
+        pane.query_one("#dns-table", DataTable).focus()
+        await pilot.press("p")  # a CNAME row
+        assert "only an A or AAAA record can be pinned" in pane.status_text() and not composer.opt["resolve"]
+        await pilot.press("down", "down", "p")
+        await pilot.pause()
+        # The name looked up: not the composer's host (127.0.0.1), not the A record's owner (secret.fx.test).
+        pin = f"chain.fx.test:{lab_server.port}:127.0.0.1"
+        assert composer.opt["resolve"] == pin and composer.url == url
+        assert pane.status_text().startswith("u puts chain.fx.test in the composer's URL (it asks 127.0.0.1)")
+        assert any(f"pinned {pin}" in t and "u puts chain.fx.test in it" in t for t in toasts(app))
+        await pilot.press("u")  # the name into the URL: scheme, port and path kept; Host follows
+        await pilot.pause()
+        assert composer.url == f"http://chain.fx.test:{lab_server.port}/ip"
+        assert f"\r\nHost: chain.fx.test:{lab_server.port}\r\n".encode() in composer.data
+        assert composer.opt["resolve"] == pin  # the same pin, not a second one
+        assert "sends to chain.fx.test connect there" in pane.status_text()
+        prepared = await send_and_wait(pilot, app)
+        ex = prepared.exchange
+        assert ex.dns.source == "pin" and ex.dns.addresses == ["127.0.0.1"] and ex.response.status == 200
+        assert ex.request.url == f"http://chain.fx.test:{lab_server.port}/ip"
+        composer.action_undo()  # u was one step: the URL and the pins before it
+        assert composer.url == url and composer.opt["resolve"] == pin
+
+
+async def test_pin_an_aaaa_row_and_without_a_valid_url(make_app, fx_dns):
+    app = make_app("https://v6.fx.test/")
+    async with app.run_test(size=SIZE) as pilot:
+        pane, composer = app.dns, app.composer
+        await ask(pilot, app, "v6.fx.test", "AAAA", f"127.0.0.1:{fx_dns.port}")
+        pane.query_one("#dns-table", DataTable).focus()
+        await pilot.press("p")  # the composer's host is the name: the pin is for its port (443)
+        await pilot.pause()
+        assert composer.opt["resolve"] == "v6.fx.test:443:[::1]"
+        assert "the composer's sends to v6.fx.test connect there" in pane.status_text()
+        assert "u puts" not in pane.status_text()
+        composer.query_one("#url", Input).value = ""
+        await pilot.press("p")  # no URL to take a port from: nothing pinned, u offered
+        await pilot.pause()
+        assert composer.opt["resolve"] == "v6.fx.test:443:[::1]" and "no valid URL" in pane.status_text()
+        await pilot.press("u")
+        await pilot.pause()
+        assert composer.url == "http://v6.fx.test/"
+        assert composer.opt["resolve"].split() == ["v6.fx.test:443:[::1]", "v6.fx.test:80:[::1]"]
+
+
+async def test_the_tables_are_mounted_after_the_first_frame(make_app, fx_dns):
+    from netlab.ui.panes.dns import DnsPane
+    from tests.ui import fakes
+
+    app = make_app("http://127.0.0.1:9/")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        # A second pane, as the app's is at its first frame: a form, the tab strip, no tables.
+        pane = DnsPane(id="dns-second")
+        await app.screen.mount(pane)
+        assert not pane.query(DataTable) and not pane.query("#dns-opts")
+        # A result that comes before the tables still counts, says and lists its records ...
+        pane.result = fakes.dns_result()
+        assert pane.rows() == [("web.lab.test.", "0", "A", "127.0.0.1"), ("web.lab.test.", "0", "A", "127.0.0.2")]
+        assert "Answer 2" in tab_label_of(pane) and "NOERROR" in pane.status_text()
+        # ... and the tables show it once mounted; a tab asked for before then is the one shown.
+        await pane.action_tab("history")
+        await pilot.pause()
+        assert pane._tables and pane.active_tab == "history" and pane.query_one("#dns-history").has_focus
+        assert len(pane.query(DataTable)) == 5 and pane.query_one("#dns-transport")
+        assert pane.rows() == [("web.lab.test.", "0", "A", "127.0.0.1"), ("web.lab.test.", "0", "A", "127.0.0.2")]
+
+
+def tab_label_of(pane) -> str:
+    return " ".join(label for _id, label in pane.query_one("#dns-tabs").tabs)

@@ -11,34 +11,57 @@ says for the same name: asked only when ticked, since for a name that is not in
 ``enter`` in a field (or ctrl+l) posts LookupRequested; the app runs the lookup in a
 worker (a slow server never blocks the UI) and sets ``outcome``; ``watch_outcome`` adds
 it to the history and shows it.  ``[``/``]`` cycle the tabs: Answer, Authority,
-Additional, Trace, getaddrinfo, History.  ``p`` on an A/AAAA row posts PinRequested (that
-address becomes the composer host's --resolve pin); ``enter`` on a history row shows that
-lookup again, on a trace step shows that step's reply.  DNS data is untrusted: every
-string from the network is escaped (safe_text) and rendered as Text, never as markup.
+Additional, Trace, getaddrinfo, History.  ``p`` on an A/AAAA row posts PinRequested: the
+looked-up name (the question of the reply shown, not the composer's host) gets that address
+as a --resolve pin at the composer URL's port; ``u`` pins it too and puts the name in the
+composer's URL (its scheme, port and path kept), as one would run ``curl --resolve
+NAME:PORT:ADDR http://NAME/``.  ``enter`` on a history row shows that lookup again, on a
+trace step shows that step's reply.  DNS data is untrusted: every string from the network
+is escaped (safe_text) and rendered as Text, never as markup.
+
+The first frame shows the form, the tab strip and the Answer table's empty header; the
+tables themselves (five of them, and the getaddrinfo text) are mounted after it (LazyTabs),
+or as soon as a result or a tab needs them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll, Vertical
+from textual.widget import MountError
 from textual.reactive import reactive
 from textual.suggester import SuggestFromList
 from textual.widgets import Checkbox, ContentSwitcher, DataTable, Input, Select, Static
 
 from netlab.ui.messages import LookupRequested, PinRequested, TabSelected
-from netlab.ui.panes.tabstrip import TabStrip
+from netlab.ui.panes.tabstrip import LazyTabs, TabStrip
 
 RDTYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "PTR", "SRV", "CAA", "HTTPS", "SVCB", "DNSKEY", "DS",
            "ANY")
 TABS = ("answer", "authority", "additional", "trace", "system", "history")
 TAB_LABELS = {"answer": "Answer", "authority": "Auth", "additional": "Addl", "trace": "Trace",
               "system": "getaddrinfo", "history": "History"}
+TABLES = ("answer", "authority", "additional", "trace", "history")  # the tabs that are a DataTable
 TRANSPORTS = (("udp", "udp"), ("tcp", "tcp"), ("tls", "tls"), ("https", "https"))
 HISTORY_LIMIT = 200
+COLUMNS = {"answer": ("name", "TTL", "type", "data"),  # also Authority and Additional
+           "trace": ("#", "zone", "asked", "result", "ms"),
+           "history": ("time", "name", "types", "server", "via", "result", "ms")}
+# The status line before the first lookup: the longest of these that fits the pane.
+HINTS = ("enter looks the name up · [ ] tabs · on an A/AAAA row: p pins the name to it, u also puts the name in "
+         "the composer's URL",
+         "enter looks up · [ ] tabs · on an A/AAAA row: p pins the name, u also puts it in the URL",
+         "enter looks up · [ ] tabs · p pins the name · u also puts it in the URL",
+         "enter: look up · [ ] tabs · p: pin the name · u: put it in the URL",
+         "enter: look up · [ ]: tabs · p: pin name · u: use in URL",
+         "enter: look up · p: pin name · u: use in URL",
+         "p: pin name · u: use in URL")
 
 
 def _safe(value) -> str:
@@ -83,18 +106,26 @@ def _is_ip(text: str) -> bool:
 
 
 class DnsTable(DataTable):
-    """Records of one section; ``p`` pins an A/AAAA address for the composer."""
+    """Records of one section; ``p`` pins the looked-up name to an A/AAAA address for the
+    composer, ``u`` also puts that name in the composer's URL."""
 
-    BINDINGS = [Binding("p", "pin", "Pin address", tooltip="Use this address for the composer's host (--resolve)")]
+    BINDINGS = [
+        Binding("p", "pin", "Pin name", id="dns_pin",
+                tooltip="Pin the looked-up name to this A/AAAA address for the composer's sends "
+                        "(curl --resolve NAME:PORT:ADDR, PORT from the composer's URL)"),
+        Binding("u", "pin(True)", "Use name", id="dns_use",
+                tooltip="Pin the name to this address and put the name in the composer's URL "
+                        "(scheme, port and path kept)"),
+    ]
 
-    def action_pin(self) -> None:
-        self.parent_pane().action_pin(self)
+    def action_pin(self, use: bool = False) -> None:
+        self.parent_pane().action_pin(self, use)
 
     def parent_pane(self) -> "DnsPane":
         return self.query_ancestor(DnsPane)
 
 
-class DnsPane(Vertical):
+class DnsPane(LazyTabs, Vertical):
     """Look names up with any record types, server, transport and flags."""
 
     ALLOW_MAXIMIZE = True
@@ -117,6 +148,14 @@ class DnsPane(Vertical):
         self._next_id = 0
         self._shown = None  # the outcome on display
         self._trace_steps: list = []
+        # What the tables show, kept here: they are mounted after the first frame and filled
+        # from it then; until then a result still sets the counts, the status and rows().
+        self._rows: dict[str, list[tuple[str | None, tuple[Text, ...]]]] = {t: [] for t in TABLES}  # (key, cells)
+        self._system = Text("tick getaddrinfo below, then look a name up: the system resolver's answer "
+                            "(/etc/hosts first, then DNS with the search list) shows here", "dim italic")
+        self._tables = False  # the tab widgets (lazy_tabs) are mounted and have their columns
+        self._tables_done: asyncio.Event | None = None  # set once ensure_tabs is through
+        self._hinting = True  # the status line shows the keys (HINTS), not a lookup
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -126,45 +165,107 @@ class DnsPane(Vertical):
                         + ", ".join(RDTYPES) + ", TYPE65, or a number",
                         suggester=SuggestFromList(RDTYPES, case_sensitive=False))
             yield Input("", id="dns-server", compact=True, placeholder="server[:port], tls://…, https://… (system)")
-        yield Static(Text("enter looks the name up · [ ] tabs · p on an A/AAAA row pins it for the composer",
-                          "dim italic"), id="dns-status")
+        yield Static(self._hint(), id="dns-status")
         yield TabStrip([(f"dns-tab-{t}", TAB_LABELS[t]) for t in TABS], "dns-tab-answer", id="dns-tabs")
-        with ContentSwitcher(initial="dns-table", id="dns-switcher"):
-            yield DnsTable(id="dns-table", cursor_type="row", zebra_stripes=True)
-            yield DnsTable(id="dns-authority", cursor_type="row", zebra_stripes=True)
-            yield DnsTable(id="dns-additional", cursor_type="row", zebra_stripes=True)
-            yield DataTable(id="dns-trace", cursor_type="row", zebra_stripes=True)
-            yield Static(Text("tick getaddrinfo below, then look a name up: the system resolver's answer "
-                              "(/etc/hosts first, then DNS with the search list) shows here", "dim italic"),
-                         id="dns-system")
-            yield DataTable(id="dns-history", cursor_type="row", zebra_stripes=True)
-        with HorizontalScroll(id="dns-opts"):
-            yield Select(TRANSPORTS, value="udp", allow_blank=False, compact=True, id="dns-transport",
-                         tooltip="udp (TCP again when truncated), tcp, tls (DoT, 853), https (DoH, 443)")
-            from netlab.ui.panes.checkbox import TickBox  # [x] / [ ], not colour only
+        with ContentSwitcher(initial="dns-waiting", id="dns-switcher"):
+            # Until the tables are mounted (after the first frame): the empty Answer table's header.
+            yield Static(Text(" " + "  ".join(COLUMNS["answer"]) + " ", "bold"), id="dns-waiting")
 
-            yield TickBox("RD", True, compact=True, id="dns-rd", tooltip="Recursion desired")
-            yield TickBox("DO", False, compact=True, id="dns-do", tooltip="DNSSEC OK (adds EDNS)")
-            yield TickBox("CD", False, compact=True, id="dns-cd", tooltip="Checking disabled")
-            yield Input("", id="dns-bufsize", compact=True, placeholder="EDNS", tooltip="EDNS UDP buffer size "
-                        "(empty: no EDNS, as getaddrinfo; 1232 with DO)")
-            yield Input("5", id="dns-timeout", compact=True, tooltip="Timeout, seconds")
-            yield TickBox("trace", False, compact=True, id="dns-trace-on",
-                          tooltip="Iterative resolution from the root hints (like dig +trace)")
-            yield TickBox("getaddrinfo", False, compact=True, id="dns-compare",
-                          tooltip="Also ask the system resolver (getaddrinfo: /etc/hosts, then its DNS servers)")
+    def _options(self) -> ComposeResult:
+        """The options line under the tables: mounted with them, after the first frame."""
+        yield Select(TRANSPORTS, value="udp", allow_blank=False, compact=True, id="dns-transport",
+                     tooltip="udp (TCP again when truncated), tcp, tls (DoT, 853), https (DoH, 443)")
+        from netlab.ui.panes.checkbox import TickBox  # [x] / [ ], not colour only
+
+        yield TickBox("RD", True, compact=True, id="dns-rd", tooltip="Recursion desired")
+        yield TickBox("DO", False, compact=True, id="dns-do", tooltip="DNSSEC OK (adds EDNS)")
+        yield TickBox("CD", False, compact=True, id="dns-cd", tooltip="Checking disabled")
+        yield Input("", id="dns-bufsize", compact=True, placeholder="EDNS", tooltip="EDNS UDP buffer size "
+                    "(empty: no EDNS, as getaddrinfo; 1232 with DO)")
+        yield Input("5", id="dns-timeout", compact=True, tooltip="Timeout, seconds")
+        yield TickBox("trace", False, compact=True, id="dns-trace-on",
+                      tooltip="Iterative resolution from the root hints (like dig +trace)")
+        yield TickBox("getaddrinfo", False, compact=True, id="dns-compare",
+                      tooltip="Also ask the system resolver (getaddrinfo: /etc/hosts, then its DNS servers)")
 
     def on_mount(self) -> None:
-        for tid in ("#dns-table", "#dns-authority", "#dns-additional"):
-            table = self.query_one(tid, DataTable)
-            for label in ("name", "TTL", "type", "data"):
+        # The tables and options after the first frame: this first hop runs once it is drawn,
+        # the mount itself after the next refresh (the app's first-frame callbacks run first).
+        self.call_after_refresh(self.schedule_tabs)
+
+    def lazy_tabs(self) -> list:
+        """The section tables, the trace, the getaddrinfo text and the history."""
+        def table(cls, wid: str) -> DataTable:
+            return cls(id=wid, cursor_type="row", zebra_stripes=True)
+
+        return [table(DnsTable, "dns-table"), table(DnsTable, "dns-authority"), table(DnsTable, "dns-additional"),
+                table(DataTable, "dns-trace"), Static(self._system, id="dns-system"), table(DataTable, "dns-history")]
+
+    async def ensure_tabs(self) -> None:
+        """Mount the tables and the options line (once; later calls wait until that is done),
+        fill the tables with what arrived before and show the active tab."""
+        if self._tables_done is not None:
+            await self._tables_done.wait()
+            return
+        self._tables_done = asyncio.Event()
+        try:
+            await super().ensure_tabs()
+            await self.mount(HorizontalScroll(*self._options(), id="dns-opts"))
+            if self.query("#dns-history"):  # else the app is closing
+                self._set_up_tables()
+        except MountError:  # the app is closing
+            pass
+        finally:
+            self._tables_done.set()
+
+    def _set_up_tables(self) -> None:
+        for tab in TABLES:
+            table = self.query_one(f"#{_child_id(tab)}", DataTable)
+            for label in COLUMNS.get(tab, COLUMNS["answer"]):
                 table.add_column(label, key=label.lower())
-        trace = self.query_one("#dns-trace", DataTable)
-        for label in ("#", "zone", "asked", "result", "ms"):
-            trace.add_column(label, key=label)
-        history = self.query_one("#dns-history", DataTable)
-        for label in ("time", "name", "types", "server", "via", "result", "ms"):
-            history.add_column(label, key=label)
+        self._tables = True
+        for tab in TABLES:  # what arrived before the mount
+            self._load(tab)
+        self.query_one("#dns-system", Static).update(self._system)
+        self.query_one(ContentSwitcher).current = _child_id(self.active_tab)
+        self.query_one("#dns-waiting").remove()
+
+    def _table(self, tab: str) -> DataTable | None:
+        """The table of tab ``tab`` once mounted (else None: ``_rows`` fills it at the mount)."""
+        return self.query_one(f"#{_child_id(tab)}", DataTable) if self._tables else None
+
+    def _load(self, tab: str) -> None:
+        """Show ``_rows[tab]`` in its table (when mounted)."""
+        table = self._table(tab)
+        if table is None:
+            return
+        table.clear()
+        for key, cells in self._rows[tab]:
+            _add_row(table, *cells, key=key)
+        if tab == "history" and table.row_count:
+            table.move_cursor(row=table.row_count - 1)
+
+    def _when_tables(self, fn, *args) -> AwaitComplete | None:
+        """None when the tables are mounted (go on now); else mount them and call ``fn(*args)``
+        then: the AwaitComplete returned runs whether it is awaited or not."""
+        if self._tables:
+            return None
+
+        async def later() -> None:
+            await self.ensure_tabs()
+            if self._tables:
+                fn(*args)
+
+        return AwaitComplete(later())
+
+    def _hint(self, width: int = 56) -> Text:
+        return Text(next((h for h in HINTS if len(h) <= width), HINTS[-1]), "dim italic", no_wrap=True,
+                    overflow="ellipsis")
+
+    def on_resize(self, event) -> None:
+        if self._hinting:
+            self._status(self._hint(event.size.width - 4))  # the border and the status line's padding
+            self._hinting = True
 
     def focus_pane(self) -> None:
         self.query_one("#dns-name", Input).focus()
@@ -174,23 +275,34 @@ class DnsPane(Vertical):
     def active_tab(self) -> str:
         return self.query_one(TabStrip).active.removeprefix("dns-tab-")
 
-    def show_tab(self, name: str) -> None:
+    def show_tab(self, name: str) -> AwaitComplete:
+        """Show tab ``name`` (now, or once the tables are mounted: await to wait for that)."""
         self.query_one(TabStrip).active = f"dns-tab-{name}"
+        later = self._when_tables(self.show_tab, name)
+        if later is not None:
+            return later
         self.query_one(ContentSwitcher).current = _child_id(name)
+        return AwaitComplete.nothing()
 
-    def action_tab(self, name: str) -> None:
+    def action_tab(self, name: str) -> AwaitComplete:
+        """Show tab ``name`` and focus its table (once mounted: await to wait for that)."""
+        later = self._when_tables(self.action_tab, name)
+        if later is not None:
+            self.query_one(TabStrip).active = f"dns-tab-{name}"
+            return later
         self.show_tab(name)
         widget = self._tab_widget(name)
         if widget.can_focus:
             widget.focus()
+        return AwaitComplete.nothing()
 
-    def action_cycle_tab(self, step: int) -> None:
+    def action_cycle_tab(self, step: int) -> AwaitComplete:
         i = TABS.index(self.active_tab) if self.active_tab in TABS else 0
-        self.action_tab(TABS[(i + step) % len(TABS)])
+        return self.action_tab(TABS[(i + step) % len(TABS)])
 
-    def on_tab_selected(self, event: TabSelected) -> None:
+    async def on_tab_selected(self, event: TabSelected) -> None:
         event.stop()
-        self.action_tab(event.tab_id.removeprefix("dns-tab-"))
+        await self.action_tab(event.tab_id.removeprefix("dns-tab-"))
 
     def _tab_widget(self, name: str):
         return self.query_one(f"#{_child_id(name)}")
@@ -259,14 +371,17 @@ class DnsPane(Vertical):
             "server_text": server_text,
         }
 
-    def action_lookup(self) -> None:
+    def action_lookup(self) -> AwaitComplete | None:
+        later = self._when_tables(self.action_lookup)  # the options line is read
+        if later is not None:
+            return later
         try:
             opts = self.query_options()
         except ValueError as exc:
             self._status(Text(str(exc), "yellow"))
             if "name" in str(exc):
                 self.query_one("#dns-name", Input).focus()
-            return
+            return None
         self._next_id += 1
         self.pending = self._next_id
         what = f"{opts['name']} {' '.join(opts['types'])}"
@@ -276,6 +391,7 @@ class DnsPane(Vertical):
         self._status(Text(f"looking up {what} at {where} over {opts['transport']} …", "cyan"))
         self.post_message(LookupRequested(opts["name"], opts["types"][0], opts["server"], opts["port"],
                                           options=opts, lookup_id=self.pending))
+        return None
 
     def set_query(self, name: str, rdtype: str = "A", server: str = "") -> None:
         self.query_one("#dns-name", Input).value = name
@@ -290,7 +406,12 @@ class DnsPane(Vertical):
         box.value = host
 
     # -- pin ----------------------------------------------------------------------------------
-    def action_pin(self, table: DataTable | None = None) -> None:
+    def action_pin(self, table: DataTable | None = None, use: bool = False) -> None:
+        """Pin the looked-up name to the A/AAAA address under the cursor (``use``: and put the
+        name in the composer's URL): posts PinRequested, the app answers with ``pinned``."""
+        if not self._tables:
+            self.app.bell()
+            return
         table = table or self.query_one("#dns-table", DnsTable)
         section = {"dns-table": "answer", "dns-authority": "authority", "dns-additional": "additional"}.get(
             table.id or "", "answer")
@@ -303,7 +424,38 @@ class DnsPane(Vertical):
             self._status(Text("only an A or AAAA record can be pinned", "yellow"))
             self.app.bell()
             return
-        self.post_message(PinRequested(str(record.data)))
+        name = self.looked_up_name()
+        if name is None:
+            self.app.bell()
+            return
+        self.post_message(PinRequested(str(record.data), name, use=use))
+
+    def looked_up_name(self) -> str | None:
+        """The name the reply on display answers (its question; the lookup's name, not an
+        alias target further down a CNAME chain), without the root's dot."""
+        result = self.result
+        if isinstance(result, _Merged):
+            result = result.results[0] if result.results else None
+        name = getattr(result, "name", None) or (self._shown.name if self._shown is not None else "")
+        return name.rstrip(".") or None
+
+    def pinned(self, name: str, pin: str | None, composer_host: str | None) -> str:
+        """Say what a pin did (``pin``: the composer's NAME:PORT:ADDR; None when its URL is not
+        valid) and offer ``u`` when the composer asks another host: in the status line, the key
+        first (the line is cut at the pane's edge); returned whole for the app's toast."""
+        name, host = _safe(name), _safe(composer_host or "?")
+        if pin is None:
+            line = toast = f"no valid URL in the composer: u puts http://{name}/ in it and pins {name} there"
+            style = "yellow"
+        elif (composer_host or "").rstrip(".").lower() == name.lower():
+            line = toast = f"pinned {_safe(pin)} (--resolve): the composer's sends to {name} connect there"
+            style = "cyan"
+        else:
+            line = f"u puts {name} in the composer's URL (it asks {host}) · pinned {_safe(pin)}"
+            toast = f"pinned {_safe(pin)} (--resolve), but the composer's URL asks {host}: u puts {name} in it"
+            style = "yellow"
+        self._status(Text(line, style, no_wrap=True, overflow="ellipsis"))
+        return toast
 
     # -- showing results ----------------------------------------------------------------------
     def watch_outcome(self, outcome) -> None:
@@ -317,13 +469,19 @@ class DnsPane(Vertical):
 
     def _remember(self, outcome) -> None:
         """Append to the history table (oldest first, by row key; the oldest drops off)."""
-        table = self.query_one("#dns-history", DataTable)
+        table = self._table("history")
         self.history.append(outcome)
-        _add_row(table, *self._history_row(outcome), key=str(outcome.lookup_id))
+        key, cells = str(outcome.lookup_id), self._history_row(outcome)
+        self._rows["history"].append((key, cells))
+        if table is not None:
+            _add_row(table, *cells, key=key)
         while len(self.history) > HISTORY_LIMIT:
             old = self.history.pop(0)
-            table.remove_row(str(old.lookup_id))
-        table.move_cursor(row=table.row_count - 1)
+            self._rows["history"].pop(0)
+            if table is not None:
+                table.remove_row(str(old.lookup_id))
+        if table is not None:
+            table.move_cursor(row=table.row_count - 1)
         self._label_tabs(self._counts())
 
     def _history_row(self, o) -> tuple:
@@ -378,10 +536,8 @@ class DnsPane(Vertical):
         self._status(self._status_text(results))
 
     def _fill_sections(self, results) -> None:
-        for section, tid in (("answer", "#dns-table"), ("authority", "#dns-authority"),
-                             ("additional", "#dns-additional")):
-            table = self.query_one(tid, DataTable)
-            table.clear()
+        for section in ("answer", "authority", "additional"):
+            shown: list[tuple[str | None, tuple[Text, ...]]] = []
             records = self._records[section] = []
             for res in results:
                 if len(results) > 1:
@@ -390,12 +546,14 @@ class DnsPane(Vertical):
                         label = f";; {res.rdtype}: {res.rcode or (res.error[0] if res.error else '')}"
                         if res.nodata:
                             label += " · NODATA"
-                        _add_row(table, Text(_safe(label), "dim"), Text(""), Text(""), Text(""))
+                        shown.append((None, (Text(_safe(label), "dim"), Text(""), Text(""), Text(""))))
                         records.append(None)
                 for r in getattr(res, section):
-                    _add_row(table, Text(_safe(r.name)), Text(str(r.ttl), "dim"), Text(_safe(r.type), "bold"),
-                                  Text(_safe(r.data), "green" if str(r.type) in ("A", "AAAA") else ""))
+                    shown.append((None, (Text(_safe(r.name)), Text(str(r.ttl), "dim"), Text(_safe(r.type), "bold"),
+                                         Text(_safe(r.data), "green" if str(r.type) in ("A", "AAAA") else ""))))
                     records.append(r)
+            self._rows[section] = shown
+            self._load(section)
         self._label_tabs(self._counts())
 
     def _status_text(self, results) -> Text:
@@ -445,8 +603,7 @@ class DnsPane(Vertical):
         return t
 
     def _show_trace(self, tr) -> None:
-        table = self.query_one("#dns-trace", DataTable)
-        table.clear()
+        rows: list[tuple[str | None, tuple[Text, ...]]] = []
         self._trace_steps = list(tr.steps) if tr is not None else []
         for i, step in enumerate(self._trace_steps, 1):
             r = step.result
@@ -462,19 +619,24 @@ class DnsPane(Vertical):
             if step.failed:
                 what += "  [" + "; ".join(f"{w}: {m}" for w, m in step.failed) + "]"
             zone = step.zone + (f"  ({step.purpose})" if step.purpose else "")
-            _add_row(table, Text(str(i), "dim"), Text(_safe(zone)), Text(_safe(asked)),
-                          Text(_safe(what), "yellow" if step.failed or r.error else ""),
-                          Text(f"{r.elapsed_ms:.1f}", "dim"))
+            rows.append((None, (Text(str(i), "dim"), Text(_safe(zone)), Text(_safe(asked)),
+                                Text(_safe(what), "yellow" if step.failed or r.error else ""),
+                                Text(f"{r.elapsed_ms:.1f}", "dim"))))
         if tr is not None and tr.error is not None:
-            _add_row(table, Text("✗", "red"), Text(""), Text(""), Text(_safe(tr.error[1]), "red"), Text(""))
+            rows.append((None, (Text("✗", "red"), Text(""), Text(""), Text(_safe(tr.error[1]), "red"), Text(""))))
             self._trace_steps.append(None)
+        self._rows["trace"] = rows
+        self._load("trace")
 
     def _show_system(self, outcome) -> None:
-        box = self.query_one("#dns-system", Static)
+        self._system = self._system_text(outcome)
+        if self._tables:
+            self.query_one("#dns-system", Static).update(self._system)
+
+    def _system_text(self, outcome) -> Text:
         ans = outcome.system
         if ans is None:
-            box.update(Text("getaddrinfo was not asked for this lookup (tick getaddrinfo below)", "dim italic"))
-            return
+            return Text("getaddrinfo was not asked for this lookup (tick getaddrinfo below)", "dim italic")
         t = Text()
         t.append(f"getaddrinfo({_safe(ans.name)!r})", "bold")
         t.append(f"  what requests.get() would use · {ans.elapsed_ms:.2f} ms\n", "dim")
@@ -502,7 +664,7 @@ class DnsPane(Vertical):
                     t.append(f"  only getaddrinfo: {', '.join(_safe(a) for a in only_sys)}\n", "yellow")
                 if only_dns:
                     t.append(f"  only the DNS answer: {', '.join(_safe(a) for a in only_dns)}\n", "yellow")
-        box.update(t)
+        return t
 
     # -- history and trace rows ---------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -523,12 +685,15 @@ class DnsPane(Vertical):
                 self.show_tab("answer")
 
     def _status(self, text: Text) -> None:
+        self._hinting = False
         self.query_one("#dns-status", Static).update(text)
 
     # -- for tests ----------------------------------------------------------------------------
     def rows(self, section: str = "answer") -> list[tuple[str, ...]]:
-        """A section's table as plain text."""
-        table = self._tab_widget(section)
+        """A section's table as plain text (before the tables are mounted: what they will show)."""
+        table = self._table(section)
+        if table is None:
+            return [tuple(c.plain for c in cells) for _key, cells in self._rows[section]]
         return [tuple(c.plain for c in table.get_row_at(i)) for i in range(table.row_count)]
 
     def status_text(self) -> str:
