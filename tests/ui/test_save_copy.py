@@ -305,7 +305,7 @@ async def test_every_new_key_is_in_the_palette_and_the_help(make_app):
                       "Copy status", "Copy as curl"):
             assert f"Response: {title}" in titles
         rows = {keys: tooltip for keys, _, tooltip in dict(help_sections(type(app)))["Response"]}
-        for keys in ("slash", "n", "N", "s", "S", "v", "e", "y, c", "Y", "C"):
+        for keys in ("/", "n", "N", "s", "S", "v", "e", "y, c", "Y", "C"):
             assert rows[keys], keys
 
 
