@@ -7,9 +7,15 @@ spawn; the app writes ``time.time()`` to $NETLAB_FIRST_FRAME_FILE once its first
 has been drawn (``call_after_refresh`` from ``on_mount``) and exits.  The two apps run
 alternately, after one discarded warm-up run each (which also writes the byte-code
 cache to a private directory, as an installed package would have it), and the medians
-are compared.  Target: netlab within 2x the minimal app.
+are compared.  Target: netlab within 1.5x the minimal app, checked on the paired ratio
+(the median of each run's ratio to the minimal app's run beside it: the machine's load
+moves both alike).
 
-    python bench/startup.py [--runs N]
+``--compare DIR`` (repeatable) adds another netlab tree to the same alternation, e.g. the
+code before a change, ``git archive HEAD~1 | tar -x -C /tmp/before``: an A/B whose ratios
+were measured side by side, not in two runs at different loads.
+
+    python bench/startup.py [--runs N] [--compare DIR ...]
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ Minimal().run()
 """
 
 NETLAB = "import sys; from netlab.cli import main; sys.exit(main([]))"
+TREE = "import sys; sys.path.insert(0, {path!r}); from netlab.cli import main; sys.exit(main([]))"
+TARGET = 1.5
 COLS, ROWS = 120, 40
 HANG_GUARD = 60.0
 
@@ -95,7 +103,12 @@ def first_frame_ms(code: str, env: dict) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=15, help="measured runs per app (default 15)")
+    ap.add_argument("--compare", action="append", default=[], metavar="DIR",
+                    help="another netlab source tree (holding netlab/) to time in the same runs")
     args = ap.parse_args()
+    for path in args.compare:
+        if not os.path.isfile(os.path.join(path, "netlab", "cli.py")):
+            ap.error(f"--compare {path}: no netlab/cli.py there")
     cache = tempfile.mkdtemp(prefix="netlab-bench-pycache-")
     home = tempfile.mkdtemp(prefix="netlab-bench-home-")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "TEXTUAL")}
@@ -103,6 +116,7 @@ def main() -> int:
                NETLAB_HISTORY=os.path.join(home, "history.sqlite3"),
                NETLAB_SETTINGS=os.path.join(home, "settings.toml"))
     apps = [("minimal Textual app", MINIMAL), ("netlab", NETLAB)]
+    apps += [(os.path.basename(os.path.normpath(p)) or p, TREE.format(path=os.path.abspath(p))) for p in args.compare]
     for _name, code in apps:  # warm-up: byte-code cache, page cache
         first_frame_ms(code, env)
     times: dict[str, list[float]] = {name: [] for name, _ in apps}
@@ -115,10 +129,14 @@ def main() -> int:
         print(f"{i + 1:>4}  " + "  ".join(f"{times[name][i]:>20.1f}" for name, _ in apps))
     medians = {name: statistics.median(v) for name, v in times.items()}
     print(f"{'med':>4}  " + "  ".join(f"{medians[name]:>20.1f}" for name, _ in apps))
-    ratio = medians["netlab"] / medians["minimal Textual app"]
-    paired = statistics.median(n / m for n, m in zip(times["netlab"], times["minimal Textual app"]))
-    print(f"\nnetlab / minimal = {ratio:.2f}x of the medians; paired (median of each run's ratio to the "
-          f"minimal app's run next to it) = {paired:.2f}x  (target <= 2x, checked on the paired ratio)")
+    base = times["minimal Textual app"]
+    print()
+    for name, _code in apps[1:]:
+        ratio = medians[name] / medians["minimal Textual app"]
+        paired = statistics.median(n / m for n, m in zip(times[name], base))
+        print(f"{name} / minimal = {ratio:.2f}x of the medians; paired (median of each run's ratio to the "
+              f"minimal app's run next to it) = {paired:.2f}x" + (f"  (target <= {TARGET}x, checked on the "
+                                                                 "paired ratio)" if name == "netlab" else ""))
     return 0
 
 
