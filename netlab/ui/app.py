@@ -287,8 +287,11 @@ class NetlabApp(App):
             self.dns.result = msg.result
 
     def on_pin_requested(self, msg: m.PinRequested) -> None:
-        pin = self.composer.pin(msg.address)
-        text = f"pinned {pin}: the next send connects there" if pin else "no valid URL in the composer to pin"
+        pin = self.composer.pin(msg.address, msg.name, use=msg.use)
+        if msg.name is None:
+            text = f"pinned {pin}: the next send connects there" if pin else "no valid URL in the composer to pin"
+        else:  # from the DNS pane: it says what the pin did, and offers u when the URL asks another host
+            text = self.dns.pinned(msg.name, pin, self.composer.host)
         self.notify(text, markup=False)
 
     def on_connections_scan_requested(self, msg: m.ConnectionsScanRequested) -> None:

@@ -76,11 +76,14 @@ class LookupDone(Message):
 
 
 class PinRequested(Message):
-    """Pin ``address`` for the composer's host (the next send's --resolve)."""
+    """Pin ``name`` (None: the composer's host) to ``address`` for the composer's sends
+    (--resolve NAME:PORT:ADDR); ``use``: also put ``name`` in the composer's URL."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, name: str | None = None, *, use: bool = False) -> None:
         super().__init__()
         self.address = address
+        self.name = name
+        self.use = use
 
 
 class ConnectionsScanRequested(Message):
