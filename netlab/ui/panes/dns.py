@@ -125,6 +125,13 @@ class DnsTable(DataTable):
         return self.query_ancestor(DnsPane)
 
 
+class SystemText(Static):
+    """The getaddrinfo tab's text.  It takes the focus, as the tables do, so that the pane
+    keeps the keys on this tab ([ ] go on, arrows scroll) instead of the focus falling out."""
+
+    can_focus = True
+
+
 class DnsPane(LazyTabs, Vertical):
     """Look names up with any record types, server, transport and flags."""
 
@@ -199,7 +206,7 @@ class DnsPane(LazyTabs, Vertical):
             return cls(id=wid, cursor_type="row", zebra_stripes=True)
 
         return [table(DnsTable, "dns-table"), table(DnsTable, "dns-authority"), table(DnsTable, "dns-additional"),
-                table(DataTable, "dns-trace"), Static(self._system, id="dns-system"), table(DataTable, "dns-history")]
+                table(DataTable, "dns-trace"), SystemText(self._system, id="dns-system"), table(DataTable, "dns-history")]
 
     async def ensure_tabs(self) -> None:
         """Mount the tables and the options line (once; later calls wait until that is done),
