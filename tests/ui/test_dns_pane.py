@@ -191,6 +191,12 @@ async def test_getaddrinfo_beside_the_answer(make_app, fx_dns):
         text = str(pane.query_one("#dns-system").render())
         assert "getaddrinfo('localhost')" in text and "/etc/hosts has it" in text and "127.0.0.1" in text
         assert "same addresses as the DNS answer" in text or "only getaddrinfo: ::1" in text
+        await pane.action_tab("system")  # a text, not a table: it holds the focus all the same
+        await pilot.pause()
+        assert pane.query_one("#dns-system").has_focus
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert pane.active_tab == "history" and pane.query_one("#dns-history").has_focus
 
 
 async def test_hostile_strings_are_text_not_markup(make_app, fx_dns):
