@@ -4,12 +4,15 @@ minimal Textual app (Header, Static, Footer), measured side by side in one run.
 Each app runs in a fresh subprocess on a pseudo-terminal of 120 x 40 (the real Linux
 driver draws to it; this script drains the output).  The clock starts just before the
 spawn; the app writes ``time.time()`` to $NETLAB_FIRST_FRAME_FILE once its first frame
-has been drawn (``call_after_refresh`` from ``on_mount``) and exits.  The two apps run
-alternately, after one discarded warm-up run each (which also writes the byte-code
-cache to a private directory, as an installed package would have it), and the medians
-are compared.  Target: netlab within 1.5x the minimal app, checked on the paired ratio
-(the median of each run's ratio to the minimal app's run beside it: the machine's load
-moves both alike).
+has been drawn (``call_after_refresh`` from ``on_mount``) and exits.  The apps run in
+rounds, one run each, after one discarded warm-up run each (which also writes the
+byte-code cache to a private directory, as an installed package would have it); each
+round starts with the next app in turn (no app always runs right after the same one), and
+the medians are compared.  Target: netlab within 1.5x the minimal app, checked on the
+paired ratio (the median of each run's ratio to the minimal app's run in the same round:
+the machine's load moves both alike).  On a shared machine the same tree in two slots of
+one run has read 0.1-0.15 apart: judge a change by several runs, or by instructions
+(valgrind --tool=cachegrind), not by one run.
 
 ``--compare DIR`` (repeatable) adds another netlab tree to the same alternation, e.g. the
 code before a change, ``git archive HEAD~1 | tar -x -C /tmp/before``: an A/B whose ratios
@@ -120,8 +123,8 @@ def main() -> int:
     for _name, code in apps:  # warm-up: byte-code cache, page cache
         first_frame_ms(code, env)
     times: dict[str, list[float]] = {name: [] for name, _ in apps}
-    for _ in range(args.runs):
-        for name, code in apps:
+    for r in range(args.runs):
+        for name, code in apps[r % len(apps):] + apps[:r % len(apps)]:  # each app leads a round in turn
             times[name].append(first_frame_ms(code, env))
     print(f"first frame at {COLS}x{ROWS}, {args.runs} runs each, alternating (ms from spawn)")
     print(f"{'run':>4}  " + "  ".join(f"{name:>20}" for name, _ in apps))
