@@ -137,8 +137,8 @@ def main() -> int:
     for name, _code in apps[1:]:
         ratio = medians[name] / medians["minimal Textual app"]
         paired = statistics.median(n / m for n, m in zip(times[name], base))
-        print(f"{name} / minimal = {ratio:.2f}x of the medians; paired (median of each run's ratio to the "
-              f"minimal app's run next to it) = {paired:.2f}x" + (f"  (target <= {TARGET}x, checked on the "
+        print(f"{name} / minimal = {ratio:.2f}x of the medians; paired (median over the rounds of its run / the "
+              f"minimal app's run in that round) = {paired:.2f}x" + (f"  (target <= {TARGET}x, checked on the "
                                                                  "paired ratio)" if name == "netlab" else ""))
     return 0
 
