@@ -608,7 +608,8 @@ def _timeline(out: list[Text], follow) -> None:
         t.append(f"  {when:>14}  ", "dim")
         t.append(f"{step.state:<12}", STATE_STYLES.get(step.state, "bold"))
         t.append(f"{step.source:<10}", "dim")
-        t.append(safe(step.note), NOTE if step.source != "connect()" else "")
+        note = step.note[len(step.source) + 1:] if step.note.startswith(step.source + " ") else step.note
+        t.append(safe(note), NOTE if step.source != "connect()" else "")  # (not "connect() connect() called")
         out.append(t)
 
 

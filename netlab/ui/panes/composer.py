@@ -597,9 +597,9 @@ class Composer(LazyTabs, Vertical):
         self.query_one("#composer-status", Static).update(t)
 
 
-RAW_HINT = Text.assemble(("raw bytes: ", "dim"), ("enter", "bold"), (" = CRLF · ", "dim"), ("\\n", "bold"),
-                         (" = a bare LF · ", "dim"), ("\\r", "bold"), (" = CR · ", "dim"), ("\\xNN", "bold"),
-                         (" = any byte · ", "dim"), ("\\\\", "bold"), (" = one backslash", "dim"))
+RAW_HINT = Text.assemble(("enter", "bold"), (" CRLF · ", "dim"), ("\\n", "bold"), (" bare LF · ", "dim"),
+                         ("\\r", "bold"), (" CR · ", "dim"), ("\\xNN", "bold"), (" byte · ", "dim"),
+                         ("\\\\", "bold"), (" backslash", "dim"))
 UNDO_DEPTH = 200
 
 

@@ -102,7 +102,9 @@ class KeyBar(Widget):
 def _span(keys: str) -> str:
     """``f2 f3 f4 f5 f6`` → ``f2-f6``."""
     parts = keys.split()
-    nums = [int(p[1:]) for p in parts if p[:1] == "f" and p[1:].isdigit()]
+    nums = sorted(int(p[1:]) for p in parts if p[:1] == "f" and p[1:].isdigit())
+    if len(nums) == len(parts):
+        parts = [f"f{n}" for n in nums]
     if len(parts) > 2 and len(nums) == len(parts) and nums == list(range(nums[0], nums[0] + len(nums))):
         return f"{parts[0]}-{parts[-1]}"
     return keys
