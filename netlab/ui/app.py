@@ -199,6 +199,7 @@ class NetlabApp(App):
         while len(self.screen_stack) > 1:
             self.pop_screen()
         pane = self.query_one(f"#{name}")
+        self.grid.forget_focus()  # a focus still pending for another pane does not land
         if pane is self.dns:
             self.dns.suggest(self.composer.host)
         self.grid.show(pane)

@@ -21,6 +21,7 @@ class PaneGrid(Container):
         self.compact = False
         self.current: Widget | None = None
         self._lit: Widget | None = None
+        self._focus_wanted: Widget | None = None  # the pane focus_into was last asked for
 
     def on_mount(self) -> None:
         self.current = self.children[0]
@@ -47,10 +48,17 @@ class PaneGrid(Container):
         """Give ``pane`` the focus: where the pane says (``focus_pane``), else its first
         focusable widget, so the keys always land in the pane whose border is lit."""
         pane.focus_pane()
+        self._focus_wanted = pane
         self.call_after_refresh(self._ensure_focus, pane)
 
+    def forget_focus(self) -> None:
+        self._focus_wanted = None
+
     def _ensure_focus(self, pane: Widget) -> None:
-        if self.pane_of(self.app.focused) is pane or not pane.display:
+        if self._focus_wanted is not pane:  # another pane was asked for since (F7 after F4, say)
+            return
+        self._focus_wanted = None
+        if self.pane_of(self.app.focused) is pane or not pane.display or len(self.app.screen_stack) > 1:
             return
         for widget in pane.query("*"):
             if widget.focusable:
