@@ -25,21 +25,20 @@ __all__ = [
     "Failed",
 ]
 
-_dc = dataclass(frozen=True, slots=True, kw_only=True)
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
     t: float
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resolving(Event):
     name: str
     port: int
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Resolved(Event):
     name: str
     addresses: tuple[str, ...]
@@ -48,21 +47,21 @@ class Resolved(Event):
     elapsed_ms: float
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Connecting(Event):
     address: str
     port: int
     family: str  # AF_INET | AF_INET6 | AF_UNIX
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectFailed(Event):
     address: str
     port: int
     message: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Connected(Event):
     family: str
     local: tuple[str, int]
@@ -71,7 +70,7 @@ class Connected(Event):
     rtt_ms: float | None
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TLSDone(Event):
     version: str
     cipher: str
@@ -79,18 +78,18 @@ class TLSDone(Event):
     verified: bool
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequestSent(Event):
     nbytes: int
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InformationalHead(Event):
     status: int
     reason: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResponseHead(Event):
     http_version: str
     status: int
@@ -99,21 +98,21 @@ class ResponseHead(Event):
     framing: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BodyChunk(Event):
     size: int
     total: int
     expected: int | None  # Content-Length when known
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Complete(Event):
     status: int
     body_bytes: int
     total_ms: float
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Failed(Event):
     phase: str
     message: str
