@@ -26,4 +26,6 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,bench]' \
   2> >(grep -v '^WARNING: Location' >&2)  # this machine's pip config names local mirrors that may be absent
+# The architecture is checked by tools, not by review alone (pyproject.toml says what each checks).
+.venv/bin/lint-imports --config pyproject.toml
 exec .venv/bin/python -m pytest --hypothesis-profile=ci "$@"
