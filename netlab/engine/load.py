@@ -236,7 +236,7 @@ def run_load(
         nonlocal running
         tally, token = tallies[index], tokens[index]
         own = engine is None
-        eng = Engine(options) if own else engine
+        eng = Engine(options) if engine is None else engine
         sink: str | None = os.devnull  # where the next body goes (None: memory)
         try:
             while not token.cancelled and not (cancel is not None and cancel.cancelled) and next_ticket():

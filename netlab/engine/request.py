@@ -178,7 +178,9 @@ class Request:
     @property
     def wants_close(self) -> bool:
         value = self.header("connection")
-        return bool(value) and "close" in value.lower()
+        if not value:  # None or empty
+            return False
+        return "close" in value.lower()
 
     @property
     def origin(self) -> str:

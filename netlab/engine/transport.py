@@ -19,7 +19,7 @@ from netlab.engine.errors import NetlabError, from_oserror
 
 __all__ = ["Conn", "TLSInfo", "open_tcp", "open_unix", "start_tls", "family_name", "idle_dead"]
 
-_FAMILY = {socket.AF_INET: "AF_INET", socket.AF_INET6: "AF_INET6"}
+_FAMILY: dict[int, str] = {socket.AF_INET: "AF_INET", socket.AF_INET6: "AF_INET6"}
 if hasattr(socket, "AF_UNIX"):
     _FAMILY[socket.AF_UNIX] = "AF_UNIX"
 
