@@ -246,7 +246,7 @@ def _safe(s) -> str:
 
 
 def _print_raw(err, prefix: str, data: bytes) -> None:
-    from netlab.engine.text import visible_line_endings
+    from netlab.engine.rawtext import visible_line_endings
 
     for line in visible_line_endings(data):
         err.write(f"{prefix}{line}\n")

@@ -271,7 +271,7 @@ def _write_raw(data: bytes, out, err) -> None:
     written out (the exact bytes: -o FILE)."""
     isatty = getattr(out, "isatty", lambda: False)()
     if isatty:
-        from netlab.engine.text import visible_line_endings
+        from netlab.engine.rawtext import visible_line_endings
 
         for line in visible_line_endings(data):
             out.write(line + "\n")

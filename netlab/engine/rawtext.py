@@ -29,7 +29,8 @@ _LF_CR = re.compile(rb"(\r?)\n")
 
 def _code_points(ranges: str) -> list[int]:
     """The code points of a character-class body such as ``a-cx`` (FORMAT_CHARS)."""
-    out, i = [], 0
+    out: list[int] = []
+    i = 0
     while i < len(ranges):
         if i + 2 < len(ranges) and ranges[i + 1] == "-":
             out += range(ord(ranges[i]), ord(ranges[i + 2]) + 1)
@@ -131,3 +132,14 @@ def from_raw_text(text: str) -> bytes:
             after_lf = False
         i += 1
     return bytes(out)
+
+
+def visible_line_endings(data: bytes, *, pairs: bool = False) -> list:
+    """Split raw bytes into display lines with their line ending written out:
+    ``GET / HTTP/1.1\\r\\n`` or a bare ``\\n`` — what is really on the wire.  The text is
+    the raw notation of netlab/engine/rawtext.py (a backslash is ``\\\\``, a byte that is
+    not text ``\\xNN``), so the bytes can be read back exactly.  ``pairs=True`` gives
+    (text, ending) tuples instead, the ending ("" on a last line without LF) taken from
+    the bytes."""
+    lines = raw_lines(data)
+    return lines if pairs else [text + ending for text, ending in lines]

@@ -11,7 +11,7 @@ Rich): the UI renders these strings as plain Text, never as markup.
 
 ``safe_text`` is for text shown as text (a header value, a body, a DNS name): a
 backslash stays a backslash there, so a JSON body reads as JSON.  Where bytes are shown
-as bytes (the Raw tab, ``send -v``), ``visible_line_endings`` writes them in the raw
+as bytes (the Raw tab, ``send -v``), ``rawtext.visible_line_endings`` writes them in the raw
 notation of netlab/engine/rawtext.py, where a backslash is ``\\\\`` and every escape can
 be read back to the exact bytes."""
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["safe_text", "visible_line_endings", "decode_bytes", "FORMAT_CHARS"]
+__all__ = ["safe_text", "decode_bytes", "FORMAT_CHARS"]
 
 # Unicode format characters that change how the text around them is shown: the soft
 # hyphen, the Arabic letter mark, the Mongolian vowel separator, zero-width space /
@@ -64,16 +64,3 @@ def safe_text(data: bytes | str, *, keep_newlines: bool = True, keep_cr: bool = 
     s = decode_bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     pattern = (_CONTROL_NO_CRLF if keep_cr else _CONTROL) if keep_newlines else _CONTROL_NO_NL
     return pattern.sub(_esc, s)
-
-
-def visible_line_endings(data: bytes, *, pairs: bool = False) -> list:
-    """Split raw bytes into display lines with their line ending written out:
-    ``GET / HTTP/1.1\\r\\n`` or a bare ``\\n`` — what is really on the wire.  The text is
-    the raw notation of netlab/engine/rawtext.py (a backslash is ``\\\\``, a byte that is
-    not text ``\\xNN``), so the bytes can be read back exactly.  ``pairs=True`` gives
-    (text, ending) tuples instead, the ending ("" on a last line without LF) taken from
-    the bytes."""
-    from netlab.engine.rawtext import raw_lines  # rawtext imports this module
-
-    lines = raw_lines(data)
-    return lines if pairs else [text + ending for text, ending in lines]

@@ -24,7 +24,8 @@ from typing import Callable
 from rich.cells import cell_len
 from rich.text import Text
 
-from netlab.engine.text import safe_text, visible_line_endings
+from netlab.engine.rawtext import visible_line_endings
+from netlab.engine.text import safe_text
 
 __all__ = [
     "Lines",

@@ -33,7 +33,7 @@ from netlab.engine import events as ev
 from netlab.engine.errors import headline
 from netlab.engine.http1 import MAX_HEADERS
 from netlab.engine.session import RECV_SIZE
-from netlab.engine.text import visible_line_endings
+from netlab.engine.rawtext import visible_line_endings
 from tests.conftest import HANG_GUARD
 
 MARGIN = 15.0  # seconds past the configured timeout before a case counts as hung

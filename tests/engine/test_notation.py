@@ -12,7 +12,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from netlab.engine.rawtext import from_raw_text, raw_lines, split_pieces, to_raw_text
-from netlab.engine.text import safe_text, visible_line_endings
+from netlab.engine.rawtext import visible_line_endings
+from netlab.engine.text import safe_text
 
 # pieces that meet every rule of the notation: backslashes and text that looks like its
 # escapes, line endings, C0/DEL/C1 controls, bytes that are not UTF-8, a cut UTF-8

@@ -139,7 +139,8 @@ class ExportScreen(ModalScreen):
         self._show()
 
     def _show(self) -> None:
-        from netlab.engine.text import safe_text, visible_line_endings
+        from netlab.engine.rawtext import visible_line_endings
+        from netlab.engine.text import safe_text
 
         notes = self.query_one("#export-notes", Static)
         view = self.query_one(LineView)
