@@ -257,7 +257,7 @@ class Engine:
                 conn = None
                 ex.response = None
                 ex.connection = None
-                ex.attempts.append((ex.dns.used if ex.dns else "", f"reused connection failed: {err.message}"))
+                ex.attempts.append(((ex.dns.used or "") if ex.dns else "", f"reused connection failed: {err.message}"))
                 conn = self._checkout(request, replace(opts, reuse=False), ex, emit, clock, cancel)
                 self._roundtrip(conn, request, opts, ex, emit, clock, cancel, body_path)
         except NetlabError as err:
@@ -394,7 +394,7 @@ class Engine:
             if emit:
                 emit(ev.Resolved(t=t2, name=res.name, addresses=tuple(res.addresses), source=res.source,
                                  server=res.server, elapsed_ms=res.elapsed_ms))
-            conn = None
+            opened: Conn | None = None  # the first address that answers
             last: NetlabError | None = None
             for addr in res.addresses:
                 if cancel:
@@ -404,7 +404,7 @@ class Engine:
                                        family="AF_INET6" if ":" in addr else "AF_INET"))
                 t3 = time.monotonic()
                 try:
-                    conn = open_tcp(addr, request.port, clock.next(), cancel and cancel._attach_checked)
+                    opened = open_tcp(addr, request.port, clock.next(), cancel and cancel._attach_checked)
                 except NetlabError as err:
                     if cancel:
                         cancel.check()  # the cancel ended this connect: not a failed address
@@ -417,12 +417,13 @@ class Engine:
                 res.used = addr
                 t.connect = (time.monotonic() - t3) * 1000
                 break
-            if conn is None:
+            if opened is None:
                 assert last is not None
                 if len(res.addresses) > 1:
                     raise NetlabError(last.phase, f"{last.message} (tried {len(res.addresses)} addresses: "
                                       f"{', '.join(res.addresses)})", last.hint)
                 raise last
+            conn = opened
         if cancel:
             cancel._attach(conn)
         ex.connection = ConnectionInfo(conn.family, conn.local, conn.remote, False, conn.rtt_ms())

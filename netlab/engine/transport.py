@@ -14,8 +14,12 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from netlab.engine.errors import NetlabError, from_oserror
+
+if TYPE_CHECKING:
+    from netlab.engine.resolve import Resolution
 
 __all__ = ["Conn", "TLSInfo", "open_tcp", "open_unix", "start_tls", "family_name", "idle_dead"]
 
@@ -56,7 +60,7 @@ class Conn:
     uses: int = 0
     created: float = field(default_factory=time.monotonic)
     idle_since: float = 0.0
-    reused_dns: object = None  # the Resolution every reuse of this connection reports
+    reused_dns: Resolution | None = None  # the Resolution every reuse of this connection reports
     _timeout: float | None = -1.0  # what the socket is set to now (-1: not set by us yet)
 
     def settimeout(self, seconds: float | None) -> None:
