@@ -74,7 +74,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.reversename
 
-from netlab.engine.resolve import special_use
+from netlab.engine.system import special_use
 from netlab.engine.text import safe_text
 
 __all__ = [
@@ -1270,7 +1270,7 @@ def system_lookup(name: str, timeout: float = 5.0, *, hosts_path: str | None = N
     is given up on (reported as a timeout) after ``timeout`` seconds.
 
     Careful: for a name that is not in the hosts file this asks the system's DNS servers."""
-    from netlab.engine.resolve import HOSTS_PATH, read_hosts
+    from netlab.engine.system import HOSTS_PATH, read_hosts
 
     hosts_path = hosts_path or HOSTS_PATH
     t0 = time.perf_counter()
