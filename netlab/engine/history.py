@@ -236,6 +236,10 @@ def _error(phase: str | None, message: str | None, hint: str | None) -> NetlabEr
     return NetlabError(phase, message or "", hint)
 
 
+# rows as sqlite3 returns them; named here because History.list shadows the builtin in the class body
+_Rows = list[tuple]
+
+
 # ---------------------------------------------------------------------------- store
 
 
@@ -378,7 +382,9 @@ class History:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise HistoryError(f"cannot write to history {self.path}: {exc}") from None
-            return int(cur.lastrowid)
+            rowid = cur.lastrowid
+            assert rowid is not None  # set by the INSERT that just succeeded
+            return int(rowid)
 
     def list(self, limit: int = 50) -> list[HistoryEntry]:
         """The newest ``limit`` entries (all when ``limit`` < 1), newest first."""
@@ -416,7 +422,7 @@ class History:
             raise HistoryError("the history is closed")
         return self._conn
 
-    def _query(self, sql: str, params: tuple) -> list[tuple]:
+    def _query(self, sql: str, params: tuple) -> _Rows:
         with self._lock:
             conn = self._live()
             try:

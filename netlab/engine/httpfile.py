@@ -189,8 +189,8 @@ class EntryOptions:
         if self.unix_socket:
             out.append(f"# @unix-socket {self.unix_socket}")
         if self.dns_server:
-            host, port = self.dns_server
-            out.append(f"# @dns-server {f'[{host}]' if ':' in host else host}:{port}")
+            host, dns_port = self.dns_server
+            out.append(f"# @dns-server {f'[{host}]' if ':' in host else host}:{dns_port}")
         if self.timeout is not None:
             out.append(f"# @timeout {self.timeout:g}")
         return out

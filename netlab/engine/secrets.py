@@ -206,6 +206,7 @@ def mask_url(url: str) -> str:
     if not isinstance(url, str) or "@" not in url:
         return url
     m = _URL.match(url)
+    assert m is not None  # every part of _URL is optional: it matches any string
     return url[:m.start(2)] + _mask_authority(m.group(2)) + url[m.end():]
 
 
