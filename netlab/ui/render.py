@@ -26,6 +26,7 @@ from rich.text import Text
 
 from netlab.engine.rawtext import visible_line_endings
 from netlab.engine.text import safe_text
+from netlab.ui.styles import STATE_STYLES
 
 __all__ = [
     "Lines",
@@ -61,6 +62,7 @@ LINE_PIECE = 512  # long lines are cut into pieces of this many characters
 MARK = "bold magenta"
 NOTE = "dim italic"
 ERROR = "bold red"
+
 
 
 def safe(value, limit: int | None = None) -> str:
@@ -602,7 +604,6 @@ def connection_lines(ex, follow=None) -> Lines:
 # -- TCP states of a followed connection -------------------------------------------------------
 
 def _timeline(out: list[Text], follow) -> None:
-    from netlab.ui.panes.conntable import STATE_STYLES
 
     for when, step in follow.timeline():
         t = Hanging(no_wrap=True, hang=40)  # wrapped notes go on under the note
@@ -617,7 +618,6 @@ def _timeline(out: list[Text], follow) -> None:
 def follow_lines(follow) -> list[Text]:
     """A followed connection's TCP state history (both ends when the server is on this
     machine), each step with its time since connect() and where it was seen."""
-    from netlab.ui.panes.conntable import STATE_STYLES
 
     out: list[Text] = [Text("")]
     out.append(Text("TCP states", "bold underline"))

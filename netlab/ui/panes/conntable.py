@@ -47,11 +47,7 @@ ARROW = " → "  # between the addresses of a stacked row
 
 #: state → colour, as ss/htop users read them: green up, yellow opening, magenta closing,
 #: red where a pile-up means a bug (CLOSE_WAIT: the application did not close), dim done
-STATE_STYLES = {
-    "ESTABLISHED": "green", "LISTEN": "bold blue", "SYN_SENT": "yellow", "SYN_RECV": "yellow",
-    "FIN_WAIT1": "magenta", "FIN_WAIT2": "magenta", "CLOSING": "magenta", "LAST_ACK": "magenta",
-    "CLOSE_WAIT": "bold red", "TIME_WAIT": "dim", "CLOSE": "dim", "CLOSED": "dim", "NONE": "dim",
-}
+from netlab.ui.styles import STATE_STYLES  # noqa: E402 - one colour per TCP state (render draws them too)
 OWN = "bold cyan"
 FOLLOWED = "bold yellow"
 NO_PID = "dim italic"
