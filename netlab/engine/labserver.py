@@ -65,7 +65,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TextIO, cast
 from urllib.parse import parse_qsl, urlsplit
 
 try:  # POSIX: the count of bytes waiting on a socket (LabServer's eviction choice)
@@ -585,7 +585,7 @@ def _parse_head(head: bytes) -> tuple[str, str, str, tuple[tuple[str, str], ...]
 @dataclass(slots=True)
 class _Response:
     status: int
-    body: bytes | Iterable[bytes] = b""
+    body: bytes | Iterable[bytes | memoryview] = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     length: int | None = None  # Content-Length when body is an iterable
     framing: str = "length"  # "length", "chunked" or "close"
@@ -874,16 +874,18 @@ class LabServer:
 
     def stop(self) -> None:
         """Stop accepting, close the listening socket and live connections, join threads."""
-        if self._listener is None or self._stopping.is_set():
+        listener, wake_r, wake_w, accept_thread = self._listener, self._wake_r, self._wake_w, self._accept_thread
+        if listener is None or self._stopping.is_set():
             return
+        assert wake_r is not None and wake_w is not None and accept_thread is not None  # start() made them
         self._stopping.set()
         try:
-            self._wake_w.send(b"x")
+            wake_w.send(b"x")
         except OSError:
             pass
-        if self._accept_thread is not threading.current_thread():
-            self._accept_thread.join()
-        self._listener.close()
+        if accept_thread is not threading.current_thread():
+            accept_thread.join()
+        listener.close()
         with self._lock:
             for conn in [*self._connections, *self._evicted]:  # the owner closes it; wake it
                 try:
@@ -894,8 +896,8 @@ class LabServer:
         for thread in threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5.0)
-        self._wake_r.close()
-        self._wake_w.close()
+        wake_r.close()
+        wake_w.close()
 
     def serve_forever(self) -> None:
         """Serve until stop() is called or KeyboardInterrupt; starts the server if needed."""
@@ -918,6 +920,7 @@ class LabServer:
     # -- accepting
 
     def _accept_loop(self) -> None:
+        assert self._listener is not None and self._wake_r is not None  # start() made them before this thread
         with selectors.DefaultSelector() as selector:
             selector.register(self._listener, selectors.EVENT_READ, "listen")
             selector.register(self._wake_r, selectors.EVENT_READ, "wake")
@@ -930,7 +933,8 @@ class LabServer:
                         if key.data == "listen":
                             self._accept(selector)
                         elif key.data == "rejected":
-                            self._drain_rejected(selector, key.fileobj)
+                            # "rejected" keys hold the socket itself (see _reject)
+                            self._drain_rejected(selector, cast(socket.socket, key.fileobj))
                     now = time.monotonic()
                     for conn, deadline in list(self._rejected.items()):
                         if deadline <= now:
@@ -940,6 +944,7 @@ class LabServer:
                     self._close_rejected(selector, conn)
 
     def _accept(self, selector: selectors.BaseSelector) -> None:
+        assert self._listener is not None  # only the accept loop calls this, after start()
         try:
             conn, address = self._listener.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
