@@ -190,7 +190,7 @@ def compare_history(services: Services, a_id: int | None, b_id: int | None, post
     """Compare two stored exchanges (the newest two when ``b_id`` is None; ``b_id`` and the
     one stored before it when ``a_id`` is None) and post the DiffScreen's lines."""
     from netlab.engine.diff import compare
-    from netlab.ui.panes.diffscreen import diff_texts
+    from netlab.ui.views.diff import diff_texts
 
     def pick(h):
         if b_id is None:

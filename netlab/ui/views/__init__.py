@@ -1,0 +1,1 @@
+"""Pure renderers: engine values in, rich Text lines out (no widgets)."""
