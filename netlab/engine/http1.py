@@ -92,6 +92,7 @@ class BodyStore:
             self._file.truncate(size)
             self._file.seek(size)
         else:
+            assert self._mem is not None  # None only once spilled to a file
             del self._mem[size:]
 
     def finish(self) -> None:
@@ -100,6 +101,7 @@ class BodyStore:
 
     def getvalue(self) -> bytes:
         if self._file is None:
+            assert self._mem is not None  # None only once spilled to a file
             return bytes(self._mem)
         self._file.flush()
         data = _pread(self._file, self.size, 0)  # one copy in memory, not chunks and their join
@@ -110,6 +112,7 @@ class BodyStore:
 
     def head(self, n: int) -> bytes:
         if self._file is None:
+            assert self._mem is not None  # None only once spilled to a file
             return bytes(self._mem[:n])
         self._file.flush()
         with open(self._file.fileno(), "rb", closefd=False) as f:
@@ -118,6 +121,7 @@ class BodyStore:
 
     def iter_chunks(self, size: int = 1 << 20):
         if self._file is None:
+            assert self._mem is not None  # None only once spilled to a file
             yield bytes(self._mem)
             return
         self._file.flush()
@@ -175,6 +179,7 @@ def decode_into(chunks, encoding: str | None, out: BodyStore, limit: int | None 
     False, writing nothing, for an encoding it does not decode (identity, br, none)."""
     enc = (encoding or "").strip().lower()
     limit = DECODE_LIMIT if limit is None else limit
+    tries: tuple[int, ...]
     if enc in ("gzip", "x-gzip"):
         tries = (16 + zlib.MAX_WBITS,)
     elif enc == "deflate":
@@ -376,6 +381,7 @@ class ResponseReader:
             return (r.framing in ("content-length", "none", "chunked") and r.http_version == "HTTP/1.1"
                     and not self.request_close and not _has_close(self._connection)
                     and not (self.method == "CONNECT" and 200 <= r.status < 300))  # a tunnel now
+        assert self._h11 is not None  # done, and neither our direct nor chunked path: h11 framed it
         return self._h11.our_state is h11.DONE and self._h11.their_state is h11.DONE
 
     def feed(self, data) -> list[tuple]:
@@ -389,7 +395,9 @@ class ResponseReader:
             self._pending += data
             return self._fast_head()
         if self._chunk is not None:
-            self.response.raw_body_store.write(data)
+            raw = self.response.raw_body_store
+            assert raw is not None  # made with _chunk, for the chunked wire bytes
+            raw.write(data)
             return self._feed_chunked(bytes(data))
         if not self._in_body:
             self._pending += data
@@ -405,6 +413,7 @@ class ResponseReader:
             raise self._truncated()
         if self._h11 is None:
             self._to_h11()
+            assert self._h11 is not None
         if self._chunk is not None:
             if self.done:
                 return []
@@ -479,6 +488,7 @@ class ResponseReader:
             self.leftover += bytes(data)
             return []
         want = self._direct
+        assert want is not None  # feed() comes here only on the direct path
         if want >= 0 and len(data) >= want:
             body, rest = data[:want], data[want:]
         else:
@@ -503,6 +513,7 @@ class ResponseReader:
         and marked, see FORBIDDEN_TRAILERS).  The grammar is h11's: CRLF after the size
         line and after each chunk, a size of 1 to 20 hex digits, extensions ignored."""
         c = self._chunk
+        assert c is not None  # feed() comes here only on the chunked path
         r = self.response
         store = r.body_store
         view = memoryview(data)
@@ -584,6 +595,7 @@ class ResponseReader:
         ``\n\r?\n``, or a blank line at once).  Bounded like a head, counted with the
         exchange's heads; its fields are kept as received, forbidden ones included."""
         c = self._chunk
+        assert c is not None  # called from _feed_chunked
         r = self.response
         buf = c.buf
         buf += memoryview(data)[pos:]
@@ -614,7 +626,9 @@ class ResponseReader:
             raise self._heads_too_big(self._head_bytes)
         r.trailers = _trailer_fields(section)
         if rest:
-            r.raw_body_store.truncate(r.raw_body_store.size - len(rest))
+            raw = r.raw_body_store
+            assert raw is not None  # made with _chunk, for the chunked wire bytes
+            raw.truncate(raw.size - len(rest))
         self.leftover = rest
         return steps + self._end()
 
@@ -628,6 +642,7 @@ class ResponseReader:
         """The head (Content-Length) or a chunk-size line declares more than --max-body
         allows: stop now, as curl --max-filesize does, not after reading up to the limit.
         The body bytes that came with it are kept, up to the limit."""
+        assert self.max_body_bytes is not None  # called only when --max-body is set
         store = self.response.body_store
         done = store.size
         if arrived:
@@ -676,6 +691,7 @@ class ResponseReader:
                            "(-v, --json or the Raw tab show them)")
 
     def _unconsumed(self) -> int:
+        assert self._h11 is not None  # called on the h11 path only
         return len(self._h11.trailing_data[0])
 
     def _take_pending(self) -> bytes:
@@ -685,6 +701,7 @@ class ResponseReader:
         return raw
 
     def _drain(self, eof: bool = False) -> list[tuple]:
+        assert self._h11 is not None  # called on the h11 path only
         steps: list[tuple] = []
         r = self.response
         while True:
@@ -705,11 +722,13 @@ class ResponseReader:
                 return steps
             t = type(ev)
             if t is h11.Data:
+                assert isinstance(ev, h11.Data)  # t is type(ev): this tells a type checker
                 r.body_store.write(ev.data)
                 if self.max_body_bytes is not None and r.body_store.size > self.max_body_bytes:
                     raise self._too_big()
                 steps.append(("data", len(ev.data)))
             elif t is h11.Response:
+                assert isinstance(ev, h11.Response)
                 if len(ev.headers) > self.max_headers:
                     raise self._too_many_headers(len(ev.headers))
                 r.http_version = "HTTP/" + ev.http_version.decode()
@@ -736,9 +755,10 @@ class ResponseReader:
                     self.received -= len(rest)  # counted again by feed()
                     return steps + (self.feed(rest) if rest else [])
                 elif r.framing in ("content-length", "close"):
-                    if r.framing == "content-length" and self.max_body_bytes is not None \
-                            and r.content_length > self.max_body_bytes:
-                        raise self._declared_too_big(r.content_length, bytes(self._pending))
+                    if r.framing == "content-length" and self.max_body_bytes is not None:
+                        assert r.content_length is not None  # _framing says content-length only with one
+                        if r.content_length > self.max_body_bytes:
+                            raise self._declared_too_big(r.content_length, bytes(self._pending))
                     rest = bytes(self._pending)
                     self._pending = bytearray()
                     self._direct = r.content_length if r.framing == "content-length" else -1
@@ -749,6 +769,7 @@ class ResponseReader:
                         return steps + self._end()
                     return steps + (self.feed(rest) if rest else [])
             elif t is h11.InformationalResponse:
+                assert isinstance(ev, h11.InformationalResponse)
                 info = Informational(ev.status_code, ev.reason.decode("latin-1"), _hdrs(ev.headers.raw_items()),
                                      self._take_pending())
                 if len(info.raw) > self.max_header_bytes:  # as for the final head, however the bytes came
@@ -764,6 +785,7 @@ class ResponseReader:
                 r.informational.append(info)
                 steps.append(("info", info))
             elif t is h11.EndOfMessage:
+                assert isinstance(ev, h11.EndOfMessage)
                 r.trailers = _hdrs(ev.headers.raw_items())
                 left = self._unconsumed()
                 if r.raw_body_store is not None and left:
@@ -909,6 +931,7 @@ def scan_head_strict(head: bytes):
             return None
         length = int(value)
     count = low.count("\r\nconnection:")
+    connection: str | None
     if count > 1:
         connection = ",".join(v for n, v in split_header_lines(text) if n.lower() == "connection").lower()
     else:
@@ -940,7 +963,9 @@ def parse_head_strict(head: bytes):
 
 
 def _has_close(value: str | None) -> bool:
-    return bool(value) and "close" in value.lower() and any(t.strip().lower() == "close" for t in value.split(","))
+    if not value:  # None or empty
+        return False
+    return "close" in value.lower() and any(t.strip().lower() == "close" for t in value.split(","))
 
 
 _EOM = h11.EndOfMessage()
