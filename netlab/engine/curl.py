@@ -164,6 +164,7 @@ def split_words(text: str, environ: dict | None = None) -> list[Word]:
             end = close + 1
         else:
             m = _NAME.match(text, at + 1)
+            assert m is not None  # expand is called only where "{" or a name follows the $
             name, end = m.group(0), m.end()
         if name not in env:
             raise fail(f"${name} is not set in netlab's environment", at,
@@ -284,6 +285,7 @@ def _ansi_c(text: str, i: int, buf: bytearray, fail) -> int:
             i += 2
         elif e in "01234567":
             m = re.match(r"[0-7]{1,3}", text[i + 1:i + 4])
+            assert m is not None  # text[i + 1] is an octal digit
             buf.append(int(m.group(0), 8) & 0xFF)
             i += 1 + len(m.group(0))
         elif e == "x":
@@ -533,9 +535,10 @@ def _read_options(words: list[Word], st: _State, stdin: bytes | None) -> None:
             j = 1
             while j < len(t):
                 letter = t[j]
-                name = _SHORT.get(letter)
-                if name is None:
+                long_name = _SHORT.get(letter)
+                if long_name is None:
                     raise CurlError(f"unknown curl option -{letter} ({_where(w)})")
+                name = long_name
                 j += 1
                 value = None
                 if _takes_value(name, w, f"-{letter} ({name})"):
@@ -592,6 +595,7 @@ def _apply(name: str, value: Word | None, w: Word, st: _State, stdin: bytes | No
     elif name == "--url":
         st.urls.append(value)
     elif name == "--header":
+        assert value is not None  # -H takes a value: _read_options always passes one
         if v.startswith("@"):
             for line in _read_file(v[1:], value, stdin, "-H").decode("utf-8", "surrogateescape").splitlines():
                 if line.strip():
@@ -599,6 +603,7 @@ def _apply(name: str, value: Word | None, w: Word, st: _State, stdin: bytes | No
         else:
             st.headers.append((value, v))
     elif name in ("--data", "--data-ascii", "--data-binary", "--data-raw", "--json"):
+        assert value is not None  # these take a value: _read_options always passes one
         if v.startswith("@") and name != "--data-raw":
             data = _read_file(v[1:], value, stdin, name)
             if name in ("--data", "--data-ascii"):  # curl strips line breaks from -d @FILE
@@ -609,12 +614,14 @@ def _apply(name: str, value: Word | None, w: Word, st: _State, stdin: bytes | No
         if name == "--json":
             st.json = True
     elif name == "--data-urlencode":
+        assert value is not None  # takes a value: _read_options always passes one
         st.data.append(_urlencode_arg(value, stdin))
     elif name == "--get":
         st.get = True
     elif name == "--head":
         st.head = True
     elif name == "--user":
+        assert value is not None  # -u takes a value: _read_options always passes one
         user, colon, password = v.partition(":")
         if not colon:
             raise CurlError(f"-u {v!r} has no :PASSWORD; curl would prompt for one, netlab cannot ({_where(w)})",
@@ -711,6 +718,7 @@ def _remove_dot_segments(path: str) -> str:
             path = ""
         else:
             m = re.match(r"/?[^/]*", path)
+            assert m is not None  # every part of the pattern is optional
             out.append(m.group(0))
             path = path[m.end():]
     return "".join(out)
@@ -901,14 +909,15 @@ def to_curl(request: Request, options=None, show_secrets: bool = False, *, width
     target = parts[1].decode("utf-8", "surrogateescape")
     headers: list[tuple[str, str, str]] = []  # (lower name, name, whole line)
     for raw in lines[1:]:
-        name, colon, rest = raw.partition(b":")
-        if not colon or not _BTOKEN.match(name):
+        raw_name, colon, rest = raw.partition(b":")
+        if not colon or not _BTOKEN.match(raw_name):
             raise CurlError(f"curl cannot send the header line {raw[:60].decode('latin-1')!r} "
                             "(folded, or not 'Name: value')", "export it as raw or python-socket instead")
         if rest and not rest.strip(b" \t"):
-            raise CurlError(f"curl cannot send the header {name.decode()!r} with a value of only blanks "
+            raise CurlError(f"curl cannot send the header {raw_name.decode()!r} with a value of only blanks "
                             "(-H 'Name: ' removes a header in curl)", "export it as raw or python-socket instead")
-        headers.append((name.decode("ascii").lower(), name.decode("ascii"), raw.decode("utf-8", "surrogateescape")))
+        header_name = raw_name.decode("ascii")
+        headers.append((header_name.lower(), header_name, raw.decode("utf-8", "surrogateescape")))
     names = [n for n, _, _ in headers]
     hosts = [i for i, n in enumerate(names) if n == "host"]
     if len(hosts) > 1:
