@@ -61,7 +61,9 @@ import threading
 import time
 import urllib.parse
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import dns.edns
 import dns.exception
@@ -394,15 +396,15 @@ def parse_server(text: str) -> ServerSpec:
             raise ValueError(f"bad server {whole!r}: expected [IPv6]:PORT")
         return ServerSpec(host)
     if "#" in text:
-        host, _, port = text.rpartition("#")
+        host, _, port_text = text.rpartition("#")
         if not host:
             raise ValueError(f"bad server {whole!r}")
-        return ServerSpec(host, _port(port, whole))
+        return ServerSpec(host, _port(port_text, whole))
     if text.count(":") == 1:
-        host, _, port = text.partition(":")
+        host, _, port_text = text.partition(":")
         if not host:
             raise ValueError(f"bad server {whole!r}")
-        return ServerSpec(host, _port(port, whole))
+        return ServerSpec(host, _port(port_text, whole))
     return ServerSpec(text)  # a name, an IPv4 address, or a bare IPv6 address
 
 
@@ -567,7 +569,7 @@ def _server_address(server: str, port: int) -> str:
     except ValueError:
         pass
     infos = socket.getaddrinfo(text, port, type=socket.SOCK_STREAM)
-    return infos[0][4][0]
+    return str(infos[0][4][0])  # an IP address: str for AF_INET/AF_INET6 (typeshed also allows int)
 
 
 def _family(where: str) -> int:
@@ -751,12 +753,13 @@ def _ask_https(q, where, port, end, wire: _Wire, hostname: str, path: str, cafil
     return reply
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 def _classify(exc: BaseException, at: str, timeout: float) -> tuple[str, str]:
@@ -830,14 +833,15 @@ def lookup(name: str, rdtype: str | int = "A", server: str | None = None, port: 
     def result(error=None, reply=None, wire: _Wire | None = None) -> DnsResult:
         elapsed = (time.perf_counter() - t0) * 1000
         via = wire.transport if wire else used
-        extra = dict(query_flags=flags_asked, payload=edns_payload, udp_truncated=bool(wire and wire.truncated),
-                     tls=wire.tls if wire else None, url=wire.url if wire else None, server_name=server_name)
+        make = partial(DnsResult, query_flags=flags_asked, payload=edns_payload,
+                       udp_truncated=bool(wire and wire.truncated), tls=wire.tls if wire else None,
+                       url=wire.url if wire else None, server_name=server_name)
         size = wire.size if wire else None
         if reply is None:
-            return DnsResult(qname_text, qtype, where, port, via, None, (), (), (), (), elapsed, size, error, **extra)
-        return DnsResult(qname_text, qtype, where, port, via, dns.rcode.to_text(reply.rcode()), _flags(reply),
-                         _records(reply.answer), _records(reply.authority), _records(reply.additional),
-                         elapsed, size, error, _edns(reply), **extra)
+            return make(qname_text, qtype, where, port, via, None, (), (), (), (), elapsed, size, error)
+        return make(qname_text, qtype, where, port, via, dns.rcode.to_text(reply.rcode()), _flags(reply),
+                    _records(reply.answer), _records(reply.authority), _records(reply.additional),
+                    elapsed, size, error, _edns(reply))
 
     if used not in TRANSPORTS:
         return result(("usage", f"unknown transport {transport!r} (use udp, tcp, tls or https)"))
@@ -1143,18 +1147,20 @@ class _Tracer:
                 if last is None:
                     return None, ("network", f"no server for zone {zone} could be asked: "
                                              + "; ".join(f"{w}: {m}" for w, m in failed))
-                kind = "noreply" if last.error is not None else "rcode"
+                error = last.error
+                kind = "noreply" if error is not None else "rcode"
                 self.steps.append(TraceStep(zone, last_name, kind, last, failed=tuple(failed[:-1]), purpose=purpose))
-                if kind == "rcode":
+                if error is None:
                     return last, None
-                return None, (last.error[0], f"no server for zone {zone} answered: "
+                return None, (error[0], f"no server for zone {zone} answered: "
                               + "; ".join(f"{w}: {m}" for w, m in failed))
-            step = dict(zone=zone, server_name=reply_name, result=reply, failed=tuple(failed), purpose=purpose)
+            step = partial(TraceStep, zone=zone, server_name=reply_name, result=reply, failed=tuple(failed),
+                           purpose=purpose)
             if reply.rcode == "NXDOMAIN":
-                self.steps.append(TraceStep(kind="nxdomain", **step))
+                self.steps.append(step(kind="nxdomain"))
                 return reply, None
             if reply.answer:
-                self.steps.append(TraceStep(kind="answer", **step))
+                self.steps.append(step(kind="answer"))
                 return reply, None
             child = None
             for rec in reply.authority:
@@ -1167,9 +1173,9 @@ class _Tracer:
                         child = rec.name
             if child is None:
                 if "aa" in reply.flags or any(r.type == "SOA" for r in reply.authority):
-                    self.steps.append(TraceStep(kind="nodata", **step))
+                    self.steps.append(step(kind="nodata"))
                     return reply, None
-                self.steps.append(TraceStep(kind="lame", **step))
+                self.steps.append(step(kind="lame"))
                 return None, ("malformed", f"{reply.at} ({reply_name}) gave neither an answer nor a referral "
                                            f"below {zone} (a lame delegation)")
             # Sorted, so the same question gives the same trace (servers shuffle their NS sets).
@@ -1178,7 +1184,7 @@ class _Tracer:
             for r in reply.additional:
                 if r.type in ("A", "AAAA"):
                     glue.setdefault(r.name.lower(), []).append(r.data)
-            self.steps.append(TraceStep(kind="referral", next_zone=child, referral=tuple(ns_names), **step))
+            self.steps.append(step(kind="referral", next_zone=child, referral=tuple(ns_names)))
             zone = child
             servers = [(n, sorted(glue.get(n, []), key=lambda a: ":" in a)) for n in ns_names]
         return None, ("malformed", f"more than {self.MAX_HOPS} referrals: giving up")
