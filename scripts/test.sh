@@ -28,4 +28,5 @@ fi
   2> >(grep -v '^WARNING: Location' >&2)  # this machine's pip config names local mirrors that may be absent
 # The architecture is checked by tools, not by review alone (pyproject.toml says what each checks).
 .venv/bin/lint-imports --config pyproject.toml
+.venv/bin/mypy --config-file pyproject.toml     # netlab/engine type-checks clean ([tool.mypy] files)
 exec .venv/bin/python -m pytest --hypothesis-profile=ci "$@"
