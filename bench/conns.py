@@ -169,7 +169,6 @@ def measure_ui_refresh(pairs: Pairs, refreshes: int) -> dict:
     import asyncio
 
     from netlab.ui.app import NetlabApp
-
     from netlab.ui.panes.conntable import ConnTableView
 
     changes: list[int] = []

@@ -295,7 +295,8 @@ def main() -> int:
     rows.append(("100 MiB download vs raw recv_into", f"{dl_ratio:.2f}x", ">= 0.6x", dl_ratio >= 0.6))
     if rss:
         growth = (rss[1] - rss[0]) / 1024
-        print(f"peak RSS: netlab send -o FILE: small body {rss[0] / 1024:.1f} MiB, 1 GiB body {rss[1] / 1024:.1f} MiB\n")
+        print(f"peak RSS: netlab send -o FILE: small body {rss[0] / 1024:.1f} MiB, "
+              f"1 GiB body {rss[1] / 1024:.1f} MiB\n")
         rows.append(("RSS growth streaming 1 GiB to -o", f"{growth:.1f} MiB", "<= 32 MiB", growth <= 32))
     print(f"  {'target':48} {'measured':>10} {'target':>10}")
     for what, got, want, ok in rows:

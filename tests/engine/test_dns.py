@@ -13,9 +13,22 @@ import dns.flags
 import pytest
 
 from netlab.engine import dns as ndns
-from netlab.engine.dns import (DnsResult, Record, ServerSpec, load_hints, lookup, lookup_many, parse_rdtype,
-                               parse_server, resolve_addresses, reverse_name, system_config, system_lookup,
-                               system_servers, trace)
+from netlab.engine.dns import (
+    DnsResult,
+    Record,
+    ServerSpec,
+    load_hints,
+    lookup,
+    lookup_many,
+    parse_rdtype,
+    parse_server,
+    resolve_addresses,
+    reverse_name,
+    system_config,
+    system_lookup,
+    system_servers,
+    trace,
+)
 
 HANG_GUARD = 30.0
 DIG = shutil.which("dig")

@@ -409,7 +409,7 @@ def test_two_processes_write_at_once(tmp_path):
              for tag, other in (("a", "b"), ("b", "a"))]
     go.touch()
     results = [p.communicate(timeout=240) for p in procs]
-    for p, (out, err) in zip(procs, results):
+    for p, (_out, _err) in zip(procs, results):
         assert p.returncode == 0, [e.decode(errors="replace") for _, e in results]
     ids = {tag: [int(x) for x in out.split()] for tag, (out, _) in zip("ab", results)}
     assert len(ids["a"]) == len(ids["b"]) == count

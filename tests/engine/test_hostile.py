@@ -32,8 +32,8 @@ from netlab.engine import Engine, NetlabError, Options, Request
 from netlab.engine import events as ev
 from netlab.engine.errors import headline
 from netlab.engine.http1 import MAX_HEADERS
-from netlab.engine.session import RECV_SIZE
 from netlab.engine.rawtext import visible_line_endings
+from netlab.engine.session import RECV_SIZE
 from tests.conftest import HANG_GUARD
 
 MARGIN = 15.0  # seconds past the configured timeout before a case counts as hung

@@ -13,8 +13,7 @@ import threading
 import psutil
 import pytest
 
-from netlab.engine import Engine, Request
-from netlab.engine import netstat
+from netlab.engine import Engine, Request, netstat
 from netlab.engine.netstat import ConnRow, Snapshot, diff, format_addr, is_own, snapshot
 
 HANG_GUARD = 30.0

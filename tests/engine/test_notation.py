@@ -11,8 +11,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from netlab.engine.rawtext import from_raw_text, raw_lines, split_pieces, to_raw_text
-from netlab.engine.rawtext import visible_line_endings
+from netlab.engine.rawtext import from_raw_text, raw_lines, split_pieces, to_raw_text, visible_line_endings
 from netlab.engine.text import safe_text
 
 # pieces that meet every rule of the notation: backslashes and text that looks like its

@@ -25,7 +25,8 @@ import socket
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from netlab import cli, limits
 from netlab.engine import NetlabError, Options

@@ -11,8 +11,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netlab.engine.secrets import (DEFAULT_HEADERS, MASK, SENSITIVE, URL_MASK, is_sensitive, mask_headers,
-                                   mask_request_bytes, mask_url, mask_value, sensitive_names, url_has_password)
+from netlab.engine.secrets import (
+    DEFAULT_HEADERS,
+    MASK,
+    SENSITIVE,
+    URL_MASK,
+    is_sensitive,
+    mask_headers,
+    mask_request_bytes,
+    mask_url,
+    mask_value,
+    sensitive_names,
+    url_has_password,
+)
 
 SECRETS = ("dXNlcjpodW50ZXIy", "eyJhbGciOiJIUzI1NiJ9.e30.sig", "sid=31d4d96e407aad42; theme=dark", "Zm9vOmJhcg==")
 

@@ -8,6 +8,8 @@ failure readable.  Real peers: the lab server on loopback."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from textual.widgets import Input, TextArea
 
@@ -65,6 +67,10 @@ async def _dns_tab(pilot, app, tab: str) -> None:
     await wait_for(pilot, lambda: app.focused is target, f"the DNS {tab} tab's focus")
 
 
+def _at_tab(go, tab: str, pilot, app):
+    return go(pilot, app, tab)
+
+
 POSITIONS = {
     "composer.method": lambda p, a: _focus(p, a, "#method"),
     "composer.url": lambda p, a: _focus(p, a, "#url"),
@@ -72,9 +78,9 @@ POSITIONS = {
     "composer.body": lambda p, a: _focus(p, a, "#body"),
     "composer.raw": lambda p, a: _composer_tab(p, a, "raw", "#raw"),
     "composer.options": lambda p, a: _composer_tab(p, a, "options", "#opt-timeout"),
-    **{f"response.{t}": (lambda t: lambda p, a: _response_tab(p, a, t))(t) for t in RESPONSE_TABS},
+    **{f"response.{t}": partial(_at_tab, _response_tab, t) for t in RESPONSE_TABS},
     "dns.name": lambda p, a: _focus(p, a, "#dns-name"),
-    **{f"dns.{t}": (lambda t: lambda p, a: _dns_tab(p, a, t))(t) for t in ("answer", "history")},
+    **{f"dns.{t}": partial(_at_tab, _dns_tab, t) for t in ("answer", "history")},
     "connections.table": lambda p, a: (a.connections.focus_pane(), p.pause())[1],
 }
 
@@ -275,7 +281,7 @@ async def test_global_keys_work_inside_every_modal(make_app, lab_server, monkeyp
                 await pilot.press("f3")
                 await pilot.pause()
                 await pilot.press(opener)
-                await wait_for(pilot, lambda: type(app.screen).__name__ == screen, f"the {what} screen")
+                await wait_for(pilot, lambda s=screen: type(app.screen).__name__ == s, f"the {what} screen")
                 await pilot.press(key)
                 await wait_for(pilot, check, f"{key} from the {what} screen")
                 assert len(app.screen_stack) == 1, f"{key} left the {what} screen open"
