@@ -75,6 +75,7 @@ import random
 import re
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from netlab.engine.errors import NetlabError
@@ -392,54 +393,76 @@ class _Variables:
         return "".join(out)
 
     def system(self, ref: str, line: int) -> str:
+        """The value of a system variable such as ``{{$guid}}`` or ``{{$datetime iso8601 1 d}}``."""
         words = ref.split()
         name, args = words[0], words[1:]
 
         def err(message: str) -> HttpFileError:
             return self.error(line, f"{{{{{ref}}}}}: {message}")
 
-        if name == "$guid":
-            return str(uuid.uuid4())
-        if name == "$randomInt":
-            try:
-                low, high = int(args[0]), int(args[1])
-            except (IndexError, ValueError):
-                raise err("expected two whole numbers: {{$randomInt MIN MAX}}") from None
-            if high <= low:
-                raise err("MAX must be greater than MIN")
-            return str(random.randrange(low, high))
-        if name == "$timestamp":
-            now = _offset(_dt.datetime.now(_dt.timezone.utc), args, err)
-            return str(int(now.timestamp()))
-        if name in ("$datetime", "$localDatetime"):
-            if not args or args[0] not in ("rfc1123", "iso8601"):
-                raise err("expected the format rfc1123 or iso8601 (custom formats are not supported)")
-            now = _dt.datetime.now(_dt.timezone.utc)
-            if name == "$localDatetime":
-                now = now.astimezone()
-            now = _offset(now, args[1:], err)
-            if args[0] == "rfc1123":
-                if name == "$datetime":
-                    return now.strftime("%a, %d %b %Y %H:%M:%S GMT")
-                return now.strftime("%a, %d %b %Y %H:%M:%S %z")
+        handler = self._SYSTEM.get(name)
+        if handler is None:
+            raise err("this system variable is not supported by netlab")
+        return handler(self, name, args, line, err)
+
+    def _sys_guid(self, name: str, args: list[str], line: int, err) -> str:
+        """``{{$guid}}``: a fresh random UUID."""
+        return str(uuid.uuid4())
+
+    def _sys_random_int(self, name: str, args: list[str], line: int, err) -> str:
+        """``{{$randomInt MIN MAX}}``: a whole number in [MIN, MAX)."""
+        try:
+            low, high = int(args[0]), int(args[1])
+        except (IndexError, ValueError):
+            raise err("expected two whole numbers: {{$randomInt MIN MAX}}") from None
+        if high <= low:
+            raise err("MAX must be greater than MIN")
+        return str(random.randrange(low, high))
+
+    def _sys_timestamp(self, name: str, args: list[str], line: int, err) -> str:
+        """``{{$timestamp [OFFSET UNIT]}}``: Unix seconds, optionally shifted."""
+        now = _offset(_dt.datetime.now(_dt.timezone.utc), args, err)
+        return str(int(now.timestamp()))
+
+    def _sys_datetime(self, name: str, args: list[str], line: int, err) -> str:
+        """``{{$datetime|$localDatetime rfc1123|iso8601 [OFFSET UNIT]}}``: now, UTC or local."""
+        if not args or args[0] not in ("rfc1123", "iso8601"):
+            raise err("expected the format rfc1123 or iso8601 (custom formats are not supported)")
+        now = _dt.datetime.now(_dt.timezone.utc)
+        if name == "$localDatetime":
+            now = now.astimezone()
+        now = _offset(now, args[1:], err)
+        if args[0] == "rfc1123":
             if name == "$datetime":
-                return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
-            return now.isoformat(timespec="milliseconds")
-        if name in ("$processEnv", "$dotenv"):
-            if len(args) != 1:
-                raise err(f"expected one name: {{{{{name} NAME}}}}")
-            key = args[0]
-            if key.startswith("%"):
-                key = self.value(key[1:], line)
-            if name == "$processEnv":
-                if key not in os.environ:
-                    raise err(f"the environment variable {key!r} is not set")
-                return os.environ[key]
-            env = self.dotenv()
-            if key not in env:
-                raise err(f"{key!r} is not in {os.path.join(self.base_dir, '.env')}")
-            return env[key]
-        raise err("this system variable is not supported by netlab")
+                return now.strftime("%a, %d %b %Y %H:%M:%S GMT")
+            return now.strftime("%a, %d %b %Y %H:%M:%S %z")
+        if name == "$datetime":
+            return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+        return now.isoformat(timespec="milliseconds")
+
+    def _sys_env(self, name: str, args: list[str], line: int, err) -> str:
+        """``{{$processEnv NAME}}`` / ``{{$dotenv NAME}}``; ``%NAME`` names a file variable
+        that holds the name."""
+        if len(args) != 1:
+            raise err(f"expected one name: {{{{{name} NAME}}}}")
+        key = args[0]
+        if key.startswith("%"):
+            key = self.value(key[1:], line)
+        if name == "$processEnv":
+            if key not in os.environ:
+                raise err(f"the environment variable {key!r} is not set")
+            return os.environ[key]
+        env = self.dotenv()
+        if key not in env:
+            raise err(f"{key!r} is not in {os.path.join(self.base_dir, '.env')}")
+        return env[key]
+
+    # system variable name -> the method that computes it
+    _SYSTEM: dict[str, Callable[..., str]] = {
+        "$guid": _sys_guid, "$randomInt": _sys_random_int, "$timestamp": _sys_timestamp,
+        "$datetime": _sys_datetime, "$localDatetime": _sys_datetime,
+        "$processEnv": _sys_env, "$dotenv": _sys_env,
+    }
 
     def dotenv(self) -> dict[str, str]:
         if self._dotenv is None:
@@ -541,9 +564,74 @@ def parse_text(text: str, path: str | None = None, *, variables: dict | None = N
     return HttpFile(path, tuple(entries), dict(resolver.used))
 
 
+def _meta_name(opts: dict, key: str, value: str, number: int, base_dir, err) -> None:
+    """``# @name NAME``: the request's name (an empty one keeps the ``###`` name)."""
+    if value:
+        opts["name"] = value
+
+
+def _meta_raw(opts: dict, key: str, value: str, number: int, base_dir, err) -> None:
+    """``# @netlab-raw URL``: the request is the ``#|`` lines that follow, sent to URL as bytes."""
+    if not value:
+        raise err(number, "# @netlab-raw needs the URL the bytes go to (scheme, host and port)")
+    opts["raw_url"] = (number, value)
+
+
+def _meta_insecure(opts: dict, key: str, value: str, number: int, base_dir, err) -> None:
+    """``# @insecure [true|false]``: skip certificate checks."""
+    if value.lower() not in ("", "true", "yes", "1", "false", "no", "0"):
+        raise err(number, f"# @insecure takes no value (or true/false), not {value!r}")
+    opts["insecure"] = value.lower() not in ("false", "no", "0")
+
+
+def _meta_resolve(opts: dict, key: str, value: str, number: int, base_dir, err) -> None:
+    """``# @resolve HOST:PORT:ADDR``: one more address pin."""
+    try:
+        opts["resolve"].append(parse_pin(value))
+    except NetlabError as exc:
+        raise err(number, f"# @resolve: {exc.message}") from None
+
+
+def _meta_path(opts: dict, key: str, value: str, number: int, base_dir, err) -> None:
+    """``# @unix-socket PATH`` / ``# @cacert PATH`` (a relative cacert is from the file's folder)."""
+    if not value:
+        raise err(number, f"# @{key} needs a path")
+    value = os.path.expanduser(value)
+    if key == "cacert" and not os.path.isabs(value):
+        value = os.path.join(base_dir, value)
+    opts["unix_socket" if key == "unix-socket" else "cafile"] = value
+
+
+def _meta_dns_server(opts: dict, key: str, value: str, number: int, base_dir, err) -> None:
+    """``# @dns-server ADDR[:PORT]``: the resolver to ask."""
+    from netlab.engine.dns import parse_dns_server
+
+    try:
+        opts["dns_server"] = parse_dns_server(value)
+    except ValueError as exc:
+        raise err(number, f"# @dns-server {value!r}: {exc}") from None
+
+
+def _meta_timeout(opts: dict, key: str, value: str, number: int, base_dir, err) -> None:
+    """``# @timeout N``: seconds; JetBrains' "N ms" / "N s" / "N m" too."""
+    m = re.fullmatch(r"(\d+(?:\.\d*)?)\s*(ms|s|m)?", value)
+    seconds = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, None: 1}[m.group(2)] if m else 0.0
+    if not seconds > 0:
+        raise err(number, f"# @timeout {value!r} is not a positive number of seconds")
+    opts["timeout"] = seconds
+
+
+# ``# @key`` comment -> the function that stores it in a block's ``opts``; other keys are ignored
+_OPTION_METAS: dict[str, Callable[..., None]] = {
+    "name": _meta_name, "netlab-raw": _meta_raw,
+    "insecure": _meta_insecure, "resolve": _meta_resolve, "unix-socket": _meta_path,
+    "cacert": _meta_path, "dns-server": _meta_dns_server, "timeout": _meta_timeout,
+}
+
+
 def _parse_block(block: _Block, resolver: _Variables, path, base_dir, read_files) -> HttpEntry | None:
-    name = block.name
-    opts: dict = {"resolve": []}
+    """One request block: its ``# @`` options, then its raw bytes or its built request (None if empty)."""
+    opts: dict = {"resolve": [], "name": block.name}
     raw_url: tuple[int, str] | None = None
     raw_content: list[str] = []
     content: list[tuple[int, str]] = []
@@ -565,42 +653,9 @@ def _parse_block(block: _Block, resolver: _Variables, path, base_dir, read_files
         if not m:
             continue
         key, value = m.group(1).lower(), (m.group(2) or "").strip()
-        if key == "name":
-            if value:
-                name = value
-        elif key == "netlab-raw":
-            if not value:
-                raise err(number, "# @netlab-raw needs the URL the bytes go to (scheme, host and port)")
-            raw_url = (number, value)
-        elif key == "insecure":
-            if value.lower() not in ("", "true", "yes", "1", "false", "no", "0"):
-                raise err(number, f"# @insecure takes no value (or true/false), not {value!r}")
-            opts["insecure"] = value.lower() not in ("false", "no", "0")
-        elif key == "resolve":
-            try:
-                opts["resolve"].append(parse_pin(value))
-            except NetlabError as exc:
-                raise err(number, f"# @resolve: {exc.message}") from None
-        elif key in ("unix-socket", "cacert"):
-            if not value:
-                raise err(number, f"# @{key} needs a path")
-            value = os.path.expanduser(value)
-            if key == "cacert" and not os.path.isabs(value):
-                value = os.path.join(base_dir, value)
-            opts["unix_socket" if key == "unix-socket" else "cafile"] = value
-        elif key == "dns-server":
-            from netlab.engine.dns import parse_dns_server
-
-            try:
-                opts["dns_server"] = parse_dns_server(value)
-            except ValueError as exc:
-                raise err(number, f"# @dns-server {value!r}: {exc}") from None
-        elif key == "timeout":  # seconds; JetBrains' "N ms" / "N s" / "N m" too
-            m = re.fullmatch(r"(\d+(?:\.\d*)?)\s*(ms|s|m)?", value)
-            seconds = float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, None: 1}[m.group(2)] if m else 0.0
-            if not seconds > 0:
-                raise err(number, f"# @timeout {value!r} is not a positive number of seconds")
-            opts["timeout"] = seconds
+        if key in _OPTION_METAS:
+            _OPTION_METAS[key](opts, key, value, number, base_dir, err)
+            raw_url = opts.get("raw_url")
     options = EntryOptions(insecure=opts.get("insecure", False), cafile=opts.get("cafile"),
                            resolve=tuple(opts["resolve"]), unix_socket=opts.get("unix_socket"),
                            dns_server=opts.get("dns_server"), timeout=opts.get("timeout"))
@@ -608,21 +663,28 @@ def _parse_block(block: _Block, resolver: _Variables, path, base_dir, read_files
     while content and (not content[0][1].strip() or _VAR_DEF.match(content[0][1])):
         content.pop(0)
     if raw_url is not None:
-        if content:
-            number, line = content[0]
-            raise err(number, f"a '# @netlab-raw' request holds only '#|' lines, not {line.strip()[:60]!r}",
-                      "put other requests after a ### line")
-        number, url = raw_url
-        try:
-            request = Request.raw(decode_raw("\n".join(raw_content)), url)
-        except NetlabError as exc:
-            raise err(number, exc.message) from None
-        return HttpEntry(name, request, number, options, path)
+        return _raw_entry(opts["name"], raw_url, raw_content, content, options, path, err)
     while content and not content[-1][1].strip():
         content.pop()
     if not content:
         return None
-    return HttpEntry(name, _build(content, resolver, path, base_dir, read_files), content[0][0], options, path)
+    return HttpEntry(opts["name"], _build(content, resolver, path, base_dir, read_files), content[0][0],
+                     options, path)
+
+
+def _raw_entry(name, raw_url: tuple[int, str], raw_content: list[str], content: list[tuple[int, str]],
+               options: EntryOptions, path, err) -> HttpEntry:
+    """A ``# @netlab-raw URL`` entry: the ``#|`` lines' bytes, sent as they are; nothing else allowed."""
+    if content:
+        number, line = content[0]
+        raise err(number, f"a '# @netlab-raw' request holds only '#|' lines, not {line.strip()[:60]!r}",
+                  "put other requests after a ### line")
+    number, url = raw_url
+    try:
+        request = Request.raw(decode_raw("\n".join(raw_content)), url)
+    except NetlabError as exc:
+        raise err(number, exc.message) from None
+    return HttpEntry(name, request, number, options, path)
 
 
 def _build(content, resolver: _Variables, path, base_dir, read_files) -> Request:
@@ -642,6 +704,30 @@ def _build(content, resolver: _Variables, path, base_dir, read_files) -> Request
         header_lines.append((number, resolver.expand(line, number).strip()))
         i += 1
     body_lines = content[i + 1:] if i < len(content) else []
+    lines_out, host_value, content_type, have = _headers(header_lines, err)
+    if url.startswith("/"):
+        if not host_value:
+            raise err(first_line, f"the URL {url!r} has no host and there is no Host header",
+                      "write the whole URL (http://host:port/path) or add a Host header")
+        port = host_value.rpartition(":")[2] if host_value.count(":") == 1 or host_value.startswith("[") else ""
+        scheme = "https" if port in ("443", "8443") else "http"
+        url = f"{scheme}://{host_value}{url}"
+    try:
+        t = parse_target(url)
+    except NetlabError as exc:
+        raise err(first_line, exc.message) from None
+    url_shown = url if "://" in url else "http://" + url
+    if "host" not in have:
+        lines_out.insert(0, f"Host: {format_host(t.host, t.port, t.scheme)}")
+    body = _body(body_lines, content_type, resolver, path, base_dir, read_files)
+    if "content-length" not in have and "transfer-encoding" not in have and (body or method in BODY_METHODS):
+        lines_out.append(f"Content-Length: {len(body)}")
+    return assemble(url_shown, method, _encode_target(t.target), version, lines_out, body)
+
+
+def _headers(header_lines: list[tuple[int, str]], err) -> tuple[list[str], str | None, str, set[str]]:
+    """Check the expanded header lines; return them as sent (Basic credentials encoded), the first
+    Host value, the first Content-Type (lower case) and the set of header names present."""
     lines_out = []
     host_value = None
     content_type = ""
@@ -661,35 +747,26 @@ def _build(content, resolver: _Variables, path, base_dir, read_files) -> Request
         elif lname == "content-type" and not content_type:
             content_type = value.lower()
         elif lname == "authorization":
-            m = re.match(r"(?i)^basic\s+(.+)$", value)
-            if m:
-                creds = m.group(1).strip()
-                user, colon, password = creds.partition(":")
-                if not colon:
-                    parts = creds.split()
-                    user, password = (parts[0], parts[1]) if len(parts) == 2 else (None, None)
-                if user is not None:
-                    token = base64.b64encode(f"{user}:{password}".encode()).decode()
-                    line = f"{name}: Basic {token}"
+            line = _basic_auth(name, value) or line
         lines_out.append(line)
-    if url.startswith("/"):
-        if not host_value:
-            raise err(first_line, f"the URL {url!r} has no host and there is no Host header",
-                      "write the whole URL (http://host:port/path) or add a Host header")
-        port = host_value.rpartition(":")[2] if host_value.count(":") == 1 or host_value.startswith("[") else ""
-        scheme = "https" if port in ("443", "8443") else "http"
-        url = f"{scheme}://{host_value}{url}"
-    try:
-        t = parse_target(url)
-    except NetlabError as exc:
-        raise err(first_line, exc.message) from None
-    url_shown = url if "://" in url else "http://" + url
-    if "host" not in have:
-        lines_out.insert(0, f"Host: {format_host(t.host, t.port, t.scheme)}")
-    body = _body(body_lines, content_type, resolver, path, base_dir, read_files)
-    if "content-length" not in have and "transfer-encoding" not in have and (body or method in BODY_METHODS):
-        lines_out.append(f"Content-Length: {len(body)}")
-    return assemble(url_shown, method, _encode_target(t.target), version, lines_out, body)
+    return lines_out, host_value, content_type, have
+
+
+def _basic_auth(name: str, value: str) -> str | None:
+    """``Authorization: Basic user:password`` (or ``user password``) as the header line with the
+    credentials base64-encoded; None when the value is not plain Basic credentials."""
+    m = re.match(r"(?i)^basic\s+(.+)$", value)
+    if not m:
+        return None
+    creds = m.group(1).strip()
+    user, colon, password = creds.partition(":")
+    if not colon:
+        parts = creds.split()
+        if len(parts) != 2:
+            return None
+        user, password = parts
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return f"{name}: Basic {token}"
 
 
 def _request_line(text: str, line: int, err) -> tuple[str, str, str]:
