@@ -877,135 +877,196 @@ def _printf_format(body: bytes) -> str:
     return "'" + "".join(out) + "'"
 
 
+_EXPORT_HINT = "export it as raw or python-socket instead"
+_Header = tuple[str, str, str]  # (lower name, name, whole line)
+
+
 def to_curl(request: Request, options=None, show_secrets: bool = False, *, width: int = 100) -> str:
     """A curl command that sends ``request``'s exact bytes (with ``options``: -k, --cacert,
     --resolve, --unix-socket, timeouts).  Authorization, Proxy-Authorization and Cookie
     values are masked unless ``show_secrets``.  CurlError says why when curl cannot send
     these bytes.  Lines are joined with `` \\`` continuations when longer than ``width``."""
-    data = request.data
+    head, body = _split_message(request.data)
+    lines = head.split(b"\r\n")
+    method, target, version = _request_line(lines[0])
+    headers = [_header_field(raw) for raw in lines[1:]]
+    _check_host(headers)
+    _check_framing(headers)
+    if not show_secrets:
+        headers = _masked(headers)
+    names = [n for n, _, _ in headers]
+    args = _method_args(method, body) + _version_args(version, request.scheme)
+    args += _header_args(headers, names, request)
+    body_args, pipe = _body_args(body, names)
+    args += body_args
+    if options is not None:
+        args += _option_args(options)
+    url, target_args = _url_args(request, target)
+    words = ["curl"] + args + target_args + [quote(url)]
+    return _layout(pipe, words, width)
+
+
+def _split_message(data: bytes) -> tuple[bytes, bytes]:
+    """The head and the body of a request's bytes.  Refuses a head curl cannot write: one
+    not ended by an empty line, one holding a NUL byte, one with bare LF or CR line endings."""
     end = data.find(b"\r\n\r\n")
     loose = re.search(rb"\r?\n\r?\n", data)
     if loose is not None and (end < 0 or loose.start() < end) and loose.group() != b"\r\n\r\n":
         end = loose.start()  # the head ends early, at a bare line ending: the check below says so
     if end < 0:
-        raise CurlError("curl cannot send this request: no empty line (CR LF CR LF) ends its head",
-                        "export it as raw or python-socket instead")
+        raise CurlError("curl cannot send this request: no empty line (CR LF CR LF) ends its head", _EXPORT_HINT)
     head, body = data[:end], data[end + 4:]
     if loose is not None and loose.start() == end:
         body = data[loose.end():]
     if b"\0" in head:
-        raise CurlError("curl cannot send this request: its head holds a NUL byte",
-                        "export it as raw or python-socket instead")
+        raise CurlError("curl cannot send this request: its head holds a NUL byte", _EXPORT_HINT)
     if re.search(rb"\r(?!\n)|(?<!\r)\n", head):
         raise CurlError("curl cannot send this request: its head has bare LF or CR line endings "
-                        "(curl always writes CR LF)", "export it as raw or python-socket instead")
-    lines = head.split(b"\r\n")
-    m = re.fullmatch(rb"([^ ]+) (.+) (HTTP/1\.[01])", lines[0])  # --request-target carries any target
-    parts = m.groups() if m else ()
-    if not m or not _BTOKEN.match(parts[0]):
-        raise CurlError(f"curl cannot send this request line: {lines[0][:80].decode('latin-1')!r} "
-                        "(curl writes METHOD TARGET HTTP/1.x)", "export it as raw or python-socket instead")
-    method = parts[0].decode("ascii")
-    target = parts[1].decode("utf-8", "surrogateescape")
-    headers: list[tuple[str, str, str]] = []  # (lower name, name, whole line)
-    for raw in lines[1:]:
-        raw_name, colon, rest = raw.partition(b":")
-        if not colon or not _BTOKEN.match(raw_name):
-            raise CurlError(f"curl cannot send the header line {raw[:60].decode('latin-1')!r} "
-                            "(folded, or not 'Name: value')", "export it as raw or python-socket instead")
-        if rest and not rest.strip(b" \t"):
-            raise CurlError(f"curl cannot send the header {raw_name.decode()!r} with a value of only blanks "
-                            "(-H 'Name: ' removes a header in curl)", "export it as raw or python-socket instead")
-        header_name = raw_name.decode("ascii")
-        headers.append((header_name.lower(), header_name, raw.decode("utf-8", "surrogateescape")))
-    names = [n for n, _, _ in headers]
-    hosts = [i for i, n in enumerate(names) if n == "host"]
+                        "(curl always writes CR LF)", _EXPORT_HINT)
+    return head, body
+
+
+def _request_line(line: bytes) -> tuple[str, str, bytes]:
+    """Method, target and version of a request line curl can write (any target: --request-target
+    carries it)."""
+    m = re.fullmatch(rb"([^ ]+) (.+) (HTTP/1\.[01])", line)
+    if not m or not _BTOKEN.match(m.group(1)):
+        raise CurlError(f"curl cannot send this request line: {line[:80].decode('latin-1')!r} "
+                        "(curl writes METHOD TARGET HTTP/1.x)", _EXPORT_HINT)
+    return m.group(1).decode("ascii"), m.group(2).decode("utf-8", "surrogateescape"), m.group(3)
+
+
+def _header_field(raw: bytes) -> _Header:
+    """One header line as (lower name, name, line), if -H can send it: 'Name: value', not
+    folded, and not a value of only blanks (-H 'Name: ' removes a header in curl)."""
+    raw_name, colon, rest = raw.partition(b":")
+    if not colon or not _BTOKEN.match(raw_name):
+        raise CurlError(f"curl cannot send the header line {raw[:60].decode('latin-1')!r} "
+                        "(folded, or not 'Name: value')", _EXPORT_HINT)
+    if rest and not rest.strip(b" \t"):
+        raise CurlError(f"curl cannot send the header {raw_name.decode()!r} with a value of only blanks "
+                        "(-H 'Name: ' removes a header in curl)", _EXPORT_HINT)
+    name = raw_name.decode("ascii")
+    return name.lower(), name, raw.decode("utf-8", "surrogateescape")
+
+
+def _check_host(headers: list[_Header]) -> None:
+    """curl writes at most one Host header, spelled "Host", and always first."""
+    hosts = [i for i, (n, _, _) in enumerate(headers) if n == "host"]
     if len(hosts) > 1:
-        raise CurlError("curl cannot send two Host headers", "export it as raw or python-socket instead")
+        raise CurlError("curl cannot send two Host headers", _EXPORT_HINT)
     if hosts and headers[hosts[0]][1] != "Host":
-        raise CurlError(f"curl always spells the Host header 'Host', not {headers[hosts[0]][1]!r}",
-                        "export it as raw or python-socket instead")
+        raise CurlError(f"curl always spells the Host header 'Host', not {headers[hosts[0]][1]!r}", _EXPORT_HINT)
     if hosts and hosts[0] != 0:
         raise CurlError("curl always sends Host as the first header; this request has it in place "
-                        f"{hosts[0] + 1}", "export it as raw or python-socket instead")
+                        f"{hosts[0] + 1}", _EXPORT_HINT)
+
+
+def _check_framing(headers: list[_Header]) -> None:
+    """A body already chunked by hand would be chunked again by curl."""
     for n, _, line in headers:
         if n == "transfer-encoding" and "chunked" in line.lower():
             raise CurlError("curl cannot send a hand-chunked body: with Transfer-Encoding: chunked it chunks "
-                            "the body again", "export it as raw or python-socket instead")
-    if not show_secrets:
-        masked = mask_headers([(name, line[len(name) + 1:].strip(" \t")) for _, name, line in headers])
-        headers = [(n, name, line if line[len(name) + 1:].strip(" \t") == value else f"{name}: {value}")
-                   for (n, name, line), (_, value) in zip(headers, masked)]
+                            "the body again", _EXPORT_HINT)
 
-    scheme, host, port = request.scheme, request.host, request.port
-    origin = f"{scheme}://{format_host(host, port, scheme)}"
-    args: list[str] = []
+
+def _masked(headers: list[_Header]) -> list[_Header]:
+    """The headers with secret values masked; a line whose value is kept stays as written."""
+    masked = mask_headers([(name, line[len(name) + 1:].strip(" \t")) for _, name, line in headers])
+    return [(n, name, line if line[len(name) + 1:].strip(" \t") == value else f"{name}: {value}")
+            for (n, name, line), (_, value) in zip(headers, masked)]
+
+
+def _method_args(method: str, body: bytes) -> list[str]:
+    """-X unless curl picks the method itself: POST with a body, GET without, HEAD for -I."""
     if body:
-        if method != "POST":
-            args += ["-X", quote(method)]
-    elif method == "HEAD":
-        args.append("-I")
-    elif method != "GET":
-        args += ["-X", quote(method)]
-    if parts[2] == b"HTTP/1.0":
-        args.append("--http1.0")
-    elif scheme == "https":
-        args.append("--http1.1")  # or curl may choose HTTP/2 by ALPN
-    if hosts:
-        default_host = format_host(host, port, scheme)
-        if headers[0][2] != f"Host: {default_host}":
+        return [] if method == "POST" else ["-X", quote(method)]
+    if method == "HEAD":
+        return ["-I"]
+    return [] if method == "GET" else ["-X", quote(method)]
+
+
+def _version_args(version: bytes, scheme: str) -> list[str]:
+    """--http1.0, or --http1.1 over TLS (where curl might choose HTTP/2 by ALPN)."""
+    if version == b"HTTP/1.0":
+        return ["--http1.0"]
+    return ["--http1.1"] if scheme == "https" else []
+
+
+def _header_args(headers: list[_Header], names: list[str], request: Request) -> list[str]:
+    """A -H per header in the request's order, after a Host only when curl's own would differ;
+    curl's own Host, User-Agent and Accept suppressed when the request has none."""
+    args: list[str] = []
+    if "host" in names:  # _check_host: then it is the first
+        if headers[0][2] != f"Host: {format_host(request.host, request.port, request.scheme)}":
             args += ["-H", quote(headers[0][2])]
     else:
         args += ["-H", "'Host:'"]
     for n, name, line in headers:
-        if n == "host":
-            continue
-        args += ["-H", quote(f"{name};" if line == f"{name}:" else line)]
-    if "user-agent" not in names:
-        args += ["-H", "'User-Agent:'"]
-    if "accept" not in names:
-        args += ["-H", "'Accept:'"]
-    pipe = ""
-    if body:
-        if "content-length" not in names:
-            args += ["-H", "'Content-Length:'"]
-        if "content-type" not in names:
-            args += ["-H", "'Content-Type:'"]
-        if len(body) > EXPECT_THRESHOLD and "expect" not in names:
-            args += ["-H", "'Expect:'"]
-        if b"\0" in body:
-            pipe = f"printf {_printf_format(body)} | "
-            args += ["--data-binary", "@-"]
-        else:
-            args += ["--data-raw", quote(body)]
-    if options is not None:
-        from netlab.engine.history import pin_text
+        if n != "host":
+            args += ["-H", quote(f"{name};" if line == f"{name}:" else line)]
+    return args + _suppressed(names, "User-Agent", "Accept")
 
-        if options.insecure:
-            args.append("-k")
-        if options.cafile:
-            args += ["--cacert", quote(options.cafile)]
-        for pin in options.resolve:
-            args += ["--resolve", quote(pin_text(pin))]
-        if options.unix_socket:
-            if options.unix_socket.startswith("\0"):
-                args += ["--abstract-unix-socket", quote(options.unix_socket[1:])]
-            else:
-                args += ["--unix-socket", quote(options.unix_socket)]
-        if options.timeout != 10.0:
-            args += ["--connect-timeout", f"{options.timeout:g}"]
-        if options.deadline is not None:
-            args += ["--max-time", f"{options.deadline:g}"]
+
+def _suppressed(names: list[str], *own: str) -> list[str]:
+    """-H 'Name:' for each of curl's own headers that the request does not have."""
+    args: list[str] = []
+    for name in own:
+        if name.lower() not in names:
+            args += ["-H", f"'{name}:'"]
+    return args
+
+
+def _body_args(body: bytes, names: list[str]) -> tuple[list[str], str]:
+    """The options that send ``body`` as it is, and the ``printf ... | `` it is piped from
+    when it holds NUL bytes (which no shell word can)."""
+    if not body:
+        return [], ""
+    args = _suppressed(names, "Content-Length", "Content-Type")
+    if len(body) > EXPECT_THRESHOLD:
+        args += _suppressed(names, "Expect")
+    if b"\0" in body:
+        return args + ["--data-binary", "@-"], f"printf {_printf_format(body)} | "
+    return args + ["--data-raw", quote(body)], ""
+
+
+def _option_args(options) -> list[str]:
+    """The connection options (netlab.engine.session.Options) as curl's."""
+    from netlab.engine.history import pin_text
+
+    args: list[str] = []
+    if options.insecure:
+        args.append("-k")
+    if options.cafile:
+        args += ["--cacert", quote(options.cafile)]
+    for pin in options.resolve:
+        args += ["--resolve", quote(pin_text(pin))]
+    if options.unix_socket:
+        if options.unix_socket.startswith("\0"):
+            args += ["--abstract-unix-socket", quote(options.unix_socket[1:])]
+        else:
+            args += ["--unix-socket", quote(options.unix_socket)]
+    if options.timeout != 10.0:
+        args += ["--connect-timeout", f"{options.timeout:g}"]
+    if options.deadline is not None:
+        args += ["--max-time", f"{options.deadline:g}"]
+    return args
+
+
+def _url_args(request: Request, target: str) -> tuple[str, list[str]]:
+    """The URL, and --request-target when curl would not send the target as written in it
+    (characters a URL cannot hold, dot segments curl would remove)."""
+    origin = f"{request.scheme}://{format_host(request.host, request.port, request.scheme)}"
     if _URL_SAFE_TARGET.match(target) and not _DOT_SEGMENT.search(target.partition("?")[0]):
-        url = origin + target
-    else:
-        url = origin
-        args += ["--request-target", quote(target)]
-    words = ["curl"] + args + [quote(url)]
+        return origin + target, []
+    return origin, ["--request-target", quote(target)]
+
+
+def _layout(pipe: str, words: list[str], width: int) -> str:
+    """One line when it fits in ``width``, else one option (with its value) per line."""
     one_line = pipe + " ".join(words)
     if len(one_line) <= width:
         return one_line
-    # one option (with its value) per line
     groups: list[str] = []
     k = 1
     while k < len(words):
