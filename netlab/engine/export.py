@@ -371,15 +371,13 @@ def _str(value: str) -> str:
     return repr(value)
 
 
-def python_requests(request: Request, options, source: str | None = None, masked=()) -> tuple[str, list[str]]:
-    """The equivalent ``requests`` call, and notes."""
-    notes: list[str] = []
-    defaults, where = _requests_defaults()
-    sent = [(n, v) for n, v in request.headers]
-    lower_sent = {n.lower() for n, _ in sent}
+def _requests_headers(request: Request) -> tuple[dict[str, tuple[str, str]], list[str], list[str]]:
+    """Sort the exchange's headers for requests: those passed in ``headers`` (repeats joined, as
+    requests sends each name once), those requests computes itself (a Host from the URL, a
+    Content-Length from data), and comments on what had to change."""
+    sent = request.headers
     host_value = find_header(sent, "host")
     default_host = format_host(request.host, request.port, request.scheme)
-    length = find_header(sent, "content-length")
     kept: dict[str, tuple[str, str]] = {}
     computed: list[str] = []
     comments: list[str] = []
@@ -404,10 +402,49 @@ def python_requests(request: Request, options, source: str | None = None, masked
                             f"{joiner.strip() or joiner!r}.")
             continue
         kept[low] = (n, v)
+    return kept, computed, comments
+
+
+def _requests_added(request: Request, defaults: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers requests adds that the exchange did not send: its defaults, and a
+    ``Content-Length: 0`` on an empty body of a method other than GET/HEAD/OPTIONS."""
+    lower_sent = {n.lower() for n, _ in request.headers}
     added = [(n, v) for n, v in defaults if n.lower() not in lower_sent]
+    length = find_header(request.headers, "content-length")
     if request.method.upper() not in ("GET", "HEAD", "OPTIONS") and not request.body and length is None:
         added.append(("Content-Length", "0"))
-    tls = request.scheme == "https"
+    return added
+
+
+def _requests_options(request: Request, options, out: list[str], notes: list[str]) -> list[str]:
+    """The extra ``requests.request`` arguments the exchange's options call for (``verify=``);
+    comments for ``out`` and ``notes`` on what requests cannot do (a Unix socket, --resolve)."""
+    extra = []
+    if request.scheme == "https" and options is not None:
+        if options.insecure:
+            extra.append("verify=False")
+            out.append("# verify=False: the exchange did not verify the certificate (--insecure).")
+        elif options.cafile:
+            extra.append(f"verify={_str(options.cafile)}")
+    if options is not None and options.unix_socket:
+        out.append(f"# The exchange went over the Unix socket {options.unix_socket}; requests needs an adapter for")
+        out.append("# that (the requests-unixsocket package): as written, this connects over TCP.")
+        notes.append("requests cannot use a Unix socket by itself: see the comment in the script")
+    elif options is not None and options.resolve:
+        pins = ", ".join(f"{p.host}:{'*' if p.port is None else p.port} -> {','.join(p.addresses)}"
+                         for p in options.resolve)
+        out.append(f"# The exchange pinned addresses (--resolve {pins}); requests has no such option: it")
+        out.append("# resolves the host itself.")
+        notes.append("requests has no --resolve: the script resolves the host itself")
+    return extra
+
+
+def python_requests(request: Request, options, source: str | None = None, masked=()) -> tuple[str, list[str]]:
+    """The equivalent ``requests`` call, and notes."""
+    notes: list[str] = []
+    defaults, where = _requests_defaults()
+    kept, computed, comments = _requests_headers(request)
+    added = _requests_added(request, defaults)
     url = f"{request.origin}{request.target}" if request.target.startswith("/") else request.origin + "/"
     out = _docstring(request, source, "the same request made with requests.")
     out += ["", 'pip install requests  (the call below is what matters; the rest prints the reply)"""', "",
@@ -433,23 +470,7 @@ def python_requests(request: Request, options, source: str | None = None, masked
         out.append("# The exchange sent these too; requests computes them, so they are not in headers:")
         out += [f"#   {c}" for c in computed]
     out += comments
-    extra = []
-    if tls and options is not None:
-        if options.insecure:
-            extra.append("verify=False")
-            out.append("# verify=False: the exchange did not verify the certificate (--insecure).")
-        elif options.cafile:
-            extra.append(f"verify={_str(options.cafile)}")
-    if options is not None and options.unix_socket:
-        out.append(f"# The exchange went over the Unix socket {options.unix_socket}; requests needs an adapter for")
-        out.append("# that (the requests-unixsocket package): as written, this connects over TCP.")
-        notes.append("requests cannot use a Unix socket by itself: see the comment in the script")
-    elif options is not None and options.resolve:
-        pins = ", ".join(f"{p.host}:{'*' if p.port is None else p.port} -> {','.join(p.addresses)}"
-                         for p in options.resolve)
-        out.append(f"# The exchange pinned addresses (--resolve {pins}); requests has no such option: it")
-        out.append("# resolves the host itself.")
-        notes.append("requests has no --resolve: the script resolves the host itself")
+    extra = _requests_options(request, options, out, notes)
     timeout = options.timeout if options is not None else 10.0
     args = [_str(request.method or "GET"), "url", "headers=headers"]
     if request.body:
