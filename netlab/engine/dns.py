@@ -62,7 +62,7 @@ import time
 import urllib.parse
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import dns.edns
@@ -1106,88 +1106,132 @@ class _Tracer:
         finally:
             self.busy.discard(nsname)
 
+    def _who(self, address: str, nsname: str) -> str:
+        """A server as a trace step names it: ``addr:port (ns name)``, or the address alone."""
+        at = _hostport(address, self.port)
+        return f"{at} ({nsname})" if nsname != address else at
+
+    def _query_zone(self, servers, qname: str, rdtype: str, depth: int) -> _ZoneRound:
+        """Ask a zone's servers in turn, glued ones first, until one answers NOERROR or NXDOMAIN.
+
+        A server without glue is resolved first (``_addresses``); every failure is kept in
+        ``failed``.  ``abort`` is set when the query budget ran out."""
+        got = _ZoneRound()
+        queue = [(n, a) for n, a in servers if a] + [(n, a) for n, a in servers if not a]
+        for nsname, addrs in queue:
+            if not addrs:
+                addrs = self._addresses(nsname, depth, qname)
+                if not addrs:
+                    got.failed.append((nsname, "no address found for this name server"))
+                    continue
+            for address in addrs:
+                if self.queries >= self.MAX_QUERIES:
+                    got.abort = ("malformed", f"gave up after {self.MAX_QUERIES} queries (a delegation loop?)")
+                    return got
+                r = self._ask(qname, rdtype, address)
+                got.last, got.last_name = r, nsname
+                if r.error is not None:
+                    got.failed.append((self._who(address, nsname), r.error[1]))
+                elif r.rcode not in ("NOERROR", "NXDOMAIN"):
+                    got.failed.append((self._who(address, nsname), f"answered {r.rcode}"))
+                else:
+                    got.reply, got.reply_name = r, nsname
+                    return got
+        return got
+
+    def _no_reply(self, zone: str, got: _ZoneRound, purpose: str):
+        """The end of a trace when no server of ``zone`` gave a usable reply: the last
+        server's rcode (SERVFAIL, REFUSED…) as the result, or its error."""
+        failed = got.failed
+        last = got.last
+        if last is None:
+            return None, ("network", f"no server for zone {zone} could be asked: "
+                                     + "; ".join(f"{w}: {m}" for w, m in failed))
+        error = last.error
+        kind = "noreply" if error is not None else "rcode"
+        self.steps.append(TraceStep(zone, got.last_name, kind, last, failed=tuple(failed[:-1]), purpose=purpose))
+        if error is None:
+            return last, None
+        return None, (error[0], f"no server for zone {zone} answered: "
+                      + "; ".join(f"{w}: {m}" for w, m in failed))
+
     def run(self, qname: str, rdtype: str, depth: int = 0, purpose: str = ""):
         """(final result or None, error or None); every exchange is appended to ``steps``."""
         zone = "."
         servers = [(n, list(a)) for n, a in self.roots]
         target = dns.name.from_text(qname)
         for _hop in range(self.MAX_HOPS):
-            failed: list[tuple[str, str]] = []
-            reply: DnsResult | None = None
-            reply_name = ""
-            last: DnsResult | None = None
-            last_name = ""
-            queue = [(n, a) for n, a in servers if a] + [(n, a) for n, a in servers if not a]
-            for nsname, addrs in queue:
-                if not addrs:
-                    if reply is not None:
-                        break
-                    addrs = self._addresses(nsname, depth, qname)
-                    if not addrs:
-                        failed.append((nsname, "no address found for this name server"))
-                        continue
-                for address in addrs:
-                    if self.queries >= self.MAX_QUERIES:
-                        return None, ("malformed", f"gave up after {self.MAX_QUERIES} queries (a delegation loop?)")
-                    r = self._ask(qname, rdtype, address)
-                    last, last_name = r, nsname
-                    who = f"{_hostport(address, self.port)} ({nsname})" if nsname != address else \
-                        _hostport(address, self.port)
-                    if r.error is not None:
-                        failed.append((who, r.error[1]))
-                        continue
-                    if r.rcode not in ("NOERROR", "NXDOMAIN"):
-                        failed.append((who, f"answered {r.rcode}"))
-                        continue
-                    reply, reply_name = r, nsname
-                    break
-                if reply is not None:
-                    break
+            got = self._query_zone(servers, qname, rdtype, depth)
+            if got.abort is not None:
+                return None, got.abort
+            reply = got.reply
             if reply is None:
-                if last is None:
-                    return None, ("network", f"no server for zone {zone} could be asked: "
-                                             + "; ".join(f"{w}: {m}" for w, m in failed))
-                error = last.error
-                kind = "noreply" if error is not None else "rcode"
-                self.steps.append(TraceStep(zone, last_name, kind, last, failed=tuple(failed[:-1]), purpose=purpose))
-                if error is None:
-                    return last, None
-                return None, (error[0], f"no server for zone {zone} answered: "
-                              + "; ".join(f"{w}: {m}" for w, m in failed))
-            step = partial(TraceStep, zone=zone, server_name=reply_name, result=reply, failed=tuple(failed),
-                           purpose=purpose)
-            if reply.rcode == "NXDOMAIN":
-                self.steps.append(step(kind="nxdomain"))
-                return reply, None
-            if reply.answer:
-                self.steps.append(step(kind="answer"))
-                return reply, None
-            child = None
-            for rec in reply.authority:
-                if rec.type != "NS":
-                    continue
-                cname = dns.name.from_text(rec.name)
-                if target.is_subdomain(cname) and cname.is_subdomain(dns.name.from_text(zone)) \
-                        and cname != dns.name.from_text(zone):
-                    if child is None or cname.is_subdomain(dns.name.from_text(child)):
-                        child = rec.name
+                return self._no_reply(zone, got, purpose)
+            step = partial(TraceStep, zone=zone, server_name=got.reply_name, result=reply,
+                           failed=tuple(got.failed), purpose=purpose)
+            kind, child = _reply_kind(reply, zone, target)
             if child is None:
-                if "aa" in reply.flags or any(r.type == "SOA" for r in reply.authority):
-                    self.steps.append(step(kind="nodata"))
-                    return reply, None
-                self.steps.append(step(kind="lame"))
-                return None, ("malformed", f"{reply.at} ({reply_name}) gave neither an answer nor a referral "
-                                           f"below {zone} (a lame delegation)")
-            # Sorted, so the same question gives the same trace (servers shuffle their NS sets).
-            ns_names = sorted({r.data.lower() for r in reply.authority if r.type == "NS" and r.name == child})
-            glue: dict[str, list[str]] = {}
-            for r in reply.additional:
-                if r.type in ("A", "AAAA"):
-                    glue.setdefault(r.name.lower(), []).append(r.data)
+                self.steps.append(step(kind=kind))
+                if kind == "lame":
+                    return None, ("malformed", f"{reply.at} ({got.reply_name}) gave neither an answer nor a "
+                                               f"referral below {zone} (a lame delegation)")
+                return reply, None
+            ns_names, servers = _delegation(reply, child)
             self.steps.append(step(kind="referral", next_zone=child, referral=tuple(ns_names)))
             zone = child
-            servers = [(n, sorted(glue.get(n, []), key=lambda a: ":" in a)) for n in ns_names]
         return None, ("malformed", f"more than {self.MAX_HOPS} referrals: giving up")
+
+
+@dataclass(slots=True)
+class _ZoneRound:
+    """What asking one zone's servers gave: the usable reply (and its server's name), the
+    last reply of any kind, the failures on the way, or why the trace must stop."""
+    reply: DnsResult | None = None
+    reply_name: str = ""
+    last: DnsResult | None = None
+    last_name: str = ""
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    abort: tuple[str, str] | None = None
+
+
+def _child_zone(reply: DnsResult, zone: str, target: dns.name.Name) -> str | None:
+    """The deepest zone the reply's NS records delegate to, between ``zone`` and the name asked."""
+    parent = dns.name.from_text(zone)
+    child = None
+    for rec in reply.authority:
+        if rec.type != "NS":
+            continue
+        cname = dns.name.from_text(rec.name)
+        if target.is_subdomain(cname) and cname.is_subdomain(parent) and cname != parent:
+            if child is None or cname.is_subdomain(dns.name.from_text(child)):
+                child = rec.name
+    return child
+
+
+def _reply_kind(reply: DnsResult, zone: str, target: dns.name.Name) -> tuple[str, str | None]:
+    """How a usable reply moves a trace: (``nxdomain`` | ``answer`` | ``nodata`` | ``lame``, None)
+    ends it; (``referral``, child zone) goes one zone down."""
+    if reply.rcode == "NXDOMAIN":
+        return "nxdomain", None
+    if reply.answer:
+        return "answer", None
+    child = _child_zone(reply, zone, target)
+    if child is not None:
+        return "referral", child
+    if "aa" in reply.flags or any(r.type == "SOA" for r in reply.authority):
+        return "nodata", None
+    return "lame", None
+
+
+def _delegation(reply: DnsResult, child: str) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """A referral's name servers for ``child`` and (name, glue addresses, IPv4 first) to ask next."""
+    # Sorted, so the same question gives the same trace (servers shuffle their NS sets).
+    ns_names = sorted({r.data.lower() for r in reply.authority if r.type == "NS" and r.name == child})
+    glue: dict[str, list[str]] = {}
+    for r in reply.additional:
+        if r.type in ("A", "AAAA"):
+            glue.setdefault(r.name.lower(), []).append(r.data)
+    return ns_names, [(n, sorted(glue.get(n, []), key=lambda a: ":" in a)) for n in ns_names]
 
 
 def trace(name: str, rdtype: str | int = "A", *, hints: str | None = None, root: str | None = None,
