@@ -32,7 +32,8 @@ a new connection takes the place of one that is only waiting (nginx reuses its i
 connections the same way): an idle keep-alive connection first (closed quietly), else
 the new or head-reading one with the lowest byte rate (it gets 503); only when every
 slot is busy (a body arriving, a response being sent) does the new connection get
-``503``. So clients trickling bytes, or sending none, cannot lock a prompt client out. A request head or body larger than
+``503``. So clients trickling bytes, or sending none, cannot lock a prompt client out.
+A request head or body larger than
 ``max_request_bytes`` gets 431 or 413; a connection idle between requests for
 ``idle_timeout`` seconds is closed; a request head not complete ``header_timeout``
 seconds after its first byte, or a whole request ``request_timeout`` seconds after it,
@@ -423,7 +424,7 @@ class _Reader:
             try:
                 self._fill()
             except _PeerClosed:
-                raise _HTTPError(400, "connection closed before the end of the request head")
+                raise _HTTPError(400, "connection closed before the end of the request head") from None
         raise _HTTPError(431, f"request head larger than {self.limit} bytes")
 
     def _read_body(
@@ -478,7 +479,7 @@ class _Reader:
             try:
                 self._fill()
             except _PeerClosed:
-                raise _HTTPError(400, "connection closed before the end of the request body")
+                raise _HTTPError(400, "connection closed before the end of the request body") from None
         return self._take(n)
 
     def _read_line(self) -> bytes:
@@ -488,7 +489,7 @@ class _Reader:
             try:
                 self._fill()
             except _PeerClosed:
-                raise _HTTPError(400, "connection closed inside a chunked request body")
+                raise _HTTPError(400, "connection closed inside a chunked request body") from None
         return self._take(end + 1)
 
     def _read_chunked(self) -> bytes:
@@ -522,7 +523,7 @@ def _split_target(target: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         parts = urlsplit(target)
         query = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError as error:
-        raise _HTTPError(400, f"malformed request target: {error}")
+        raise _HTTPError(400, f"malformed request target: {error}") from None
     path = parts.path or ("/" if parts.scheme else target)
     return path, tuple(query)
 

@@ -151,7 +151,8 @@ class Request:
         try:
             data = head.encode("latin-1") + body
         except UnicodeEncodeError as exc:
-            raise NetlabError("usage", f"request head holds a character that is not Latin-1: {exc.object[exc.start:exc.end]!r}") from None
+            bad = exc.object[exc.start:exc.end]
+            raise NetlabError("usage", f"request head holds a character that is not Latin-1: {bad!r}") from None
         return cls(method, url, t.scheme, t.host, t.port, t.target, all_headers, body, data, False)
 
     @classmethod

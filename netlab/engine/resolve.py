@@ -24,8 +24,7 @@ import time
 from dataclasses import dataclass, field
 
 from netlab.engine.errors import NetlabError
-from netlab.engine.system import (HOSTS_PATH, LOOPBACK_ADDRESSES, SPECIAL_SOURCE, Special, read_hosts,
-                                  special_use)
+from netlab.engine.system import HOSTS_PATH, LOOPBACK_ADDRESSES, SPECIAL_SOURCE, Special, read_hosts, special_use
 
 __all__ = ["Pin", "parse_pin", "Resolution", "resolve", "read_hosts", "special_use", "Special", "HOSTS_PATH",
            "LOOPBACK_ADDRESSES", "SPECIAL_SOURCE"]

@@ -34,7 +34,6 @@ bytes keep what was sent, as they keep an Authorization value.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 

@@ -27,9 +27,10 @@ def _bindings(cls, keymap: dict[str, str] | None = None) -> list[Binding]:
 def pane_classes():
     from netlab.ui.panes.composer import Composer
     from netlab.ui.panes.connections import ConnectionsPane
-    from netlab.ui.panes.dns import DnsPane, DnsTable
+    from netlab.ui.panes.dns import DnsPane
     from netlab.ui.panes.history import HistoryTable
     from netlab.ui.panes.response import ResponseView
+    from netlab.ui.panes.tables import DnsTable
 
     return [("Composer", (Composer,)), ("Response", (ResponseView,)), ("DNS", (DnsPane, DnsTable)),
             ("Connections", (ConnectionsPane,)), ("History (F6)", (HistoryTable,))]
@@ -54,7 +55,8 @@ def modal_classes():
 def help_sections(app_cls, keymap: dict[str, str] | None = None) -> list:
     from netlab.ui.panes.help import binding_rows
 
-    sections = [("Everywhere", binding_rows(_bindings(app_cls, keymap)) + [("ctrl+p", "Commands", "Search every action"),
+    everywhere = binding_rows(_bindings(app_cls, keymap))
+    sections = [("Everywhere", everywhere + [("ctrl+p", "Commands", "Search every action"),
                                                                    ("tab, shift+tab", "Focus", "Move between fields")])]
     for title, classes in pane_classes() + modal_classes():
         rows = [row for cls in classes for row in binding_rows(_bindings(cls, keymap))]

@@ -384,7 +384,8 @@ def raw_lines(response, error=None) -> Lines:
         return Lines.of(out)
     for info in response.informational:
         _wire(out, info.raw)
-        out.append(_marker(f"end of informational head {info.status} ({len(info.raw)} bytes); the real response follows"))
+        out.append(_marker(f"end of informational head {info.status} ({len(info.raw)} bytes); "
+                           "the real response follows"))
     _wire(out, response.raw_head)
     if not response.status:  # no valid head arrived: the bytes that did, then why it stopped
         out.append(_marker(f"no complete response head: {len(response.raw_head)} bytes received"))
@@ -504,7 +505,8 @@ def body_lines(response) -> tuple[Text, Lines, str]:
             except NetlabError as exc:
                 note.append(f" · {safe(exc.message)}", "red")
             else:
-                note.append(f" · {safe(encoding, 20)}: {fmt_bytes(size)} on the wire → {fmt_bytes(len(decoded))} decoded",
+                note.append(f" · {safe(encoding, 20)}: {fmt_bytes(size)} on the wire → "
+                            f"{fmt_bytes(len(decoded))} decoded",
                             "green")
                 data = decoded
                 size = len(decoded)
@@ -983,7 +985,8 @@ def _pager_hex(response, write: Callable[[str], object], decode: bool = True) ->
     for chunk in iter_body(response, decode, limit=OPEN_DECODE_LIMIT):
         buf += chunk
         whole = len(buf) & ~15
-        write("".join(_hex_plain(buf[k : k + 16], offset + k) + "\n" for k in range(0, min(whole, HEX_LIMIT - offset), 16)))
+        rows = range(0, min(whole, HEX_LIMIT - offset), 16)
+        write("".join(_hex_plain(buf[k : k + 16], offset + k) + "\n" for k in rows))
         offset += whole
         buf = buf[whole:]
         if offset >= HEX_LIMIT:

@@ -8,7 +8,8 @@ problem names the line; the app runs with the defaults for those keys)."""
 
 from __future__ import annotations
 
-from netlab.settings import DEFAULT_HEAD_TIMEOUT, DEFAULT_TIMEOUT, Loaded, load as load_file
+from netlab.settings import DEFAULT_HEAD_TIMEOUT, DEFAULT_TIMEOUT, Loaded
+from netlab.settings import load as load_file
 
 
 def load(app) -> Loaded:

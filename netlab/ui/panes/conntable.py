@@ -48,6 +48,7 @@ ARROW = " → "  # between the addresses of a stacked row
 #: state → colour, as ss/htop users read them: green up, yellow opening, magenta closing,
 #: red where a pile-up means a bug (CLOSE_WAIT: the application did not close), dim done
 from netlab.ui.styles import STATE_STYLES  # noqa: E402 - one colour per TCP state (render draws them too)
+
 OWN = "bold cyan"
 FOLLOWED = "bold yellow"
 NO_PID = "dim italic"

@@ -28,19 +28,25 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll, Vertical
-from textual.widget import MountError
 from textual.reactive import reactive
 from textual.suggester import SuggestFromList
-from textual.widgets import Checkbox, ContentSwitcher, DataTable, Input, Select, Static
+from textual.widget import MountError
+from textual.widgets import ContentSwitcher, Input, Select, Static
 
 from netlab.ui.messages import LookupRequested, PinRequested, TabSelected
 from netlab.ui.panes.tabstrip import LazyTabs, TabStrip
+
+if TYPE_CHECKING:
+    from textual.widgets import Checkbox, DataTable
+# DataTable (netlab/ui/panes/tables.py: DnsTable) and Checkbox are imported where the tables
+# and the options line are built, after the first frame.
 
 RDTYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "PTR", "SRV", "CAA", "HTTPS", "SVCB", "DNSKEY", "DS",
            "ANY")
@@ -103,26 +109,6 @@ def _is_ip(text: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-class DnsTable(DataTable):
-    """Records of one section; ``p`` pins the looked-up name to an A/AAAA address for the
-    composer, ``u`` also puts that name in the composer's URL."""
-
-    BINDINGS = [
-        Binding("p", "pin", "Pin name", id="dns_pin",
-                tooltip="Pin the looked-up name to this A/AAAA address for the composer's sends "
-                        "(curl --resolve NAME:PORT:ADDR, PORT from the composer's URL)"),
-        Binding("u", "pin(True)", "Use name", id="dns_use",
-                tooltip="Pin the name to this address and put the name in the composer's URL "
-                        "(scheme, port and path kept)"),
-    ]
-
-    def action_pin(self, use: bool = False) -> None:
-        self.parent_pane().action_pin(self, use)
-
-    def parent_pane(self) -> "DnsPane":
-        return self.query_ancestor(DnsPane)
 
 
 class SystemText(Static):
@@ -202,11 +188,16 @@ class DnsPane(LazyTabs, Vertical):
 
     def lazy_tabs(self) -> list:
         """The section tables, the trace, the getaddrinfo text and the history."""
+        from textual.widgets import DataTable
+
+        from netlab.ui.panes.tables import DnsTable
+
         def table(cls, wid: str) -> DataTable:
             return cls(id=wid, cursor_type="row", zebra_stripes=True)
 
         return [table(DnsTable, "dns-table"), table(DnsTable, "dns-authority"), table(DnsTable, "dns-additional"),
-                table(DataTable, "dns-trace"), SystemText(self._system, id="dns-system"), table(DataTable, "dns-history")]
+                table(DataTable, "dns-trace"), SystemText(self._system, id="dns-system"),
+                table(DataTable, "dns-history")]
 
     async def ensure_tabs(self) -> None:
         """Mount the tables and the options line (once; later calls wait until that is done),
@@ -226,6 +217,8 @@ class DnsPane(LazyTabs, Vertical):
             self._tables_done.set()
 
     def _set_up_tables(self) -> None:
+        from textual.widgets import DataTable
+
         for tab in TABLES:
             table = self.query_one(f"#{_child_id(tab)}", DataTable)
             for label in COLUMNS.get(tab, COLUMNS["answer"]):
@@ -239,7 +232,11 @@ class DnsPane(LazyTabs, Vertical):
 
     def _table(self, tab: str) -> DataTable | None:
         """The table of tab ``tab`` once mounted (else None: ``_rows`` fills it at the mount)."""
-        return self.query_one(f"#{_child_id(tab)}", DataTable) if self._tables else None
+        if not self._tables:
+            return None
+        from textual.widgets import DataTable
+
+        return self.query_one(f"#{_child_id(tab)}", DataTable)
 
     def _load(self, tab: str) -> None:
         """Show ``_rows[tab]`` in its table (when mounted)."""
@@ -335,7 +332,8 @@ class DnsPane(LazyTabs, Vertical):
 
     def query_options(self) -> dict:
         """What the form asks for, checked; raises ValueError with a message for the status line."""
-        from netlab.engine.dns import is_rdtype, parse_rdtype, parse_server as parse_spec
+        from netlab.engine.dns import is_rdtype, parse_rdtype
+        from netlab.engine.dns import parse_server as parse_spec
 
         name = self._value("dns-name")
         if not name:
@@ -419,7 +417,10 @@ class DnsPane(LazyTabs, Vertical):
         if not self._tables:
             self.app.bell()
             return
-        table = table or self.query_one("#dns-table", DnsTable)
+        if table is None:
+            from netlab.ui.panes.tables import DnsTable
+
+            table = self.query_one("#dns-table", DnsTable)
         section = {"dns-table": "answer", "dns-authority": "authority", "dns-additional": "additional"}.get(
             table.id or "", "answer")
         records = self._records[section]

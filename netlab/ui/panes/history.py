@@ -158,7 +158,8 @@ def _cells(e) -> list[Text]:
     elif status is None:
         st = Text("-", "dim")
     else:
-        st = Text(str(status), "green" if status < 300 else "cyan" if status < 400 else "yellow" if status < 500 else "red")
+        colour = "green" if status < 300 else "cyan" if status < 400 else "yellow" if status < 500 else "red"
+        st = Text(str(status), colour)
     when = time.strftime("%H:%M:%S", time.localtime(e.started)) if e.started else "-"
     ms = e.duration_ms
     duration = "-" if ms is None else f"{ms / 1000:.2f} s" if ms >= 1000 else f"{ms:.1f} ms"

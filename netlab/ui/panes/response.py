@@ -15,15 +15,14 @@ the raw response, ``v``/``e`` open the body in $PAGER / $EDITOR (the app suspend
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from functools import partial
-
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, DataTable, Static
+from textual.widgets import ContentSwitcher, Static
 
 from netlab.ui.messages import TabSelected
 from netlab.ui.panes.lineview import LineView
@@ -136,6 +135,8 @@ class ResponseView(LazyTabs, Vertical):
     def lazy_tabs(self) -> list:
         """Every tab but Body: mounted after the first frame, they pull from ``content``."""
         get = self.content.get
+        from netlab.ui.panes.tables import HeadersTable  # a DataTable: imported after the first frame
+
         return [HeadersTable(self.content, id="resp-headers", cursor_type="row", zebra_stripes=True),
                 LineView(id="resp-raw", source=partial(get, "raw")),
                 LineView(id="resp-hex", source=partial(get, "hex")),
@@ -427,7 +428,9 @@ class ResponseView(LazyTabs, Vertical):
             self._copy_body()
 
     def _copy_header(self) -> None:
-        table = self.query_one("#resp-headers", DataTable)
+        from netlab.ui.panes.tables import HeadersTable
+
+        table = self.query_one("#resp-headers", HeadersTable)
         headers, trailers = self.content["headers"]
         rows = [*headers, *trailers]
         if not rows or not 0 <= table.cursor_row < len(rows):
@@ -537,7 +540,8 @@ class ResponseView(LazyTabs, Vertical):
         elif kind == "RequestSent":
             self._status(Text.assemble(("● ", _STEP), f"sent {event.nbytes} bytes · waiting for the response …"))
         elif kind == "InformationalHead":
-            self._status(Text.assemble(("● ", _STEP), f"informational {event.status} {_safe(event.reason)} · waiting …"))
+            self._status(Text.assemble(("● ", _STEP),
+                                       f"informational {event.status} {_safe(event.reason)} · waiting …"))
         elif kind == "ResponseHead":
             self._body_started = event.t
             from netlab.ui.render import status_style
@@ -708,30 +712,10 @@ class ResponseView(LazyTabs, Vertical):
 
     def header_rows(self) -> list[tuple[str, str]]:
         """(name, value) as shown in the Headers tab (for tests)."""
-        table = self.query_one("#resp-headers", DataTable)
+        from netlab.ui.panes.tables import HeadersTable
+
+        table = self.query_one("#resp-headers", HeadersTable)
         return [(table.get_row_at(i)[1].plain, table.get_row_at(i)[2].plain) for i in range(table.row_count)]
-
-
-class HeadersTable(DataTable):
-    """The headers in the order received, duplicates kept, then the trailers."""
-
-    def __init__(self, content: dict, **kw) -> None:
-        super().__init__(**kw)
-        self.content = content
-
-    def on_mount(self) -> None:
-        self.add_column("#", key="n")
-        self.add_column("Name", key="name")
-        self.add_column("Value", key="value")
-        self.pull()
-
-    def pull(self) -> None:
-        headers, trailers = self.content["headers"]
-        self.clear()
-        for i, (name, value) in enumerate(headers, 1):
-            self.add_row(Text(str(i), "dim"), Text(_safe(name), "bold"), Text(_safe(_wire(value))))
-        for name, value in trailers:
-            self.add_row(Text("trailer", "yellow"), Text(_safe(name), "bold yellow"), Text(_safe(_wire(value))))
 
 
 def save_name(url: str, response, raw: bool = False) -> str:
