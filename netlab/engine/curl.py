@@ -43,6 +43,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote_plus as _urlquote
 from urllib.parse import urlsplit
@@ -583,99 +584,165 @@ def _read_file(spec: str, w: Word, stdin: bytes | None, what: str) -> bytes:
         raise CurlError(f"{what} @{spec}: cannot read the file: {exc.strerror or exc} ({_where(w)})") from None
 
 
+@dataclass(frozen=True, slots=True)
+class _Given:
+    """One curl option as read: its long name, its value (None for an option without one), the
+    word that named it (where errors point) and what ``@-`` reads."""
+
+    name: str
+    value: Word | None
+    word: Word
+    stdin: bytes | None
+
+    @property
+    def text(self) -> str:
+        return self.value.text if self.value is not None else ""
+
+    @property
+    def argument(self) -> Word:
+        """The value of an option that takes one (_read_options always passes it)."""
+        assert self.value is not None
+        return self.value
+
+
 def _apply(name: str, value: Word | None, w: Word, st: _State, stdin: bytes | None) -> None:
-    v = value.text if value is not None else ""
+    """Record one curl option in ``st``: quiet ones change nothing, noted ones add a note, the
+    rest go to their handler in _HANDLERS."""
     if name in _QUIET:
         return
     if name in _NOTED:
         st.notes.append(f"{name} ignored: {_NOTED[name][1]}")
         return
-    if name == "--request":
-        st.method = v
-    elif name == "--url":
-        st.urls.append(value)
-    elif name == "--header":
-        assert value is not None  # -H takes a value: _read_options always passes one
-        if v.startswith("@"):
-            for line in _read_file(v[1:], value, stdin, "-H").decode("utf-8", "surrogateescape").splitlines():
-                if line.strip():
-                    st.headers.append((value, line.rstrip("\r")))
-        else:
-            st.headers.append((value, v))
-    elif name in ("--data", "--data-ascii", "--data-binary", "--data-raw", "--json"):
-        assert value is not None  # these take a value: _read_options always passes one
-        if v.startswith("@") and name != "--data-raw":
-            data = _read_file(v[1:], value, stdin, name)
-            if name in ("--data", "--data-ascii"):  # curl strips line breaks from -d @FILE
-                data = data.replace(b"\r", b"").replace(b"\n", b"")
-        else:
-            data = value.data()
-        st.data.append(data)
-        if name == "--json":
-            st.json = True
-    elif name == "--data-urlencode":
-        assert value is not None  # takes a value: _read_options always passes one
-        st.data.append(_urlencode_arg(value, stdin))
-    elif name == "--get":
-        st.get = True
-    elif name == "--head":
-        st.head = True
-    elif name == "--user":
-        assert value is not None  # -u takes a value: _read_options always passes one
-        user, colon, password = v.partition(":")
-        if not colon:
-            raise CurlError(f"-u {v!r} has no :PASSWORD; curl would prompt for one, netlab cannot ({_where(w)})",
-                            "write -u USER:PASSWORD")
-        st.auth = "Basic " + base64.b64encode(value.data()).decode("ascii")
-    elif name == "--oauth2-bearer":
-        st.auth = f"Bearer {v}"
-    elif name == "--user-agent":
-        st.user_agent = v
-    elif name == "--referer":
-        ref = v[:-5] if v.endswith(";auto") else v
-        st.referer = ref or None
-    elif name == "--cookie":
-        if "=" not in v:
-            raise CurlError(f"-b {v!r} names a cookie file, which netlab does not read ({_where(w)})",
-                            "give the cookies themselves: -b 'name=value; other=value'")
-        st.cookie = v
-    elif name == "--compressed":
-        st.compressed = True
-    elif name == "--insecure":
-        st.insecure = True
-    elif name == "--cacert":
-        st.cafile = os.path.expanduser(v)
-    elif name == "--resolve":
-        text = v[1:] if v.startswith("+") else v
-        if text.startswith("-"):
-            st.notes.append(f"--resolve {v} ignored: removing a cached entry means nothing to netlab")
-            return
-        try:
-            st.pins.append(parse_pin(text))
-        except NetlabError as exc:
-            raise CurlError(f"{exc.message} ({_where(w)})") from None
-    elif name == "--unix-socket":
-        st.unix_socket = v
-    elif name == "--abstract-unix-socket":
-        st.unix_socket = "\0" + v
-    elif name in ("--connect-timeout", "--max-time"):
-        try:
-            seconds = float(v)
-            if not seconds > 0:
-                raise ValueError
-        except ValueError:
-            raise CurlError(f"{name} {v!r} is not a positive number of seconds ({_where(w)})") from None
-        if name == "--connect-timeout":
-            st.timeout = seconds
-        else:
-            st.deadline = seconds
-    elif name == "--http1.0":
-        st.http10 = True
-    elif name == "--request-target":
-        st.request_target = v
-    elif name == "--path-as-is":
-        st.path_as_is = True
-    # --http1.1, --globoff, --basic: what netlab does anyway
+    if name in _FLAGS:
+        setattr(st, _FLAGS[name], True)
+        return
+    handler = _HANDLERS.get(name)
+    if handler is not None:  # --http1.1, --globoff, --basic: what netlab does anyway
+        handler(_Given(name, value, w, stdin), st)
+
+
+def _header(o: _Given, st: _State) -> None:
+    """-H 'Name: value', or -H @FILE: one header per non-blank line of the file."""
+    if not o.text.startswith("@"):
+        st.headers.append((o.argument, o.text))
+        return
+    for line in _read_file(o.text[1:], o.argument, o.stdin, "-H").decode("utf-8", "surrogateescape").splitlines():
+        if line.strip():
+            st.headers.append((o.argument, line.rstrip("\r")))
+
+
+def _data(o: _Given, st: _State) -> None:
+    """-d, --data-ascii, --data-binary, --data-raw and --json: a piece of the body; @FILE reads
+    it (except with --data-raw), without its line breaks for -d and --data-ascii."""
+    if o.text.startswith("@") and o.name != "--data-raw":
+        data = _read_file(o.text[1:], o.argument, o.stdin, o.name)
+        if o.name in ("--data", "--data-ascii"):  # curl strips line breaks from -d @FILE
+            data = data.replace(b"\r", b"").replace(b"\n", b"")
+    else:
+        data = o.argument.data()
+    st.data.append(data)
+    if o.name == "--json":
+        st.json = True
+
+
+def _basic_auth(o: _Given, st: _State) -> None:
+    """-u USER:PASSWORD (without a password curl would prompt for one)."""
+    if ":" not in o.text:
+        raise CurlError(f"-u {o.text!r} has no :PASSWORD; curl would prompt for one, netlab cannot "
+                        f"({_where(o.word)})", "write -u USER:PASSWORD")
+    st.auth = "Basic " + base64.b64encode(o.argument.data()).decode("ascii")
+
+
+def _referer(o: _Given, st: _State) -> None:
+    """-e URL, where a trailing ;auto (set the Referer when following redirects) means nothing here."""
+    ref = o.text[:-5] if o.text.endswith(";auto") else o.text
+    st.referer = ref or None
+
+
+def _cookie(o: _Given, st: _State) -> None:
+    """-b 'name=value; ...'; without a = curl reads it as a cookie file."""
+    if "=" not in o.text:
+        raise CurlError(f"-b {o.text!r} names a cookie file, which netlab does not read ({_where(o.word)})",
+                        "give the cookies themselves: -b 'name=value; other=value'")
+    st.cookie = o.text
+
+
+def _resolve(o: _Given, st: _State) -> None:
+    """--resolve [+]HOST:PORT:ADDR as a pin; -HOST:PORT (forget a cached entry) is noted."""
+    text = o.text[1:] if o.text.startswith("+") else o.text
+    if text.startswith("-"):
+        st.notes.append(f"--resolve {o.text} ignored: removing a cached entry means nothing to netlab")
+        return
+    try:
+        st.pins.append(parse_pin(text))
+    except NetlabError as exc:
+        raise CurlError(f"{exc.message} ({_where(o.word)})") from None
+
+
+def _seconds(o: _Given, st: _State) -> None:
+    """--connect-timeout (netlab's timeout) and -m/--max-time (its deadline): positive seconds."""
+    try:
+        seconds = float(o.text)
+        if not seconds > 0:
+            raise ValueError
+    except ValueError:
+        raise CurlError(f"{o.name} {o.text!r} is not a positive number of seconds ({_where(o.word)})") from None
+    if o.name == "--connect-timeout":
+        st.timeout = seconds
+    else:
+        st.deadline = seconds
+
+
+def _set_method(o: _Given, st: _State) -> None:
+    st.method = o.text
+
+
+def _set_bearer(o: _Given, st: _State) -> None:
+    st.auth = f"Bearer {o.text}"
+
+
+def _set_user_agent(o: _Given, st: _State) -> None:
+    st.user_agent = o.text
+
+
+def _set_cafile(o: _Given, st: _State) -> None:
+    st.cafile = os.path.expanduser(o.text)
+
+
+def _set_unix_socket(o: _Given, st: _State) -> None:
+    st.unix_socket = o.text
+
+
+def _set_abstract_unix_socket(o: _Given, st: _State) -> None:
+    st.unix_socket = "\0" + o.text
+
+
+def _set_request_target(o: _Given, st: _State) -> None:
+    st.request_target = o.text
+
+
+# options that only switch something on: the _State field they set
+_FLAGS = {"--get": "get", "--head": "head", "--compressed": "compressed", "--insecure": "insecure",
+          "--http1.0": "http10", "--path-as-is": "path_as_is"}
+
+_HANDLERS: dict[str, Callable[[_Given, _State], None]] = {
+    "--request": _set_method,
+    "--url": lambda o, st: st.urls.append(o.value),
+    "--header": _header,
+    "--data": _data, "--data-ascii": _data, "--data-binary": _data, "--data-raw": _data, "--json": _data,
+    "--data-urlencode": lambda o, st: st.data.append(_urlencode_arg(o.argument, o.stdin)),
+    "--user": _basic_auth,
+    "--oauth2-bearer": _set_bearer,
+    "--user-agent": _set_user_agent,
+    "--referer": _referer,
+    "--cookie": _cookie,
+    "--cacert": _set_cafile,
+    "--resolve": _resolve,
+    "--unix-socket": _set_unix_socket,
+    "--abstract-unix-socket": _set_abstract_unix_socket,
+    "--connect-timeout": _seconds, "--max-time": _seconds,
+    "--request-target": _set_request_target,
+}
 
 
 def _urlencode_arg(value: Word, stdin: bytes | None) -> bytes:
