@@ -192,6 +192,123 @@ def _drop(ex: Exchange) -> None:
             r.raw_body_store.close()
 
 
+class _LoadRun:
+    """The state the workers of one ``run_load`` share: the tickets (one per request), each
+    worker's tally and cancel token, and the events that end the run."""
+
+    def __init__(self, engine: Engine | None, request: Request, options: Options, n: int, workers: int,
+                 cancel: CancelToken | None, on_exchange: Callable[[Exchange], None] | None) -> None:
+        self.engine = engine
+        self.request = request
+        self.options = options
+        self.n = n
+        self.cancel = cancel
+        self.on_exchange = on_exchange
+        self.tallies = [_Tally() for _ in range(workers)]
+        self.tokens = [CancelToken() for _ in range(workers)]
+        self.lock = threading.Lock()
+        self.issued = 0
+        self.running = workers
+        self.finished = threading.Event()
+        self.stopping = threading.Event()  # set before the worker tokens are cancelled
+        self.failures: list[BaseException] = []
+        self.t0 = time.monotonic()
+
+    def next_ticket(self) -> bool:
+        """Take the right to send one more request; False once all ``n`` are taken."""
+        with self.lock:
+            if self.issued >= self.n:
+                return False
+            self.issued += 1
+            return True
+
+    def work(self, index: int) -> None:
+        """One worker thread: send while tickets last and nobody cancelled; count each result
+        in its own tally. A failure that is not the exchange's (a bug, on_exchange raising)
+        stops everyone and is kept for run_load to re-raise."""
+        tally, token = self.tallies[index], self.tokens[index]
+        # locals for the per-request loop
+        request, options, cancel, on_exchange = self.request, self.options, self.cancel, self.on_exchange
+        stopping, next_ticket = self.stopping, self.next_ticket
+        own = self.engine is None
+        eng = Engine(options) if self.engine is None else self.engine
+        sink: str | None = os.devnull  # where the next body goes (None: memory)
+        try:
+            while not token.cancelled and not (cancel is not None and cancel.cancelled) and next_ticket():
+                try:
+                    ex = eng.send(request, options=options, cancel=token, body_path=sink)
+                except OSError as exc:  # /dev/null cannot be opened: out of file descriptors
+                    tally.add_failure("limit", f"cannot open {os.devnull} for the body: {exc.strerror or exc}")
+                    continue
+                try:
+                    tally.add(ex, stopping.is_set())
+                    if on_exchange is not None:
+                        on_exchange(ex)
+                    if ex.response is not None:
+                        sink = None if ex.response.body_bytes <= SMALL_BODY else os.devnull
+                finally:
+                    _drop(ex)
+                del ex
+        except BaseException as exc:  # a bug, or on_exchange failed: stop everyone, re-raise
+            self.failures.append(exc)
+            self.stop_all()
+        finally:
+            if own:
+                eng.close()
+            self.worker_done()
+
+    def worker_done(self) -> None:
+        """A worker has ended; the last one sets ``finished``."""
+        with self.lock:
+            self.running -= 1
+            if self.running == 0:
+                self.finished.set()
+
+    def snapshot(self) -> LoadProgress:
+        """The counts so far, for ``progress``."""
+        ok = sum(t.ok for t in self.tallies)
+        errors = sum(t.errors for t in self.tallies)
+        return LoadProgress(requested=self.n, done=ok + errors, ok=ok, errors=errors,
+                            elapsed_s=time.monotonic() - self.t0)
+
+    def stop_all(self) -> None:
+        """Stop every worker: results cut short from now on are not counted as failures."""
+        self.stopping.set()
+        for t in self.tokens:
+            t.cancel()
+
+    def supervise(self, threads: list[threading.Thread],
+                  progress: Callable[[LoadProgress], None] | None) -> bool:
+        """Start the workers and wait for them, reporting progress about every
+        PROGRESS_INTERVAL seconds; True if the run was cancelled (``cancel`` or ctrl+c)."""
+        cancel = self.cancel
+        cancelled = False
+        self.t0 = time.monotonic()
+        try:
+            for thread in threads:
+                thread.start()
+            while not self.finished.wait(PROGRESS_INTERVAL):
+                if cancel is not None and cancel.cancelled:
+                    cancelled = True
+                    self.stop_all()
+                    break
+                if progress is not None:
+                    progress(self.snapshot())
+        except KeyboardInterrupt:  # ctrl+c: stop, and still say what was measured
+            cancelled = True
+            self.stop_all()
+        except BaseException:
+            self.stop_all()
+            for thread in threads:
+                thread.join()
+            raise
+        finally:
+            for thread in threads:
+                if thread.ident is not None:
+                    thread.join()
+        return cancelled
+
+
 def run_load(
     engine: Engine | None,
     request: Request,
@@ -215,101 +332,16 @@ def run_load(
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, not {concurrency}")
     workers = max(1, min(concurrency, n))
-    tallies = [_Tally() for _ in range(workers)]
-    tokens = [CancelToken() for _ in range(workers)]
-    lock = threading.Lock()
-    issued = 0
-    running = workers
-    finished = threading.Event()
-    stopping = threading.Event()  # set before the worker tokens are cancelled
-    failures: list[BaseException] = []
-
-    def next_ticket() -> bool:
-        nonlocal issued
-        with lock:
-            if issued >= n:
-                return False
-            issued += 1
-            return True
-
-    def work(index: int) -> None:
-        nonlocal running
-        tally, token = tallies[index], tokens[index]
-        own = engine is None
-        eng = Engine(options) if engine is None else engine
-        sink: str | None = os.devnull  # where the next body goes (None: memory)
-        try:
-            while not token.cancelled and not (cancel is not None and cancel.cancelled) and next_ticket():
-                try:
-                    ex = eng.send(request, options=options, cancel=token, body_path=sink)
-                except OSError as exc:  # /dev/null cannot be opened: out of file descriptors
-                    tally.add_failure("limit", f"cannot open {os.devnull} for the body: {exc.strerror or exc}")
-                    continue
-                try:
-                    tally.add(ex, stopping.is_set())
-                    if on_exchange is not None:
-                        on_exchange(ex)
-                    if ex.response is not None:
-                        sink = None if ex.response.body_bytes <= SMALL_BODY else os.devnull
-                finally:
-                    _drop(ex)
-                del ex
-        except BaseException as exc:  # a bug, or on_exchange failed: stop everyone, re-raise
-            failures.append(exc)
-            stopping.set()
-            for t in tokens:
-                t.cancel()
-        finally:
-            if own:
-                eng.close()
-            with lock:
-                running -= 1
-                if running == 0:
-                    finished.set()
-
-    def snapshot() -> LoadProgress:
-        ok = sum(t.ok for t in tallies)
-        errors = sum(t.errors for t in tallies)
-        return LoadProgress(requested=n, done=ok + errors, ok=ok, errors=errors,
-                            elapsed_s=time.monotonic() - t0)
-
-    def stop_all() -> None:
-        stopping.set()
-        for t in tokens:
-            t.cancel()
-
-    threads = [threading.Thread(target=work, args=(i,), name=f"netlab-load-{i}", daemon=True)
+    run = _LoadRun(engine, request, options, n, workers, cancel, on_exchange)
+    threads = [threading.Thread(target=run.work, args=(i,), name=f"netlab-load-{i}", daemon=True)
                for i in range(workers)]
-    cancelled = False
-    t0 = time.monotonic()
-    try:
-        for thread in threads:
-            thread.start()
-        while not finished.wait(PROGRESS_INTERVAL):
-            if cancel is not None and cancel.cancelled:
-                cancelled = True
-                stop_all()
-                break
-            if progress is not None:
-                progress(snapshot())
-    except KeyboardInterrupt:  # ctrl+c: stop, and still say what was measured
-        cancelled = True
-        stop_all()
-    except BaseException:
-        stop_all()
-        for thread in threads:
-            thread.join()
-        raise
-    finally:
-        for thread in threads:
-            if thread.ident is not None:
-                thread.join()
-    elapsed = time.monotonic() - t0
-    if failures:
-        raise failures[0]
+    cancelled = run.supervise(threads, progress)
+    elapsed = time.monotonic() - run.t0
+    if run.failures:
+        raise run.failures[0]
     if cancel is not None and cancel.cancelled:
         cancelled = True
-    return _summarize(tallies, n, workers, engine is not None, elapsed, cancelled)
+    return _summarize(run.tallies, n, workers, engine is not None, elapsed, cancelled)
 
 
 def _summarize(tallies: list[_Tally], n: int, workers: int, shared: bool, elapsed: float,
