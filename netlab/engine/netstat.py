@@ -538,15 +538,28 @@ class ConnTable:
             return False
         if natural:
             self._nat.update(natural)
-        rows, seen, sockets = self.rows, self.first_seen, self._sockets
-        keep_view = self.keeps_view
-        entry = self._entry
         dropped: list[tuple] = []  # entries to take out
         upserts = added + changed
         ukeys = [row.key for row in upserts]
+        # rows first, so that a socket whose pid went away keeps its age
+        self._upsert_rows(ukeys, upserts, now, dropped)
+        self._remove_rows(removed, dropped)
+        if search:
+            self._hay.update(search)
+        if self.keeps_view:
+            self._update_view(ukeys, upserts, dropped)
+        self.version += 1
+        return True
+
+    def _upsert_rows(self, ukeys: list[tuple], upserts: list[ConnRow], now: float, dropped: list[tuple]) -> None:
+        """Store ``upserts`` (keyed ``ukeys``): a new socket is counted and aged from ``now``;
+        a replaced row's view entry goes to ``dropped`` and its cached sort/search keys go."""
+        rows, seen, sockets = self.rows, self.first_seen, self._sockets
+        keep_view = self.keeps_view
+        entry = self._entry
         forget = self._forget
         hay = self._hay
-        for key, row in zip(ukeys, upserts):  # rows first, so that a socket whose pid went away keeps its age
+        for key, row in zip(ukeys, upserts):
             if key not in rows:
                 sock = key[:3]
                 sockets[sock] = sockets.get(sock, 0) + 1
@@ -560,6 +573,15 @@ class ConnTable:
                 elif hay:
                     hay.pop(key, None)
             rows[key] = row
+
+    def _remove_rows(self, removed: list[tuple], dropped: list[tuple]) -> None:
+        """Take out the rows keyed ``removed`` (unknown keys ignored): their view entries go to
+        ``dropped``, their cached keys go, and a socket with no row left loses its age."""
+        rows, seen, sockets = self.rows, self.first_seen, self._sockets
+        keep_view = self.keeps_view
+        entry = self._entry
+        forget = self._forget
+        hay = self._hay
         nat = self._nat
         for key in removed:
             if rows.pop(key, None) is None:
@@ -579,24 +601,24 @@ class ConnTable:
                 seen.pop(sock, None)
             else:
                 sockets[sock] = left
-        if search:
-            hay.update(search)
-        if keep_view:
-            fresh = [k for k, row in zip(ukeys, upserts) if rows.get(k) is row and k not in entry]
-            if len(fresh) != len(set(fresh)):
-                fresh = list(dict.fromkeys(fresh))  # a key both added and changed: once
-            new = self._entries(fresh)
-            for e in new:
-                entry[e[2]] = e
-            filtered = self.view is not self._base
-            self._base = _merge(self._base, dropped, new, self.BISECT_DROPS, self.BISECT_INSERTS)
-            if filtered:
-                kept = self._filter(new)
-                self.view = _merge(self.view, dropped, kept, self.BISECT_DROPS, self.BISECT_INSERTS, strict=False)
-            else:
-                self.view = self._base
-        self.version += 1
-        return True
+
+    def _update_view(self, ukeys: list[tuple], upserts: list[ConnRow], dropped: list[tuple]) -> None:
+        """Merge the upserted rows that are still there into the sorted base (and the filtered
+        view, if any) and take the ``dropped`` entries out."""
+        rows, entry = self.rows, self._entry
+        fresh = [k for k, row in zip(ukeys, upserts) if rows.get(k) is row and k not in entry]
+        if len(fresh) != len(set(fresh)):
+            fresh = list(dict.fromkeys(fresh))  # a key both added and changed: once
+        new = self._entries(fresh)
+        for e in new:
+            entry[e[2]] = e
+        filtered = self.view is not self._base
+        self._base = _merge(self._base, dropped, new, self.BISECT_DROPS, self.BISECT_INSERTS)
+        if filtered:
+            kept = self._filter(new)
+            self.view = _merge(self.view, dropped, kept, self.BISECT_DROPS, self.BISECT_INSERTS, strict=False)
+        else:
+            self.view = self._base
 
     def copy(self, spec: ViewSpec | None = None, own: frozenset | set | None = None) -> "ConnTable":
         """A new table with the same rows and ages and its own view of them (``spec``,
