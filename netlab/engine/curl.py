@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 
 from netlab.engine.errors import NetlabError
 from netlab.engine.httpfile import assemble
-from netlab.engine.request import USER_AGENT, Request, format_host, parse_target
+from netlab.engine.request import USER_AGENT, Request, Target, format_host, parse_target
 from netlab.engine.resolve import parse_pin
 from netlab.engine.secrets import mask_headers
 
@@ -792,90 +792,118 @@ def _remove_dot_segments(path: str) -> str:
 
 
 def _build(st: _State) -> Request:
+    """The request curl 7.88 builds from the options in ``st``, header for header."""
+    url_word = _the_url(st)
+    url, body = _url_and_body(st, url_word.text)
+    try:
+        t = parse_target(url)
+    except NetlabError as exc:
+        raise CurlError(f"{exc.message} ({_where(url_word)})") from None
+    target = st.request_target if st.request_target is not None else _target(url, url_word, st.path_as_is)
+    method = st.method or ("HEAD" if st.head else "POST" if body is not None else "GET")
+    version = "HTTP/1.0" if st.http10 else "HTTP/1.1"
+    lines = _header_lines(st, _custom_headers(st), t, body)
+    shown = url if "://" in url else "http://" + url
+    return assemble(shown, method, target, version, lines, body or b"")
+
+
+def _the_url(st: _State) -> Word:
+    """The one URL: netlab sends one request per command."""
     if not st.urls:
         raise CurlError("the curl command has no URL")
     if len(st.urls) > 1:
         raise CurlError(f"the curl command has {len(st.urls)} URLs ({st.urls[1].text!r} at {_where(st.urls[1])}); "
                         "netlab sends one request", "keep one URL, or check the quoting of an option's value")
-    url_word = st.urls[0]
-    url = url_word.text
+    return st.urls[0]
+
+
+def _url_and_body(st: _State, url: str) -> tuple[str, bytes | None]:
+    """The URL and the body: the -d pieces joined with &, which -G moves into the query."""
     body = b"&".join(st.data) if st.data else None
     if st.head and body is not None and not st.get:
         raise CurlError("-I (HEAD) and -d cannot be combined (curl refuses it too)")
     if st.get and body is not None:
-        url += ("&" if "?" in url else "?") + body.decode("utf-8", "surrogateescape")
-        body = None
-    try:
-        t = parse_target(url)
-    except NetlabError as exc:
-        raise CurlError(f"{exc.message} ({_where(url_word)})") from None
-    if st.request_target is not None:
-        target = st.request_target
-    else:  # the path and query as written: curl 7.88 sends non-ASCII bytes as they are
-        parts = urlsplit(url if "://" in url else "http://" + url)
-        # An empty query stays: curl 7.88 sends http://h/? as "GET /? HTTP/1.1" (urlsplit
-        # drops the lone "?"; a "?" before any "#" can only start the query).
-        has_query = bool(parts.query) or "?" in url.partition("#")[0]
-        path, q, query = parts.path or "/", "?" if has_query else "", parts.query
-        if not st.path_as_is:
-            path = _remove_dot_segments(path) or "/"
-        target = path + q + query
-        if any(c in target for c in " \t\r\n") or "\0" in target:
-            raise CurlError(f"the URL holds a blank or a control character ({_where(url_word)}); curl "
-                            "rejects it too", "percent-encode it (%20 for a space)")
-    method = st.method or ("HEAD" if st.head else "POST" if body is not None else "GET")
-    version = "HTTP/1.0" if st.http10 else "HTTP/1.1"
+        return url + ("&" if "?" in url else "?") + body.decode("utf-8", "surrogateescape"), None
+    return url, body
 
-    custom: list[tuple[str, str | None]] = []  # (lower name, line or None to remove)
-    for word, h in st.headers:
-        if "\r" in h or "\n" in h or "\0" in h:
-            raise CurlError(f"-H {h[:40]!r}: a header holds a line break or NUL ({_where(word)})")
-        name, colon, rest = h.partition(":")
-        if colon:
-            if not _TOKEN.match(name):
-                raise CurlError(f"-H {h[:60]!r}: {name!r} is not a header name ({_where(word)})")
-            custom.append((name.lower(), h if rest.strip(" \t") else None))
-        elif h.endswith(";") and _TOKEN.match(h[:-1]):
-            custom.append((h[:-1].lower(), h[:-1] + ":"))
-        else:
-            raise CurlError(f"-H {h[:60]!r} is not 'Name: value' ({_where(word)}); curl would silently "
-                            "leave it out", "write -H 'Name: value', -H 'Name;' for an empty value")
-    if st.json:  # curl 7.88 adds these after the -H headers, unless -H gave them
+
+def _target(url: str, url_word: Word, path_as_is: bool) -> str:
+    """The path and query as written: curl 7.88 sends non-ASCII bytes as they are, and removes
+    dot segments unless --path-as-is."""
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    # An empty query stays: curl 7.88 sends http://h/? as "GET /? HTTP/1.1" (urlsplit
+    # drops the lone "?"; a "?" before any "#" can only start the query).
+    has_query = bool(parts.query) or "?" in url.partition("#")[0]
+    path, q, query = parts.path or "/", "?" if has_query else "", parts.query
+    if not path_as_is:
+        path = _remove_dot_segments(path) or "/"
+    target = path + q + query
+    if any(c in target for c in " \t\r\n") or "\0" in target:
+        raise CurlError(f"the URL holds a blank or a control character ({_where(url_word)}); curl "
+                        "rejects it too", "percent-encode it (%20 for a space)")
+    return target
+
+
+def _custom_headers(st: _State) -> list[tuple[str, str | None]]:
+    """The -H headers as (lower name, line, or None to remove curl's own), then what --json
+    adds after them unless -H gave it (as curl 7.88 does)."""
+    custom = [_custom_header(word, h) for word, h in st.headers]
+    if st.json:
         given = {n for n, _ in custom}
         if "content-type" not in given:
             custom.append(("content-type", "Content-Type: application/json"))
         if "accept" not in given:
             custom.append(("accept", "Accept: application/json"))
-    named = {n for n, _ in custom}
+    return custom
 
-    lines: list[str] = []
-    host_line = next((line for n, line in custom if n == "host" and line is not None), None)
-    if host_line is not None:  # curl writes a custom Host first, always spelled "Host"
-        lines.append("Host:" + host_line.partition(":")[2])
-    elif "host" not in named:
-        lines.append(f"Host: {format_host(t.host, t.port, t.scheme)}")
-    if st.auth and "authorization" not in named:
-        lines.append(f"Authorization: {st.auth}")
-    if "user-agent" not in named:
-        ua = USER_AGENT if st.user_agent is None else st.user_agent
-        if ua:
-            lines.append(f"User-Agent: {ua}")
-    if "accept" not in named:
-        lines.append("Accept: */*")
-    if st.compressed and "accept-encoding" not in named:
-        lines.append(f"Accept-Encoding: {COMPRESSED_ENCODINGS}")
-    if st.referer and "referer" not in named:
-        lines.append(f"Referer: {st.referer}")
-    if st.cookie and "cookie" not in named:
-        lines.append(f"Cookie: {st.cookie}")
-    lines += [line for n, line in custom if line is not None and n != "host"]
+
+def _custom_header(word: Word, h: str) -> tuple[str, str | None]:
+    """One -H: 'Name: value' sends it, 'Name:' removes curl's own, 'Name;' sends it empty."""
+    if "\r" in h or "\n" in h or "\0" in h:
+        raise CurlError(f"-H {h[:40]!r}: a header holds a line break or NUL ({_where(word)})")
+    name, colon, rest = h.partition(":")
+    if colon:
+        if not _TOKEN.match(name):
+            raise CurlError(f"-H {h[:60]!r}: {name!r} is not a header name ({_where(word)})")
+        return name.lower(), h if rest.strip(" \t") else None
+    if h.endswith(";") and _TOKEN.match(h[:-1]):
+        return h[:-1].lower(), h[:-1] + ":"
+    raise CurlError(f"-H {h[:60]!r} is not 'Name: value' ({_where(word)}); curl would silently "
+                    "leave it out", "write -H 'Name: value', -H 'Name;' for an empty value")
+
+
+def _header_lines(st: _State, custom: list[tuple[str, str | None]], t: Target, body: bytes | None) -> list[str]:
+    """The head's lines in curl's order: Host, curl's own headers that -H did not name, the -H
+    headers, then Content-Length and Content-Type for a body."""
+    named = {n for n, _ in custom}
+    ua = USER_AGENT if st.user_agent is None else st.user_agent
+    own = [
+        ("authorization", f"Authorization: {st.auth}" if st.auth else None),
+        ("user-agent", f"User-Agent: {ua}" if ua else None),
+        ("accept", "Accept: */*"),
+        ("accept-encoding", f"Accept-Encoding: {COMPRESSED_ENCODINGS}" if st.compressed else None),
+        ("referer", f"Referer: {st.referer}" if st.referer else None),
+        ("cookie", f"Cookie: {st.cookie}" if st.cookie else None),
+    ]
     if body is not None:
-        if "content-length" not in named:
-            lines.append(f"Content-Length: {len(body)}")
-        if "content-type" not in named:
-            lines.append("Content-Type: application/x-www-form-urlencoded")
-    shown = url if "://" in url else "http://" + url
-    return assemble(shown, method, target, version, lines, body or b"")
+        framing = [("content-length", f"Content-Length: {len(body)}"),
+                   ("content-type", "Content-Type: application/x-www-form-urlencoded")]
+    else:
+        framing = []
+    return (_host_line(custom, t)
+            + [line for n, line in own if line is not None and n not in named]
+            + [line for n, line in custom if line is not None and n != "host"]
+            + [line for n, line in framing if n not in named])
+
+
+def _host_line(custom: list[tuple[str, str | None]], t: Target) -> list[str]:
+    """curl's Host, or the -H one in its place (always spelled "Host"); none after -H 'Host:'."""
+    host_line = next((line for n, line in custom if n == "host" and line is not None), None)
+    if host_line is not None:
+        return ["Host:" + host_line.partition(":")[2]]
+    if any(n == "host" for n, _ in custom):
+        return []
+    return [f"Host: {format_host(t.host, t.port, t.scheme)}"]
 
 
 # ------------------------------------------------------------------------- to_curl
