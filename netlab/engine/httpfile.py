@@ -79,9 +79,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from netlab.engine.errors import NetlabError
+from netlab.engine.rawtext import from_raw_text, to_raw_text
 from netlab.engine.request import Request, format_host, parse_target
 from netlab.engine.resolve import Pin, parse_pin
-from netlab.engine.rawtext import from_raw_text, to_raw_text
 
 __all__ = [
     "HttpFile",
