@@ -43,7 +43,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from urllib.parse import quote_plus as _urlquote
 from urllib.parse import urlsplit
@@ -127,135 +127,186 @@ def _position(text: str, offset: int) -> tuple[int, int]:
 
 def split_words(text: str, environ: dict | None = None) -> list[Word]:
     """Split a command into words as a POSIX shell (bash) would, without running anything."""
-    env = os.environ if environ is None else environ
     text = text.replace("\r\n", "\n")
     if "\0" in text:
         raise CurlError(f"curl command, line {_position(text, text.index(chr(0)))[0]}: it holds a NUL character, "
                         "which no shell word can")
-    i, n = 0, len(text)
-    while i < n and text[i] in " \t\n":
-        i += 1
-    if text.startswith("$ ", i) or text.startswith("$\t", i):
-        i += 2
-    words: list[Word] = []
-    buf = bytearray()
-    started = False
-    start = i
+    return _Lexer(text, os.environ if environ is None else environ).words()
 
-    def fail(message: str, at: int, hint: str = "") -> CurlError:
-        line, column = _position(text, at)
+
+_NO_SHELL = "netlab reads the command without a shell: write the value itself"
+
+
+class _Lexer:
+    """A shell's reading of one command into words.  ``i`` walks the text; ``buf`` collects the
+    bytes of the word being read, which begins at ``start`` and exists once ``started`` (an empty
+    quote starts one).  Each step reads one construct at ``i`` and moves past it: blanks end the
+    word, ``#`` and ``~`` mean something at its start only, and _STEPS names the step for each
+    character that opens a quote, an escape, an expansion or an operator; any other is itself."""
+
+    def __init__(self, text: str, env: Mapping[str, str]) -> None:
+        self.text, self.n, self.env = text, len(text), env
+        i = 0
+        while i < self.n and text[i] in " \t\n":
+            i += 1
+        if text.startswith("$ ", i) or text.startswith("$\t", i):
+            i += 2  # a prompt pasted with the command
+        self.i = self.start = i
+        self.buf = bytearray()
+        self.started = False
+        self.found: list[Word] = []
+
+    def words(self) -> list[Word]:
+        while self.i < self.n:
+            c = self.text[self.i]
+            if c in " \t\n":
+                self._finish()
+                self.i += 1
+                continue
+            if not self.started:
+                self.start = self.i
+                if self._word_start(c):
+                    continue
+            _STEPS.get(c, _Lexer._literal)(self)
+        self._finish()
+        return self.found
+
+    def fail(self, message: str, at: int, hint: str = "") -> CurlError:
+        line, column = _position(self.text, at)
         return CurlError(f"curl command, line {line} column {column}: {message}", hint)
 
-    def finish() -> None:
-        nonlocal buf, started
-        if started:
-            line, column = _position(text, start)
-            words.append(Word(bytes(buf).decode("utf-8", "surrogateescape"), start, len(words) + 1, line, column))
-        buf = bytearray()
-        started = False
+    def _finish(self) -> None:
+        """End the word being read, if one was started."""
+        if self.started:
+            line, column = _position(self.text, self.start)
+            self.found.append(Word(bytes(self.buf).decode("utf-8", "surrogateescape"), self.start,
+                                   len(self.found) + 1, line, column))
+        self.buf = bytearray()
+        self.started = False
 
-    def expand(at: int) -> tuple[bytes, int]:
+    def _add(self, piece: bytes, end: int) -> None:
+        """Add ``piece`` to the word and go on at ``end``."""
+        self.buf += piece
+        self.started = True
+        self.i = end
+
+    def _word_start(self, c: str) -> bool:
+        """A # comment (to the end of the line) or a ~ (the home directory) where a word starts;
+        True when it was one."""
+        text, i = self.text, self.i
+        if c == "#":
+            end = text.find("\n", i)
+            self.i = self.n if end < 0 else end
+            return True
+        if c == "~" and (i + 1 == self.n or text[i + 1] in "/ \t\n"):
+            self._add(os.path.expanduser("~").encode("utf-8", "surrogateescape"), i + 1)
+            return True
+        return False
+
+    def _literal(self) -> None:
+        self._add(self.text[self.i].encode("utf-8", "surrogateescape"), self.i + 1)
+
+    def _backslash(self) -> None:
+        """\\ + newline continues the line; \\ + any other character is that character."""
+        text, i = self.text, self.i
+        if i + 1 < self.n and text[i + 1] == "\n":
+            self.i += 2
+            return
+        if i + 1 >= self.n:
+            raise self.fail("the command ends with a backslash", i)
+        self._add(text[i + 1].encode("utf-8", "surrogateescape"), i + 2)
+
+    def _single(self) -> None:
+        """'...': everything up to the next ' as it is."""
+        close = self.text.find("'", self.i + 1)
+        if close < 0:
+            raise self.fail("a single quote is not closed", self.i)
+        self._add(self.text[self.i + 1:close].encode("utf-8", "surrogateescape"), close + 1)
+
+    def _dollar(self) -> None:
+        """$'ANSI-C', $"..." (as "..."), $NAME and ${NAME}; $( is refused; a lone $ is itself."""
+        after = self.text[self.i + 1:self.i + 2]
+        if after == "'":
+            self._add(b"", _ansi_c(self.text, self.i + 2, self.buf, self.fail))  # decodes into buf
+        elif after == '"':
+            self._double_quoted(2)
+        elif self._expands(self.i):
+            value, end = self._expand(self.i)
+            self._add(value, end)
+        elif after == "(":
+            self._backquote()
+        else:
+            self._literal()
+
+    def _double(self) -> None:
+        self._double_quoted(1)
+
+    def _double_quoted(self, opening: int) -> None:
+        """"...": \\ escapes only $ ` " \\ and newline; $NAME and ${NAME} expand; `...` and $(...)
+        are refused."""
+        text, n = self.text, self.n
+        i = self.i + opening
+        self.started = True
+        while True:
+            if i >= n:
+                raise self.fail('a double quote is not closed', self.start)
+            d = text[i]
+            if d == '"':
+                self.i = i + 1
+                return
+            if d == "\\" and i + 1 < n and text[i + 1] in '$`"\\\n':
+                if text[i + 1] != "\n":
+                    self.buf += text[i + 1].encode()
+                i += 2
+            elif d == "$" and self._expands(i):
+                value, i = self._expand(i)
+                self.buf += value
+            elif d == "`" or text.startswith("$(", i):
+                raise self.fail("command substitution is not supported", i, _NO_SHELL)
+            else:
+                self.buf += d.encode("utf-8", "surrogateescape")
+                i += 1
+
+    def _backquote(self) -> None:
+        raise self.fail("command substitution is not supported", self.i, _NO_SHELL)
+
+    def _operator(self) -> None:
+        """| & ; < > ( ) and their doubled forms: a word of their own, marked as an operator."""
+        self._finish()
+        text, i = self.text, self.i
+        op = text[i:i + 2] if text[i:i + 2] in ("||", "&&", ";;", ">>", "<<") else text[i]
+        line, column = _position(text, i)
+        self.found.append(Word(op, i, len(self.found) + 1, line, column, operator=True))
+        self.i += len(op)
+
+    def _expands(self, at: int) -> bool:
+        """Does the $ at ``at`` start $NAME or ${NAME}?"""
+        return at + 1 < self.n and (self.text[at + 1] == "{" or _NAME.match(self.text, at + 1) is not None)
+
+    def _expand(self, at: int) -> tuple[bytes, int]:
         """$NAME or ${NAME} at ``at`` (pointing at the $): its value and the index after it."""
+        text = self.text
         if text.startswith("${", at):
             close = text.find("}", at + 2)
             name = text[at + 2:close] if close > 0 else ""
             if close < 0 or not _NAME.fullmatch(name):
-                raise fail(f"unsupported expansion {text[at:at + 20]!r}", at,
-                           "netlab reads the command without a shell: write the value itself")
+                raise self.fail(f"unsupported expansion {text[at:at + 20]!r}", at, _NO_SHELL)
             end = close + 1
         else:
             m = _NAME.match(text, at + 1)
-            assert m is not None  # expand is called only where "{" or a name follows the $
+            assert m is not None  # _expands: a name follows the $
             name, end = m.group(0), m.end()
-        if name not in env:
-            raise fail(f"${name} is not set in netlab's environment", at,
-                       "a shell would expand it: write the value into the command")
-        return env[name].encode("utf-8", "surrogateescape"), end
+        if name not in self.env:
+            raise self.fail(f"${name} is not set in netlab's environment", at,
+                            "a shell would expand it: write the value into the command")
+        return self.env[name].encode("utf-8", "surrogateescape"), end
 
-    while i < n:
-        c = text[i]
-        if c in " \t\n":
-            finish()
-            i += 1
-            continue
-        if not started:
-            start = i
-            if c == "#":  # a comment runs to the end of the line
-                while i < n and text[i] != "\n":
-                    i += 1
-                continue
-            if c == "~" and (i + 1 == n or text[i + 1] in "/ \t\n"):
-                buf += os.path.expanduser("~").encode("utf-8", "surrogateescape")
-                started = True
-                i += 1
-                continue
-        if c == "\\":
-            if i + 1 < n and text[i + 1] == "\n":  # a line continuation
-                i += 2
-                continue
-            if i + 1 >= n:
-                raise fail("the command ends with a backslash", i)
-            buf += text[i + 1].encode("utf-8", "surrogateescape")
-            started = True
-            i += 2
-            continue
-        if c == "'":
-            close = text.find("'", i + 1)
-            if close < 0:
-                raise fail("a single quote is not closed", i)
-            buf += text[i + 1:close].encode("utf-8", "surrogateescape")
-            started = True
-            i = close + 1
-            continue
-        if c == "$" and text.startswith("$'", i):
-            i = _ansi_c(text, i + 2, buf, fail)
-            started = True
-            continue
-        if c == '"' or text.startswith('$"', i):
-            i += 1 if c == '"' else 2
-            started = True
-            while True:
-                if i >= n:
-                    raise fail('a double quote is not closed', start)
-                d = text[i]
-                if d == '"':
-                    i += 1
-                    break
-                if d == "\\" and i + 1 < n and text[i + 1] in '$`"\\\n':
-                    if text[i + 1] != "\n":
-                        buf += text[i + 1].encode()
-                    i += 2
-                    continue
-                if d == "$" and i + 1 < n and (text[i + 1] == "{" or _NAME.match(text, i + 1)):
-                    value, i = expand(i)
-                    buf += value
-                    continue
-                if d == "`" or text.startswith("$(", i):
-                    raise fail("command substitution is not supported", i,
-                               "netlab reads the command without a shell: write the value itself")
-                buf += d.encode("utf-8", "surrogateescape")
-                i += 1
-            continue
-        if c == "$" and i + 1 < n and (text[i + 1] == "{" or _NAME.match(text, i + 1)):
-            value, i = expand(i)
-            buf += value
-            started = True
-            continue
-        if c == "`" or text.startswith("$(", i):
-            raise fail("command substitution is not supported", i,
-                       "netlab reads the command without a shell: write the value itself")
-        if c in "|&;<>()":
-            finish()
-            op = text[i:i + 2] if text[i:i + 2] in ("||", "&&", ";;", ">>", "<<") else c
-            line, column = _position(text, i)
-            words.append(Word(op, i, len(words) + 1, line, column, operator=True))
-            i += len(op)
-            continue
-        buf += c.encode("utf-8", "surrogateescape")
-        started = True
-        i += 1
-    finish()
-    return words
+
+# the step for each character that is not itself in a word
+_STEPS: dict[str, Callable[[_Lexer], None]] = {
+    "\\": _Lexer._backslash, "'": _Lexer._single, '"': _Lexer._double, "$": _Lexer._dollar,
+    "`": _Lexer._backquote, **dict.fromkeys("|&;<>()", _Lexer._operator),
+}
 
 
 _ANSI_SIMPLE = {"a": 7, "b": 8, "e": 27, "E": 27, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11,
