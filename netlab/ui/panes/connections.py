@@ -61,6 +61,22 @@ def sparkline(values, width: int = 24) -> str:
     return "".join(SPARK[min(len(SPARK) - 1, int((v - lo) * len(SPARK) / (hi - lo)))] for v in vals)
 
 
+def _filter_parts(spec) -> list[str]:
+    """The filter in force, in words: states, protocol, listening, own only, search text."""
+    parts = []
+    if spec.states:
+        parts.append("state " + ",".join(sorted(spec.states)))
+    if spec.protos:
+        parts.append("/".join(sorted({p.rstrip("6") for p in spec.protos})) + " only")
+    if spec.listening:
+        parts.append("listening")
+    if spec.own:
+        parts.append("own only")
+    if spec.text.strip():
+        parts.append(f"/{_safe(spec.text.strip())}")
+    return parts
+
+
 class ConnectionsPane(Vertical):
     """Every inet socket on the machine, live; the last exchange's connection followed."""
 
@@ -420,11 +436,18 @@ class ConnectionsPane(Vertical):
 
     # -- the lines above the table -------------------------------------------------------------
     def _show_status(self) -> None:
+        """Refresh the three lines above the table: status, state counts and notices."""
         if self.table is None:
             text = "waiting for the first snapshot …" if self.live else "live table off"
             self.query_one("#conn-status", Static).update(Text(text, "dim italic"))
             self.query_one("#conn-notice").display = False
             return
+        self.query_one("#conn-status", Static).update(self._status_text())
+        self.query_one("#conn-counts", Static).update(self._counts_text())
+        self._show_notice()
+
+    def _status_text(self) -> Text:
+        """The status line: socket total, pacing and sparkline, netlab's own sockets, pause."""
         t = Text(no_wrap=True, overflow="ellipsis")
         if not self.live and not self.total:
             t.append("live table off", "dim italic")
@@ -442,8 +465,10 @@ class ConnectionsPane(Vertical):
             t.append(f" · {mine} netlab", OWN)
         if self.paused:
             t.append(" · PAUSED (z)", "bold yellow")
-        self.query_one("#conn-status", Static).update(t)
+        return t
 
+    def _counts_text(self) -> Text:
+        """The counts line: sockets per state (filtered states reversed), then the filter in force."""
         c = Text(no_wrap=True, overflow="ellipsis")
         spec = self.table.spec
         for state, n in self.counts.items():
@@ -453,20 +478,12 @@ class ConnectionsPane(Vertical):
             c.append(f"{state if state != 'NONE' else 'UDP'} {n:,}", style)
             c.append("  ")
         if spec.filtering:
-            parts = []
-            if spec.states:
-                parts.append("state " + ",".join(sorted(spec.states)))
-            if spec.protos:
-                parts.append("/".join(sorted({p.rstrip("6") for p in spec.protos})) + " only")
-            if spec.listening:
-                parts.append("listening")
-            if spec.own:
-                parts.append("own only")
-            if spec.text.strip():
-                parts.append(f"/{_safe(spec.text.strip())}")
-            c.append(f"│ showing {self.row_count:,}: " + " · ".join(parts) + " (c clears)", "yellow")
-        self.query_one("#conn-counts", Static).update(c)
+            c.append(f"│ showing {self.row_count:,}: " + " · ".join(_filter_parts(spec)) + " (c clears)",
+                     "yellow")
+        return c
 
+    def _show_notice(self) -> None:
+        """The notice line: a failed scan, the current notice and the probe's; hidden when none."""
         note = [x for x in (self.error and f"scan failed: {self.error}", self.notice, self.tracker.probe_notice) if x]
         box = self.query_one("#conn-notice", Static)
         box.display = bool(note)
