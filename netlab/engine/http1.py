@@ -701,101 +701,140 @@ class ResponseReader:
         return raw
 
     def _drain(self, eof: bool = False) -> list[tuple]:
+        """The steps of h11's events until it needs more bytes or the message (or its
+        head, when the body is ours to read) ends; each kind of event is one method."""
         assert self._h11 is not None  # called on the h11 path only
         steps: list[tuple] = []
-        r = self.response
         while True:
             try:
                 ev = self._h11.next_event()
             except h11.RemoteProtocolError as exc:
                 raise self._protocol_error(exc, eof) from None
             if ev is h11.NEED_DATA:
-                if eof and not self.done:
-                    raise self._truncated()
-                if not self._in_body and self._head_bytes + len(self._pending) > self._head_total:
-                    raise self._heads_too_big(self._head_bytes + len(self._pending))  # a head still coming
+                self._check_need_data(eof)
                 return steps
             if ev is h11.PAUSED:
-                if r.status and self._in_body and not self.done:  # a 2xx to CONNECT: the tunnel follows the head
-                    self.leftover = bytes(self._h11.trailing_data[0])
-                    return steps + self._end()
-                return steps
+                return steps + self._paused()
             t = type(ev)
             if t is h11.Data:
                 assert isinstance(ev, h11.Data)  # t is type(ev): this tells a type checker
-                r.body_store.write(ev.data)
-                if self.max_body_bytes is not None and r.body_store.size > self.max_body_bytes:
-                    raise self._too_big()
-                steps.append(("data", len(ev.data)))
+                steps.append(self._on_data(ev))
             elif t is h11.Response:
                 assert isinstance(ev, h11.Response)
-                if len(ev.headers) > self.max_headers:
-                    raise self._too_many_headers(len(ev.headers))
-                r.http_version = "HTTP/" + ev.http_version.decode()
-                r.status = ev.status_code
-                r.reason = ev.reason.decode("latin-1")
-                r.headers = _hdrs(ev.headers.raw_items())
-                self._connection = ",".join(v for n, v in r.headers if n.lower() == "connection").lower() or None
-                cl = r.header("content-length")  # h11 has checked it: digits, and duplicates agree
-                r.content_length = int(cl.split(",")[0]) if cl is not None else None
-                r.framing = self._framing(r)
-                r.raw_head = self._take_pending()
-                if len(r.raw_head) > self.max_header_bytes:
-                    raise self._head_too_big(len(r.raw_head))
-                self._head_bytes += len(r.raw_head)
-                if self._head_bytes > self._head_total:
-                    raise self._heads_too_big(self._head_bytes)
-                self._in_body = True
-                steps.append(("head", r))
-                if r.framing == "chunked":  # h11 has checked the head; the chunks are ours to read
-                    r.raw_body_store = BodyStore(self._spill_at)
-                    rest = bytes(self._pending)
-                    self._pending = bytearray()
-                    self._chunk = _Chunked()
-                    self.received -= len(rest)  # counted again by feed()
-                    return steps + (self.feed(rest) if rest else [])
-                elif r.framing in ("content-length", "close"):
-                    if r.framing == "content-length" and self.max_body_bytes is not None:
-                        assert r.content_length is not None  # _framing says content-length only with one
-                        if r.content_length > self.max_body_bytes:
-                            raise self._declared_too_big(r.content_length, bytes(self._pending))
-                    rest = bytes(self._pending)
-                    self._pending = bytearray()
-                    self._direct = r.content_length if r.framing == "content-length" else -1
-                    self.received -= len(rest)  # counted again by feed()
-                    if self._direct == 0:
-                        self.received += len(rest)
-                        self.leftover = rest
-                        return steps + self._end()
-                    return steps + (self.feed(rest) if rest else [])
+                steps.append(("head", self._on_head(ev)))
+                rest = self._start_body()
+                if rest is not None:
+                    return steps + rest
             elif t is h11.InformationalResponse:
                 assert isinstance(ev, h11.InformationalResponse)
-                info = Informational(ev.status_code, ev.reason.decode("latin-1"), _hdrs(ev.headers.raw_items()),
-                                     self._take_pending())
-                if len(info.raw) > self.max_header_bytes:  # as for the final head, however the bytes came
-                    raise self._head_too_big(len(info.raw))
-                if len(r.informational) >= MAX_INFORMATIONAL:
-                    self._pending[:0] = info.raw  # refused: its bytes stay viewable with the rest
-                    raise NetlabError("limit", f"the server sent more than {MAX_INFORMATIONAL} interim (1xx) responses "
-                                      "without a final one", _LIMIT_HINT_INTERIM)
-                self._head_bytes += len(info.raw)
-                if self._head_bytes > self._head_total:
-                    self._pending[:0] = info.raw
-                    raise self._heads_too_big(self._head_bytes)
-                r.informational.append(info)
-                steps.append(("info", info))
+                steps.append(("info", self._on_informational(ev)))
             elif t is h11.EndOfMessage:
                 assert isinstance(ev, h11.EndOfMessage)
-                r.trailers = _hdrs(ev.headers.raw_items())
-                left = self._unconsumed()
-                if r.raw_body_store is not None and left:
-                    r.raw_body_store.truncate(r.raw_body_store.size - left)
-                self.leftover = self._h11.trailing_data[0]
-                return steps + self._end()
+                return steps + self._on_end(ev)
             elif t is h11.ConnectionClosed:
                 if not self.done:
                     raise self._truncated()
                 return steps
+
+    def _check_need_data(self, eof: bool) -> None:
+        """h11 waits for bytes: after the close none will come; a head still coming is
+        bounded with the exchange's other heads."""
+        if eof and not self.done:
+            raise self._truncated()
+        if not self._in_body and self._head_bytes + len(self._pending) > self._head_total:
+            raise self._heads_too_big(self._head_bytes + len(self._pending))
+
+    def _paused(self) -> list[tuple]:
+        assert self._h11 is not None  # called on the h11 path only
+        if self.response.status and self._in_body and not self.done:  # a 2xx to CONNECT: the tunnel follows
+            self.leftover = bytes(self._h11.trailing_data[0])
+            return self._end()
+        return []
+
+    def _on_data(self, ev: h11.Data) -> tuple:
+        store = self.response.body_store
+        store.write(ev.data)
+        if self.max_body_bytes is not None and store.size > self.max_body_bytes:
+            raise self._too_big()
+        return ("data", len(ev.data))
+
+    def _on_head(self, ev: h11.Response) -> Response:
+        """The final head, as h11 parsed it, into the response; its bytes counted and bounded."""
+        if len(ev.headers) > self.max_headers:
+            raise self._too_many_headers(len(ev.headers))
+        r = self.response
+        r.http_version = "HTTP/" + ev.http_version.decode()
+        r.status = ev.status_code
+        r.reason = ev.reason.decode("latin-1")
+        r.headers = _hdrs(ev.headers.raw_items())
+        self._connection = ",".join(v for n, v in r.headers if n.lower() == "connection").lower() or None
+        cl = r.header("content-length")  # h11 has checked it: digits, and duplicates agree
+        r.content_length = int(cl.split(",")[0]) if cl is not None else None
+        r.framing = self._framing(r)
+        r.raw_head = self._take_pending()
+        if len(r.raw_head) > self.max_header_bytes:
+            raise self._head_too_big(len(r.raw_head))
+        self._head_bytes += len(r.raw_head)
+        if self._head_bytes > self._head_total:
+            raise self._heads_too_big(self._head_bytes)
+        self._in_body = True
+        return r
+
+    def _start_body(self) -> list[tuple] | None:
+        """After the final head: a chunked, Content-Length or close-delimited body is read
+        by this reader from here on (the steps of the bytes already here); None when h11
+        goes on (no body)."""
+        r = self.response
+        if r.framing == "chunked":  # h11 has checked the head; the chunks are ours to read
+            r.raw_body_store = BodyStore(self._spill_at)
+            rest = bytes(self._pending)
+            self._pending = bytearray()
+            self._chunk = _Chunked()
+            self.received -= len(rest)  # counted again by feed()
+            return self.feed(rest) if rest else []
+        if r.framing not in ("content-length", "close"):
+            return None
+        if r.framing == "content-length" and self.max_body_bytes is not None:
+            assert r.content_length is not None  # _framing says content-length only with one
+            if r.content_length > self.max_body_bytes:
+                raise self._declared_too_big(r.content_length, bytes(self._pending))
+        rest = bytes(self._pending)
+        self._pending = bytearray()
+        self._direct = r.content_length if r.framing == "content-length" else -1
+        self.received -= len(rest)  # counted again by feed()
+        if self._direct == 0:
+            self.received += len(rest)
+            self.leftover = rest
+            return self._end()
+        return self.feed(rest) if rest else []
+
+    def _on_informational(self, ev: h11.InformationalResponse) -> Informational:
+        """A 1xx head, kept with its bytes; bounded alone, in number, and with the other heads."""
+        r = self.response
+        info = Informational(ev.status_code, ev.reason.decode("latin-1"), _hdrs(ev.headers.raw_items()),
+                             self._take_pending())
+        if len(info.raw) > self.max_header_bytes:  # as for the final head, however the bytes came
+            raise self._head_too_big(len(info.raw))
+        if len(r.informational) >= MAX_INFORMATIONAL:
+            self._pending[:0] = info.raw  # refused: its bytes stay viewable with the rest
+            raise NetlabError("limit", f"the server sent more than {MAX_INFORMATIONAL} interim (1xx) responses "
+                              "without a final one", _LIMIT_HINT_INTERIM)
+        self._head_bytes += len(info.raw)
+        if self._head_bytes > self._head_total:
+            self._pending[:0] = info.raw
+            raise self._heads_too_big(self._head_bytes)
+        r.informational.append(info)
+        return info
+
+    def _on_end(self, ev: h11.EndOfMessage) -> list[tuple]:
+        assert self._h11 is not None  # called on the h11 path only
+        r = self.response
+        r.trailers = _hdrs(ev.headers.raw_items())
+        left = self._unconsumed()
+        if r.raw_body_store is not None and left:
+            r.raw_body_store.truncate(r.raw_body_store.size - left)
+        self.leftover = self._h11.trailing_data[0]
+        return self._end()
 
     def _framing(self, r: Response) -> str:
         if self.method == "HEAD" or r.status in (204, 304) or 100 <= r.status < 200:
