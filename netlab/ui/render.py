@@ -374,68 +374,97 @@ _FRAMING = {
 }
 
 
-def raw_lines(response, error=None) -> Lines:
-    """The bytes received, exactly, line endings visible, framing marked."""
-    out: list[Text] = []
-    if response is None or (not response.status and not response.raw_head):
-        out.append(Text("(nothing received)", NOTE))
-        if error is not None:
-            out.append(_marker(f"{safe(error.phase)}: {safe(error.message)}", ERROR))
-        return Lines.of(out)
+def _raw_error(out: list[Text], error) -> None:
+    """Append why the exchange stopped (``phase: message``), when it failed."""
+    if error is not None:
+        out.append(_marker(f"{safe(error.phase)}: {safe(error.message)}", ERROR))
+
+
+def _raw_informational(out: list[Text], response) -> None:
+    """Append each 1xx informational head as received, each closed by a marker."""
     for info in response.informational:
         _wire(out, info.raw)
         out.append(_marker(f"end of informational head {info.status} ({len(info.raw)} bytes); "
                            "the real response follows"))
-    _wire(out, response.raw_head)
-    if not response.status:  # no valid head arrived: the bytes that did, then why it stopped
-        out.append(_marker(f"no complete response head: {len(response.raw_head)} bytes received"))
-        if error is not None:
-            out.append(_marker(f"{safe(error.phase)}: {safe(error.message)}", ERROR))
-        return Lines.of(out)
+
+
+def _raw_head_end(out: list[Text], response) -> None:
+    """Append the end-of-head marker and the note on how the body is framed."""
     framing = response.framing
     why = _FRAMING.get(framing, framing).format(cl=response.header("content-length"))
     out.append(_marker(f"end of head ({len(response.raw_head)} bytes)"))
     out.append(Text(f"   {why}", NOTE))
+
+
+def _raw_chunk(out: list[Text], seg: tuple) -> None:
+    """Append one segment of a chunked body (see ``_chunk_segments``), its role noted."""
+    kind = seg[0]
+    if kind == "size":
+        note = ("last chunk (size 0), trailers follow" if seg[2] == 0 else
+                f"chunk size 0x{safe(seg[1].split(b';')[0].strip().decode('latin-1'), 40)} = {seg[2]} bytes")
+        _wire(out, seg[1], "bold cyan", note)
+    elif kind == "crlf":
+        _wire(out, seg[1], "", "end of chunk data")
+    elif kind == "trailer":
+        _wire(out, seg[1], "yellow", "trailer")
+    elif kind == "final":
+        _wire(out, seg[1], "", "end of the chunked body")
+    else:  # data, or a partial line at the end
+        _wire(out, seg[1])
+
+
+def _raw_body(out: list[Text], response) -> int:
+    """Append the body as on the wire (binary cut short, chunk framing marked) and a note
+    on what is not shown; return the body's size on the wire."""
     store = response.raw_body_store or response.body_store
     wire_size = store.size
     shown = store.head(RAW_BODY_LIMIT) if wire_size else b""
     if _looks_binary(shown[:8192]):
         shown = shown[:RAW_BINARY_LIMIT]  # escaped binary is unreadable at length: the Hex tab shows it
-    if framing == "chunked":
+    if response.framing == "chunked":
         for seg in _chunk_segments(shown):
-            kind = seg[0]
-            if kind == "size":
-                note = ("last chunk (size 0), trailers follow" if seg[2] == 0 else
-                        f"chunk size 0x{safe(seg[1].split(b';')[0].strip().decode('latin-1'), 40)} = {seg[2]} bytes")
-                _wire(out, seg[1], "bold cyan", note)
-            elif kind == "data":
-                _wire(out, seg[1])
-            elif kind == "crlf":
-                _wire(out, seg[1], "", "end of chunk data")
-            elif kind == "trailer":
-                _wire(out, seg[1], "yellow", "trailer")
-            elif kind == "final":
-                _wire(out, seg[1], "", "end of the chunked body")
-            else:
-                _wire(out, seg[1])
+            _raw_chunk(out, seg)
     elif shown:
         _wire(out, shown)
     if wire_size > len(shown):
         out.append(Text(f"… {fmt_bytes(wire_size - len(shown))} more body bytes not shown here "
                         f"(the Hex tab shows up to {fmt_bytes(HEX_LIMIT)})", NOTE))
+    return wire_size
+
+
+def _raw_body_end(response, wire_size: int) -> Text:
+    """The marker closing a complete response: what, by its framing, ended the body."""
+    framing = response.framing
+    if framing == "content-length":
+        return _marker(f"end of body: all {response.body_bytes} bytes of Content-Length received")
+    if framing == "chunked":
+        return _marker(f"end of body: the size-0 chunk ({response.body_bytes} body bytes in "
+                       f"{wire_size} bytes on the wire)")
+    if framing == "close":
+        return _marker(f"end of body: the server closed the connection ({response.body_bytes} bytes)")
+    return _marker("end of response: no body")
+
+
+def raw_lines(response, error=None) -> Lines:
+    """The bytes received, exactly, line endings visible, framing marked."""
+    out: list[Text] = []
+    if response is None or (not response.status and not response.raw_head):
+        out.append(Text("(nothing received)", NOTE))
+        _raw_error(out, error)
+        return Lines.of(out)
+    _raw_informational(out, response)
+    _wire(out, response.raw_head)
+    if not response.status:  # no valid head arrived: the bytes that did, then why it stopped
+        out.append(_marker(f"no complete response head: {len(response.raw_head)} bytes received"))
+        _raw_error(out, error)
+        return Lines.of(out)
+    _raw_head_end(out, response)
+    wire_size = _raw_body(out, response)
     if error is not None:
         out.append(_marker(f"incomplete: {safe(error.phase)} failed after {fmt_bytes(wire_size)} of body: "
                            f"{safe(error.message)}", ERROR))
     elif response.complete:
-        if framing == "content-length":
-            out.append(_marker(f"end of body: all {response.body_bytes} bytes of Content-Length received"))
-        elif framing == "chunked":
-            out.append(_marker(f"end of body: the size-0 chunk ({response.body_bytes} body bytes in "
-                               f"{wire_size} bytes on the wire)"))
-        elif framing == "close":
-            out.append(_marker(f"end of body: the server closed the connection ({response.body_bytes} bytes)"))
-        else:
-            out.append(_marker("end of response: no body"))
+        out.append(_raw_body_end(response, wire_size))
     return Lines.of(out)
 
 
