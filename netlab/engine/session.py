@@ -220,6 +220,24 @@ class _Deadline:
         return err
 
 
+class _Run:
+    """One exchange on its way through the steps (checkout, connect, roundtrip): what it
+    sends, with which options, where it records, who listens, its clock and its cancel."""
+
+    __slots__ = ("request", "opts", "ex", "emit", "clock", "cancel", "body_path", "first")
+
+    def __init__(self, request: Request, opts: Options, ex: Exchange, emit: Callable[[ev.Event], None] | None,
+                 clock: _Deadline, cancel: CancelToken | None, body_path: str | None) -> None:
+        self.request = request
+        self.opts = opts
+        self.ex = ex
+        self.emit = emit
+        self.clock = clock
+        self.cancel = cancel
+        self.body_path = body_path
+        self.first: float | None = None  # when the response's first byte came (this roundtrip)
+
+
 class Engine:
     """The shared socket engine.  One per app; ``send`` may be called from many threads."""
 
@@ -240,26 +258,25 @@ class Engine:
         emit = on_event  # events are built only when someone listens
         ex = Exchange(request=request, options=opts, started=time.time())
         t0 = time.monotonic()
-        clock = _Deadline(opts.timeout, opts.deadline)
+        x = _Run(request, opts, ex, emit, _Deadline(opts.timeout, opts.deadline), cancel, body_path)
         conn: Conn | None = None
         try:
             if cancel:
                 cancel.check()
-            conn = self._checkout(request, opts, ex, emit, clock, cancel)
+            conn = self._checkout(x, opts.reuse)
             try:
-                self._roundtrip(conn, request, opts, ex, emit, clock, cancel, body_path)
+                self._roundtrip(x, conn)
             except NetlabError as err:
-                # A pooled connection the server had already closed: retry once on a new one.
-                if not (ex.connection and ex.connection.reused and err.phase in ("send", "receive")
-                        and (ex.response is None or not ex.response.status) and _nothing_received(ex)):
+                if not _retryable(ex, err):
                     raise
+                # A pooled connection the server had already closed: retry once on a new one.
                 self._discard(conn)
                 conn = None
                 ex.response = None
                 ex.connection = None
                 ex.attempts.append(((ex.dns.used or "") if ex.dns else "", f"reused connection failed: {err.message}"))
-                conn = self._checkout(request, replace(opts, reuse=False), ex, emit, clock, cancel)
-                self._roundtrip(conn, request, opts, ex, emit, clock, cancel, body_path)
+                conn = self._checkout(x, False)
+                self._roundtrip(x, conn)
         except NetlabError as err:
             if cancel and cancel.cancelled and err.phase != "cancelled":
                 err = NetlabError("cancelled", f"cancelled by the user during {err.phase}")
@@ -335,9 +352,12 @@ class Engine:
         return (request.scheme, request.host.lower(), request.port, opts.unix_socket, opts.cafile,
                 opts.insecure, opts.resolve, opts.dns_server)
 
-    def _checkout(self, request, opts, ex, emit, clock, cancel) -> Conn:
-        key = self._key(request, opts)
-        if opts.reuse:
+    def _checkout(self, x: _Run, reuse: bool) -> Conn:
+        """An idle pooled connection to the same origin that is still alive (when ``reuse``),
+        else a new one."""
+        request, ex, emit, cancel = x.request, x.ex, x.emit, x.cancel
+        key = self._key(request, x.opts)
+        if reuse:
             while True:
                 with self._lock:
                     idle = self._pool.get(key)
@@ -360,177 +380,185 @@ class Engine:
                         cancel._attach(conn)
                     return conn
                 self._discard(conn)
-        conn = self._connect(request, opts, ex, emit, clock, cancel)
+        conn = self._connect(x)
         conn.key = key
         with self._lock:
             self._live.add(conn)
         return conn
 
-    def _connect(self, request, opts, ex, emit, clock, cancel) -> Conn:
-        t = ex.timings
-        if opts.unix_socket:
-            path = opts.unix_socket
-            ex.dns = Resolution(path, [path], "unix", used=path)
-            if emit:  # events go out before a step's clock starts: a slow listener is not timed
-                emit(ev.Connecting(t=time.monotonic(), address=path, port=0, family="AF_UNIX"))
-            t1 = time.monotonic()
-            try:
-                conn = open_unix(path, clock.next())
-            except NetlabError as err:
-                raise clock.timed_out(err, f"while connecting to Unix socket {path}") from None
-            t.connect = (time.monotonic() - t1) * 1000
-        else:
-            if emit:
-                emit(ev.Resolving(t=time.monotonic(), name=request.host, port=request.port))
-            t1 = time.monotonic()
-            try:
-                res = resolve(request.host, request.port, pins=opts.resolve, timeout=clock.next(),
-                              dns_server=opts.dns_server)
-            except NetlabError as err:
-                raise clock.timed_out(err, f"while resolving {request.host}") from None
-            ex.dns = res
-            t2 = time.monotonic()
-            t.dns = (t2 - t1) * 1000
-            if emit:
-                emit(ev.Resolved(t=t2, name=res.name, addresses=tuple(res.addresses), source=res.source,
-                                 server=res.server, elapsed_ms=res.elapsed_ms))
-            opened: Conn | None = None  # the first address that answers
-            last: NetlabError | None = None
-            for addr in res.addresses:
-                if cancel:
-                    cancel.check()
-                if emit:
-                    emit(ev.Connecting(t=time.monotonic(), address=addr, port=request.port,
-                                       family="AF_INET6" if ":" in addr else "AF_INET"))
-                t3 = time.monotonic()
-                try:
-                    opened = open_tcp(addr, request.port, clock.next(), cancel and cancel._attach_checked)
-                except NetlabError as err:
-                    if cancel:
-                        cancel.check()  # the cancel ended this connect: not a failed address
-                    err = last = clock.timed_out(err, f"while connecting to {addr} port {request.port}")
-                    res.failed.append((addr, err.message))
-                    ex.attempts.append((addr, err.message))
-                    if emit:
-                        emit(ev.ConnectFailed(t=time.monotonic(), address=addr, port=request.port, message=err.message))
-                    continue
-                res.used = addr
-                t.connect = (time.monotonic() - t3) * 1000
-                break
-            if opened is None:
-                assert last is not None
-                if len(res.addresses) > 1:
-                    raise NetlabError(last.phase, f"{last.message} (tried {len(res.addresses)} addresses: "
-                                      f"{', '.join(res.addresses)})", last.hint)
-                raise last
-            conn = opened
-        if cancel:
-            cancel._attach(conn)
+    def _connect(self, x: _Run) -> Conn:
+        """A new connection: the Unix socket, or the first address of the name that answers;
+        then TLS for https."""
+        conn = self._open_unix(x) if x.opts.unix_socket else self._open_tcp(x)
+        if x.cancel:
+            x.cancel._attach(conn)
+        ex = x.ex
         ex.connection = ConnectionInfo(conn.family, conn.local, conn.remote, False, conn.rtt_ms())
-        if emit:
-            emit(ev.Connected(t=time.monotonic(), family=conn.family, local=conn.local, remote=conn.remote,
-                              reused=False, rtt_ms=ex.connection.rtt_ms))
-        if request.scheme == "https":
-            t4 = time.monotonic()
-            step = clock.next()
-            conn.settimeout(step)
-            try:
-                info = start_tls(conn, request.host, cafile=opts.cafile, insecure=opts.insecure)
-            except NetlabError as err:
-                if err.phase != "timeout" or clock.short:
-                    raise clock.timed_out(err, f"during the TLS handshake with {conn.remote_text}") from None
-                raise NetlabError("timeout", f"the TLS handshake with {conn.remote_text} did not complete within "
-                                  f"{step:g} s", "the server accepted the connection but does not answer TLS: "
-                                  "is this port speaking plain HTTP (use http://)?") from None
-            t.tls = (time.monotonic() - t4) * 1000
-            ex.tls = info
-            if emit:
-                emit(ev.TLSDone(t=time.monotonic(), version=info.version, cipher=info.cipher, alpn=info.alpn,
-                                verified=info.verified))
+        if x.emit:
+            x.emit(ev.Connected(t=time.monotonic(), family=conn.family, local=conn.local, remote=conn.remote,
+                                reused=False, rtt_ms=ex.connection.rtt_ms))
+        if x.request.scheme == "https":
+            self._handshake(x, conn)
         return conn
 
-    def _roundtrip(self, conn, request, opts, ex, emit, clock, cancel, body_path) -> None:
-        t = ex.timings
-        try:  # before sending: an output file that cannot be written stops the exchange unsent
-            reader = ResponseReader(request.method, request_close=request.wants_close,
-                                    max_header_bytes=opts.max_header_bytes, max_body_bytes=opts.max_body_bytes,
-                                    body_path=body_path, spill_at=opts.spill_bytes, max_headers=opts.max_headers)
-        except OSError as exc:
-            raise NetlabError("receive", f"cannot write the body to {body_path}: {exc.strerror or exc}",
-                              "check the output path (-o): its directory must exist and be writable") from None
-        conn.settimeout(clock.next())
+    @staticmethod
+    def _open_unix(x: _Run) -> Conn:
+        path = x.opts.unix_socket
+        assert path is not None  # _connect comes here only with a Unix socket
+        x.ex.dns = Resolution(path, [path], "unix", used=path)
+        if x.emit:  # events go out before a step's clock starts: a slow listener is not timed
+            x.emit(ev.Connecting(t=time.monotonic(), address=path, port=0, family="AF_UNIX"))
         t1 = time.monotonic()
-        conn.sendall(request.data)
+        try:
+            conn = open_unix(path, x.clock.next())
+        except NetlabError as err:
+            raise x.clock.timed_out(err, f"while connecting to Unix socket {path}") from None
+        x.ex.timings.connect = (time.monotonic() - t1) * 1000
+        return conn
+
+    def _open_tcp(self, x: _Run) -> Conn:
+        return self._first_answering(x, self._resolve(x))
+
+    @staticmethod
+    def _resolve(x: _Run) -> Resolution:
+        request, emit = x.request, x.emit
+        if emit:
+            emit(ev.Resolving(t=time.monotonic(), name=request.host, port=request.port))
+        t1 = time.monotonic()
+        try:
+            res = resolve(request.host, request.port, pins=x.opts.resolve, timeout=x.clock.next(),
+                          dns_server=x.opts.dns_server)
+        except NetlabError as err:
+            raise x.clock.timed_out(err, f"while resolving {request.host}") from None
+        x.ex.dns = res
+        t2 = time.monotonic()
+        x.ex.timings.dns = (t2 - t1) * 1000
+        if emit:
+            emit(ev.Resolved(t=t2, name=res.name, addresses=tuple(res.addresses), source=res.source,
+                             server=res.server, elapsed_ms=res.elapsed_ms))
+        return res
+
+    @staticmethod
+    def _first_answering(x: _Run, res: Resolution) -> Conn:
+        """Connect to each address in turn; the first that answers is the connection, each
+        failure is recorded (``res.failed``, ``ex.attempts``); none: the last failure."""
+        port, emit, cancel, clock = x.request.port, x.emit, x.cancel, x.clock
+        last: NetlabError | None = None
+        for addr in res.addresses:
+            if cancel:
+                cancel.check()
+            if emit:
+                emit(ev.Connecting(t=time.monotonic(), address=addr, port=port,
+                                   family="AF_INET6" if ":" in addr else "AF_INET"))
+            t3 = time.monotonic()
+            try:
+                opened = open_tcp(addr, port, clock.next(), cancel and cancel._attach_checked)
+            except NetlabError as err:
+                if cancel:
+                    cancel.check()  # the cancel ended this connect: not a failed address
+                err = last = clock.timed_out(err, f"while connecting to {addr} port {port}")
+                res.failed.append((addr, err.message))
+                x.ex.attempts.append((addr, err.message))
+                if emit:
+                    emit(ev.ConnectFailed(t=time.monotonic(), address=addr, port=port, message=err.message))
+                continue
+            res.used = addr
+            x.ex.timings.connect = (time.monotonic() - t3) * 1000
+            return opened
+        assert last is not None
+        if len(res.addresses) > 1:
+            raise NetlabError(last.phase, f"{last.message} (tried {len(res.addresses)} addresses: "
+                              f"{', '.join(res.addresses)})", last.hint)
+        raise last
+
+    @staticmethod
+    def _handshake(x: _Run, conn: Conn) -> None:
+        clock = x.clock
+        t4 = time.monotonic()
+        step = clock.next()
+        conn.settimeout(step)
+        try:
+            info = start_tls(conn, x.request.host, cafile=x.opts.cafile, insecure=x.opts.insecure)
+        except NetlabError as err:
+            if err.phase != "timeout" or clock.short:
+                raise clock.timed_out(err, f"during the TLS handshake with {conn.remote_text}") from None
+            raise NetlabError("timeout", f"the TLS handshake with {conn.remote_text} did not complete within "
+                              f"{step:g} s", "the server accepted the connection but does not answer TLS: "
+                              "is this port speaking plain HTTP (use http://)?") from None
+        x.ex.timings.tls = (time.monotonic() - t4) * 1000
+        x.ex.tls = info
+        if x.emit:
+            x.emit(ev.TLSDone(t=time.monotonic(), version=info.version, cipher=info.cipher, alpn=info.alpn,
+                              verified=info.verified))
+
+    def _roundtrip(self, x: _Run, conn: Conn) -> None:
+        """Send the request on ``conn`` and read its response into ``x.ex``."""
+        reader = _new_reader(x)  # before sending: an output file that cannot be written stops the exchange unsent
+        t = x.ex.timings
+        conn.settimeout(x.clock.next())
+        t1 = time.monotonic()
+        conn.sendall(x.request.data)
         t2 = time.monotonic()
         t.send = (t2 - t1) * 1000
-        if emit:
-            emit(ev.RequestSent(t=t2, nbytes=len(request.data)))
-        ex.response = reader.response
-        view = _recv_buffer()
-        first = None
-        expected = None
-        # The head's own deadline, from the request sent to the final head received (1xx
-        # heads do not stop it): a peer trickling a byte at a time passes every read
-        # timeout.  ``now`` is the clock the loop reads anyway (no extra call per read).
-        head_end = None if opts.head_timeout is None else t2 + opts.head_timeout
-        now = t2
+        if x.emit:
+            x.emit(ev.RequestSent(t=t2, nbytes=len(x.request.data)))
+        x.ex.response = reader.response
+        x.first = None
         try:
-            while not reader.done:
-                wait = clock.next()
-                head_short = False
-                if head_end is not None and not reader.response.status:
-                    left = head_end - now
-                    if left <= 0:
-                        raise _head_late(opts.head_timeout, reader.received)
-                    if left < wait:
-                        wait, head_short = left, True
-                conn.settimeout(wait)
-                try:
-                    n = conn.recv_into(view)
-                except NetlabError as err:
-                    if err.phase == "timeout":
-                        step = "the response head" if not reader.response.status else "the body"
-                        if head_short:
-                            raise _head_late(opts.head_timeout, reader.received) from None
-                        if clock.short:
-                            raise clock.passed(f"while waiting for {step} (after {reader.received} bytes)") from None
-                        raise NetlabError("timeout", f"no data for {clock.timeout:g} s while waiting for {step} "
-                                          f"(after {reader.received} bytes)") from None
-                    raise
-                now = time.monotonic()
-                if first is None and n:  # an EOF (a cancel's shutdown, a close) is no first byte
-                    first = now
-                    t.ttfb = (now - t2) * 1000
-                steps = reader.feed(view[:n]) if n else reader.feed_eof()
-                body = 0
-                for kind, value in steps:
-                    if kind == "data":
-                        body += value
-                    elif kind == "head":
-                        expected = value.content_length if value.framing == "content-length" else None
-                        if emit:
-                            emit(ev.ResponseHead(t=now, http_version=value.http_version, status=value.status,
-                                                 reason=value.reason, headers=tuple(value.headers),
-                                                 framing=value.framing))
-                    elif kind == "info":
-                        if emit:
-                            emit(ev.InformationalHead(t=now, status=value.status, reason=value.reason))
-                if body and emit:
-                    emit(ev.BodyChunk(t=now, size=body, total=reader.response.body_store.size, expected=expected))
-                if not n and not reader.done:  # feed_eof raises when incomplete; belt and braces
-                    raise NetlabError("receive", "the connection closed before the response was complete")
+            self._receive(x, conn, reader, t2)
         except NetlabError as err:
-            if err.phase == "receive" and not reader.received and request.scheme == "http":
+            if err.phase == "receive" and not reader.received and x.request.scheme == "http":
                 raise NetlabError("receive", err.message, _NO_ANSWER_HINT) from None
             raise
         finally:
             reader.response.body_store.finish()
             if not reader.done:
                 reader.keep_partial_head()  # a head cut short by a timeout or reset stays viewable
-            ex.bytes_received = reader.received
-            if first is not None:
-                t.download = (time.monotonic() - first) * 1000
-        ex.keep_alive = reader.keep_alive
+            x.ex.bytes_received = reader.received
+            if x.first is not None:
+                t.download = (time.monotonic() - x.first) * 1000
+        x.ex.keep_alive = reader.keep_alive
+
+    @staticmethod
+    def _receive(x: _Run, conn: Conn, reader: ResponseReader, sent: float) -> None:
+        """Read until the reader has framed the whole response (``sent``: when the request
+        was sent).  Per read: one recv_into and one feed; the rest is per exchange."""
+        t, emit, clock, head_timeout = x.ex.timings, x.emit, x.clock, x.opts.head_timeout
+        view = _recv_buffer()
+        first = None
+        expected = None
+        # The head's own deadline, from the request sent to the final head received (1xx
+        # heads do not stop it): a peer trickling a byte at a time passes every read
+        # timeout.  ``now`` is the clock the loop reads anyway (no extra call per read).
+        head_end = None if head_timeout is None else sent + head_timeout
+        now = sent
+        while not reader.done:
+            wait = clock.next()
+            head_short = False
+            if head_end is not None and not reader.response.status:
+                wait, head_short = _head_wait(head_end - now, wait, head_timeout, reader)
+            conn.settimeout(wait)
+            try:
+                n = conn.recv_into(view)
+            except NetlabError as err:
+                if err.phase == "timeout":
+                    raise _read_timeout(clock, head_short, head_timeout, reader) from None
+                raise
+            now = time.monotonic()
+            if first is None and n:  # an EOF (a cancel's shutdown, a close) is no first byte
+                first = x.first = now
+                t.ttfb = (now - sent) * 1000
+            steps = reader.feed(view[:n]) if n else reader.feed_eof()
+            body = 0
+            for kind, value in steps:
+                if kind == "data":
+                    body += value
+                else:  # a head: once per head, not per read
+                    expected = _head_step(emit, kind, value, now, expected)
+            if body and emit:
+                emit(ev.BodyChunk(t=now, size=body, total=reader.response.body_store.size, expected=expected))
+            if not n and not reader.done:  # feed_eof raises when incomplete; belt and braces
+                raise NetlabError("receive", "the connection closed before the response was complete")
 
     # -- pool -----------------------------------------------------------------------------
     def _checkin(self, conn: Conn, ex: Exchange) -> None:
@@ -559,3 +587,62 @@ def _head_late(head_timeout: float, received: int) -> NetlabError:
 
 def _nothing_received(ex: Exchange) -> bool:
     return ex.bytes_received == 0
+
+
+def _retryable(ex: Exchange, err: NetlabError) -> bool:
+    """A pooled connection the server had already closed: it failed on sending or before
+    a byte of the response came.  Worth one retry on a new connection."""
+    return bool(ex.connection and ex.connection.reused and err.phase in ("send", "receive")
+                and (ex.response is None or not ex.response.status) and _nothing_received(ex))
+
+
+def _new_reader(x: _Run) -> ResponseReader:
+    opts = x.opts
+    try:
+        return ResponseReader(x.request.method, request_close=x.request.wants_close,
+                              max_header_bytes=opts.max_header_bytes, max_body_bytes=opts.max_body_bytes,
+                              body_path=x.body_path, spill_at=opts.spill_bytes, max_headers=opts.max_headers)
+    except OSError as exc:
+        raise NetlabError("receive", f"cannot write the body to {x.body_path}: {exc.strerror or exc}",
+                          "check the output path (-o): its directory must exist and be writable") from None
+
+
+def _head_wait(left: float, wait: float, head_timeout: float | None,
+               reader: ResponseReader) -> tuple[float, bool]:
+    """The next read's timeout while the head is awaited (``left``: of the head deadline),
+    and whether the head deadline is what cuts it short."""
+    if left <= 0:
+        assert head_timeout is not None  # a head deadline is set
+        raise _head_late(head_timeout, reader.received)
+    if left < wait:
+        return left, True
+    return wait, False
+
+
+def _read_timeout(clock: _Deadline, head_short: bool, head_timeout: float | None,
+                  reader: ResponseReader) -> NetlabError:
+    """A read timed out: which limit passed -- the head deadline, the overall deadline,
+    or the per-read timeout."""
+    step = "the response head" if not reader.response.status else "the body"
+    if head_short:
+        assert head_timeout is not None  # head_short only with a head deadline
+        return _head_late(head_timeout, reader.received)
+    if clock.short:
+        return clock.passed(f"while waiting for {step} (after {reader.received} bytes)")
+    return NetlabError("timeout", f"no data for {clock.timeout:g} s while waiting for {step} "
+                       f"(after {reader.received} bytes)")
+
+
+def _head_step(emit: Callable[[ev.Event], None] | None, kind: str, value, now: float,
+               expected: int | None) -> int | None:
+    """A reader step other than data: the final head (its event, and the body size it
+    declares, returned), a 1xx head (its event), or the end."""
+    if kind == "head":
+        expected = value.content_length if value.framing == "content-length" else None
+        if emit:
+            emit(ev.ResponseHead(t=now, http_version=value.http_version, status=value.status,
+                                 reason=value.reason, headers=tuple(value.headers), framing=value.framing))
+    elif kind == "info":
+        if emit:
+            emit(ev.InformationalHead(t=now, status=value.status, reason=value.reason))
+    return expected
