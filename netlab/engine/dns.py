@@ -808,6 +808,96 @@ def _one_line(exc: BaseException) -> str:
 # ---------------------------------------------------------------------------------- lookup
 
 
+class _NoQuery(Exception):
+    """A lookup that ends before any query is sent; ``error`` is its (kind, message)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.error = (kind, message)
+
+
+def _lookup_rdtype(rdtype: str | int) -> dns.rdatatype.RdataType:
+    """``parse_rdtype``, its refusal as a usage error."""
+    try:
+        return parse_rdtype(rdtype)
+    except ValueError as exc:
+        raise _NoQuery("usage", str(exc)) from None
+
+
+def _check_lookup_options(port: object, given_port: object, timeout: object, payload: object, name: object) -> None:
+    """The port, timeout, EDNS buffer size and name of a lookup, in that order: a usage error if bad."""
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise _NoQuery("usage", f"bad port {given_port!r} (1-65535)")
+    if not isinstance(timeout, (int, float)) or not timeout or timeout <= 0:
+        raise _NoQuery("usage", f"the timeout must be positive, not {timeout!r}")
+    if payload is not None and not (isinstance(payload, int) and 512 <= payload <= 65535):
+        raise _NoQuery("usage", f"the EDNS buffer size must be 512-65535, not {payload!r}")
+    if not name or not str(name).strip():
+        raise _NoQuery("usage", "no name to look up")
+
+
+def _reverse_qname(name: str) -> str:
+    """``reverse_name``, its refusal as a usage error."""
+    try:
+        return reverse_name(name)
+    except ValueError as exc:
+        raise _NoQuery("usage", str(exc)) from None
+
+
+def _lookup_qname(text: str, name: object) -> dns.name.Name:
+    """The name to ask, parsed; a usage error naming what the user gave if it is not a DNS name."""
+    try:
+        return dns.name.from_text(text.strip())
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        raise _NoQuery("usage", f"{name!r} is not a valid DNS name: {exc}") from None
+
+
+def _default_server(qname: dns.name.Name) -> str:
+    """The first system name server, when the user named none; special-use names are not sent there."""
+    refused = _special_refusal(qname.to_text())
+    if refused:
+        raise _NoQuery("usage", refused)
+    servers = system_servers()
+    if not servers:
+        raise _NoQuery("config", "no DNS server configured (/etc/resolv.conf has no nameserver); "
+                                 "give one, e.g. 127.0.0.1")
+    return servers[0]
+
+
+def _server_ip(where: str, port: int, server: str | None) -> str:
+    """``_server_address``: the server's IP address; a usage error if a name does not resolve."""
+    try:
+        return _server_address(where, port)
+    except (OSError, UnicodeError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise _NoQuery("usage", f"DNS server {server!r} is not an IP address and cannot be resolved: "
+                                f"{reason}") from None
+
+
+def _make_query(qname: dns.name.Name, rt: dns.rdatatype.RdataType, *, rd: bool, cd: bool, do: bool,
+                payload: int | None) -> dns.message.QueryMessage:
+    """The query message: RD and CD as asked; EDNS with ``payload`` (and DO) when a payload is set."""
+    ednsflags = dns.flags.DO if do else 0
+    q = dns.message.make_query(qname, rt, use_edns=0 if payload is not None else None, want_dnssec=do,
+                               ednsflags=ednsflags if payload is not None else None, payload=payload,
+                               flags=dns.flags.RD if rd else 0)
+    if cd:
+        q.flags |= dns.flags.CD
+    return q
+
+
+def _exchange(used: str, q, where: str, port: int, end: float, wire: _Wire, *, tc_retry: bool, hostname: str,
+              path: str, cafile: str | None, insecure: bool):
+    """Send ``q`` over the transport ``used`` and read the reply (each transport raises its own errors)."""
+    if used == "udp":
+        return _ask_udp(q, where, port, end, wire, tc_retry)
+    if used == "tcp":
+        return _ask_tcp(q, where, port, end, wire)
+    if used == "tls":
+        return _ask_tls(q, where, port, end, wire, hostname, cafile, insecure)
+    return _ask_https(q, where, port, end, wire, hostname, path, cafile, insecure)
+
+
 def lookup(name: str, rdtype: str | int = "A", server: str | None = None, port: int | None = None,
            transport: str = "udp", timeout: float = 5.0, *, rd: bool = True, cd: bool = False, do: bool = False,
            payload: int | None = None, tc_retry: bool = True, reverse: bool = False,
@@ -843,67 +933,32 @@ def lookup(name: str, rdtype: str | int = "A", server: str | None = None, port: 
                     _records(reply.answer), _records(reply.authority), _records(reply.additional),
                     elapsed, size, error, _edns(reply))
 
-    if used not in TRANSPORTS:
-        return result(("usage", f"unknown transport {transport!r} (use udp, tcp, tls or https)"))
-    try:
-        rt = parse_rdtype(rdtype)
-    except ValueError as exc:
-        return result(("usage", str(exc)))
-    qtype = dns.rdatatype.to_text(rt)
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
-        return result(("usage", f"bad port {given_port!r} (1-65535)"))
-    if not isinstance(timeout, (int, float)) or not timeout or timeout <= 0:
-        return result(("usage", f"the timeout must be positive, not {timeout!r}"))
-    if edns_payload is not None and not (isinstance(edns_payload, int) and 512 <= edns_payload <= 65535):
-        return result(("usage", f"the EDNS buffer size must be 512-65535, not {edns_payload!r}"))
-    if not name or not str(name).strip():
-        return result(("usage", "no name to look up"))
-    if reverse:
-        try:
-            qname_text = reverse_name(str(name))
-        except ValueError as exc:
-            return result(("usage", str(exc)))
-    try:
-        qname = dns.name.from_text(qname_text.strip())
-    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
-        return result(("usage", f"{name!r} is not a valid DNS name: {exc}"))
-    if server is None or not str(server).strip():
-        refused = _special_refusal(qname.to_text())
-        if refused:
-            return result(("usage", refused))
-        servers = system_servers()
-        if not servers:
-            return result(("config", "no DNS server configured (/etc/resolv.conf has no nameserver); "
-                                     "give one, e.g. 127.0.0.1"))
-        where = servers[0]
-    given = where.strip().strip("[]")
-    try:
-        where = _server_address(where, port)
-    except (OSError, UnicodeError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        return result(("usage", f"DNS server {server!r} is not an IP address and cannot be resolved: {reason}"))
-    if given != where and given.split("%", 1)[0] != where.split("%", 1)[0]:
-        server_name = given
-    if used == "https" and not doh_available():
-        return result(("config", _doh_missing()))
+    try:  # every check before a query is sent; the first that fails is the answer
+        if used not in TRANSPORTS:
+            raise _NoQuery("usage", f"unknown transport {transport!r} (use udp, tcp, tls or https)")
+        rt = _lookup_rdtype(rdtype)
+        qtype = dns.rdatatype.to_text(rt)
+        _check_lookup_options(port, given_port, timeout, edns_payload, name)
+        if reverse:
+            qname_text = _reverse_qname(str(name))
+        qname = _lookup_qname(qname_text, name)
+        if server is None or not str(server).strip():
+            where = _default_server(qname)
+        given = where.strip().strip("[]")
+        where = _server_ip(where, port, server)
+        if given != where and given.split("%", 1)[0] != where.split("%", 1)[0]:
+            server_name = given
+        if used == "https" and not doh_available():
+            raise _NoQuery("config", _doh_missing())
+    except _NoQuery as stop:
+        return result(stop.error)
     at = _hostport(where, port)
-    ednsflags = dns.flags.DO if do else 0
-    q = dns.message.make_query(qname, rt, use_edns=0 if edns_payload is not None else None, want_dnssec=do,
-                               ednsflags=ednsflags if edns_payload is not None else None, payload=edns_payload,
-                               flags=dns.flags.RD if rd else 0)
-    if cd:
-        q.flags |= dns.flags.CD
+    q = _make_query(qname, rt, rd=rd, cd=cd, do=do, payload=edns_payload)
     wire = _Wire(used)
     end = time.monotonic() + float(timeout)
     try:
-        if used == "udp":
-            reply = _ask_udp(q, where, port, end, wire, tc_retry)
-        elif used == "tcp":
-            reply = _ask_tcp(q, where, port, end, wire)
-        elif used == "tls":
-            reply = _ask_tls(q, where, port, end, wire, tls_hostname or given, cafile, insecure)
-        else:
-            reply = _ask_https(q, where, port, end, wire, tls_hostname or given, path or DOH_PATH, cafile, insecure)
+        reply = _exchange(used, q, where, port, end, wire, tc_retry=tc_retry, hostname=tls_hostname or given,
+                          path=path or DOH_PATH, cafile=cafile, insecure=insecure)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a (kind, message)
         return result(_classify(exc, at, float(timeout)), wire=wire)
     return result(reply=reply, wire=wire)
