@@ -984,6 +984,92 @@ def lookup_many(name: str, rdtypes, **kwargs) -> list[DnsResult]:
 # ------------------------------------------------------------------------ engine resolution
 
 
+def _resolution_plan(name: str, server: tuple[str, int] | None,
+                     config: SystemConfig | None) -> tuple[list[tuple[str, int]], list[str]]:
+    """The servers to ask and the names to try, in order: the name as given to ``server``, or
+    the system's name servers with the search domains (before the name when it has fewer
+    dots than ``ndots``, as glibc does).  A config error when no server is configured."""
+    lname = name.rstrip(".")
+    if server is not None:
+        return [(str(server[0]), int(server[1]))], [lname]
+    config = config or system_config()
+    servers = [(s, 53) for s in config.servers]
+    if not servers:
+        raise _NoQuery("config", f"no DNS server configured ({config.path} has no nameserver)")
+    if name.endswith("."):
+        return servers, [lname]
+    # a search domain under .localhost or .invalid would make a special-use name: left out
+    searched = [f"{lname}.{d}" for d in config.search if special_use(d) is None]
+    return servers, ([lname, *searched] if lname.count(".") >= config.ndots else [*searched, lname])
+
+
+class _AddressSearch:
+    """One ``resolve_addresses``: asks each name of the plan on each server until one
+    answers, and keeps every result, every problem and the addresses found."""
+
+    def __init__(self, name: str, servers: list[tuple[str, int]], end: float, timeout: float) -> None:
+        self.name = name
+        self.servers = servers
+        self.end = end
+        self.timeout = timeout
+        self.results: list[DnsResult] = []
+        self.problems: list[tuple[str, str]] = []
+        self.addresses: list[str] = []
+        self.answered_by: str | None = None
+
+    def _first_reply(self, qname: str, rdtype: str) -> DnsResult | None:
+        """The first NOERROR or NXDOMAIN reply for ``qname`` from the servers in turn (None: none
+        gave one, or the time is up); what the others said goes to ``problems``."""
+        for host, port in self.servers:
+            left = self.end - time.monotonic()
+            if left <= 0:
+                self.problems.append(("timeout", f"no DNS answer for {self.name!r} within {self.timeout:g} s"))
+                return None
+            r = lookup(qname, rdtype, server=host, port=port, timeout=left)
+            self.results.append(r)
+            if r.error is not None:
+                self.problems.append(r.error)
+            elif r.rcode in ("NOERROR", "NXDOMAIN"):
+                return r
+            else:
+                self.problems.append(("rcode", f"{r.at} answered {r.rcode}"))
+        return None
+
+    def verdict(self, rdtype: str, candidates: list[str]) -> str:
+        """Ask for one record type: ``answer`` (addresses added), ``nodata``, ``nxdomain`` (no
+        candidate exists) or ``none`` (no server answered)."""
+        verdict = None
+        for qname in candidates:
+            got = self._first_reply(qname, rdtype)
+            if got is None:
+                continue
+            if got.rcode == "NXDOMAIN":
+                verdict = verdict or "nxdomain"
+                continue  # the next search candidate
+            found = [rec.data for rec in got.answer if rec.type == rdtype]
+            if not found:
+                return "nodata"
+            self.addresses += [a for a in dict.fromkeys(found) if a not in self.addresses]
+            self.answered_by = self.answered_by or got.at
+            return "answer"
+        return verdict or "none"
+
+    def failure(self, verdicts: list[str]) -> tuple[str, str]:
+        """Why no address was found, from the per-type verdicts and the problems on the way."""
+        name, problems = self.name, self.problems
+        if "nxdomain" in verdicts and "nodata" not in verdicts:
+            return "nxdomain", f"{name!r} does not exist (NXDOMAIN)"
+        if "nodata" in verdicts:
+            return "nodata", f"{name!r} has no A or AAAA records"
+        timeouts = [p for p in problems if p[0] == "timeout"]
+        if timeouts and len(timeouts) == len(problems):
+            servers_text = ", ".join(_hostport(h, p) for h, p in self.servers)
+            return "timeout", f"no DNS answer for {name!r} within {self.timeout:g} s (servers: {servers_text})"
+        kind, message = next(((k, m) for k, m in problems if k != "timeout"), problems[0] if problems else
+                             ("network", "no server could be asked"))
+        return kind, f"DNS lookup of {name!r} failed: {message}"
+
+
 def resolve_addresses(name: str, *, server: tuple[str, int] | None = None, timeout: float = 5.0,
                       config: SystemConfig | None = None) -> AddressAnswer:
     """A and AAAA records for a host name, through ``lookup`` (UDP, TCP on truncation).
@@ -993,80 +1079,20 @@ def resolve_addresses(name: str, *, server: tuple[str, int] | None = None, timeo
     one when a server does not answer, or answers SERVFAIL/REFUSED), and the search
     domains for a name with fewer dots than ``ndots``.  ``timeout`` bounds the whole."""
     end = time.monotonic() + timeout
-    results: list[DnsResult] = []
-    lname = name.rstrip(".")
-    special = special_use(lname)
+    special = special_use(name.rstrip("."))
     if special is not None:  # never a query for these, whichever server (netlab.engine.resolve answers first)
         if special.addresses:
             return AddressAnswer(name, special.addresses, None, (), None)
         return AddressAnswer(name, (), None, (), ("nxdomain", special.nxdomain_message(name)))
-    if server is not None:
-        servers = [(str(server[0]), int(server[1]))]
-        candidates = [lname]
-    else:
-        config = config or system_config()
-        servers = [(s, 53) for s in config.servers]
-        if not servers:
-            return AddressAnswer(name, (), None, (), ("config", f"no DNS server configured ({config.path} has "
-                                                                 "no nameserver)"))
-        if name.endswith("."):
-            candidates = [lname]
-        else:
-            # a search domain under .localhost or .invalid would make a special-use name: left out
-            searched = [f"{lname}.{d}" for d in config.search if special_use(d) is None]
-            candidates = [lname, *searched] if lname.count(".") >= config.ndots else [*searched, lname]
-    addresses: list[str] = []
-    answered_by = None
-    verdicts: list[str] = []  # per type: nxdomain | nodata | answer
-    problems: list[tuple[str, str]] = []
-    for rdtype in ("A", "AAAA"):
-        verdict = None
-        for qname in candidates:
-            got = None
-            for host, port in servers:
-                left = end - time.monotonic()
-                if left <= 0:
-                    problems.append(("timeout", f"no DNS answer for {name!r} within {timeout:g} s"))
-                    break
-                r = lookup(qname, rdtype, server=host, port=port, timeout=left)
-                results.append(r)
-                if r.error is not None:
-                    problems.append(r.error)
-                    continue
-                if r.rcode in ("NOERROR", "NXDOMAIN"):
-                    got = r
-                    break
-                problems.append(("rcode", f"{r.at} answered {r.rcode}"))
-            if got is None:
-                continue
-            if got.rcode == "NXDOMAIN":
-                verdict = verdict or "nxdomain"
-                continue  # the next search candidate
-            found = [rec.data for rec in got.answer if rec.type == rdtype]
-            if found:
-                for a in found:
-                    if a not in addresses:
-                        addresses.append(a)
-                answered_by = answered_by or got.at
-                verdict = "answer"
-            else:
-                verdict = "nodata"
-            break
-        verdicts.append(verdict or "none")
-    if addresses:
-        return AddressAnswer(name, tuple(addresses), answered_by, tuple(results), None)
-    if "nxdomain" in verdicts and "nodata" not in verdicts:
-        return AddressAnswer(name, (), None, tuple(results), ("nxdomain", f"{name!r} does not exist (NXDOMAIN)"))
-    if "nodata" in verdicts:
-        return AddressAnswer(name, (), None, tuple(results), ("nodata", f"{name!r} has no A or AAAA records"))
-    timeouts = [p for p in problems if p[0] == "timeout"]
-    if timeouts and len(timeouts) == len(problems):
-        servers_text = ", ".join(_hostport(h, p) for h, p in servers)
-        return AddressAnswer(name, (), None, tuple(results),
-                             ("timeout", f"no DNS answer for {name!r} within {timeout:g} s (servers: {servers_text})"))
-    kind, message = next(((k, m) for k, m in problems if k != "timeout"), problems[0] if problems else
-                         ("network", "no server could be asked"))
-    return AddressAnswer(name, (), None, tuple(results), (kind, f"DNS lookup of {name!r} failed: {message}"))
+    try:
+        servers, candidates = _resolution_plan(name, server, config)
+    except _NoQuery as stop:
+        return AddressAnswer(name, (), None, (), stop.error)
+    search = _AddressSearch(name, servers, end, timeout)
+    verdicts = [search.verdict(rdtype, candidates) for rdtype in ("A", "AAAA")]
+    if search.addresses:
+        return AddressAnswer(name, tuple(search.addresses), search.answered_by, tuple(search.results), None)
+    return AddressAnswer(name, (), None, tuple(search.results), search.failure(verdicts))
 
 
 # ------------------------------------------------------------------------------------ trace
