@@ -358,6 +358,54 @@ def _port(text: str, whole: str) -> int:
     return int(text)
 
 
+def _parse_url_server(text: str, whole: str) -> ServerSpec:
+    """``SCHEME://HOST[:PORT][/PATH]``: the scheme names the transport; a path only for https://."""
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in _SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r} in server {whole!r} (use udp://, tcp://, tls:// or https://)")
+    transport = _SCHEMES[scheme]
+    try:
+        parts = urllib.parse.urlsplit("https://" + text.split("://", 1)[1])
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise ValueError(f"bad server {whole!r}: {exc}") from None
+    if not host:
+        raise ValueError(f"no host in server {whole!r}")
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"bad port in server {whole!r} (1-65535)")
+    path = None
+    if transport == "https":
+        path = (parts.path or DOH_PATH) + (f"?{parts.query}" if parts.query else "")
+    elif parts.path not in ("", "/"):
+        raise ValueError(f"a path only makes sense for https:// servers, not {whole!r}")
+    return ServerSpec(host, port, transport, path)
+
+
+def _parse_bracketed_server(text: str, whole: str) -> ServerSpec:
+    """``[IPv6]``, ``[IPv6]:PORT`` or ``[IPv6]#PORT``."""
+    host, sep, rest = text[1:].partition("]")
+    if not sep or not host:
+        raise ValueError(f"bad server {whole!r}: expected [IPv6]:PORT")
+    if rest and rest[0] in ":#":
+        return ServerSpec(host, _port(rest[1:], whole))
+    if rest:
+        raise ValueError(f"bad server {whole!r}: expected [IPv6]:PORT")
+    return ServerSpec(host)
+
+
+def _parse_plain_server(text: str, whole: str) -> ServerSpec:
+    """``HOST#PORT``, ``HOST:PORT`` (one colon), or a name / IPv4 / bare IPv6 address alone."""
+    if "#" in text:
+        host, _, port_text = text.rpartition("#")
+    elif text.count(":") == 1:
+        host, _, port_text = text.partition(":")
+    else:
+        return ServerSpec(text)  # a name, an IPv4 address, or a bare IPv6 address
+    if not host:
+        raise ValueError(f"bad server {whole!r}")
+    return ServerSpec(host, _port(port_text, whole))
+
+
 def parse_server(text: str) -> ServerSpec:
     """Parse ``[SCHEME://]HOST[:PORT|#PORT][/PATH]``; ``@`` in front is allowed.  ValueError if bad."""
     whole = text
@@ -366,46 +414,11 @@ def parse_server(text: str) -> ServerSpec:
         text = text[1:]
     if not text:
         raise ValueError("empty DNS server")
-    transport = path = None
     if "://" in text:
-        scheme = text.split("://", 1)[0].lower()
-        if scheme not in _SCHEMES:
-            raise ValueError(f"unknown scheme {scheme!r} in server {whole!r} (use udp://, tcp://, tls:// or https://)")
-        transport = _SCHEMES[scheme]
-        try:
-            parts = urllib.parse.urlsplit("https://" + text.split("://", 1)[1])
-            host, port = parts.hostname, parts.port
-        except ValueError as exc:
-            raise ValueError(f"bad server {whole!r}: {exc}") from None
-        if not host:
-            raise ValueError(f"no host in server {whole!r}")
-        if port is not None and not 0 < port < 65536:
-            raise ValueError(f"bad port in server {whole!r} (1-65535)")
-        if transport == "https":
-            path = (parts.path or DOH_PATH) + (f"?{parts.query}" if parts.query else "")
-        elif parts.path not in ("", "/"):
-            raise ValueError(f"a path only makes sense for https:// servers, not {whole!r}")
-        return ServerSpec(host, port, transport, path)
+        return _parse_url_server(text, whole)
     if text.startswith("["):
-        host, sep, rest = text[1:].partition("]")
-        if not sep or not host:
-            raise ValueError(f"bad server {whole!r}: expected [IPv6]:PORT")
-        if rest and rest[0] in ":#":
-            return ServerSpec(host, _port(rest[1:], whole))
-        if rest:
-            raise ValueError(f"bad server {whole!r}: expected [IPv6]:PORT")
-        return ServerSpec(host)
-    if "#" in text:
-        host, _, port_text = text.rpartition("#")
-        if not host:
-            raise ValueError(f"bad server {whole!r}")
-        return ServerSpec(host, _port(port_text, whole))
-    if text.count(":") == 1:
-        host, _, port_text = text.partition(":")
-        if not host:
-            raise ValueError(f"bad server {whole!r}")
-        return ServerSpec(host, _port(port_text, whole))
-    return ServerSpec(text)  # a name, an IPv4 address, or a bare IPv6 address
+        return _parse_bracketed_server(text, whole)
+    return _parse_plain_server(text, whole)
 
 
 def parse_dns_server(text: str) -> tuple[str, int]:
