@@ -61,9 +61,10 @@ import threading
 import time
 import urllib.parse
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 import dns.edns
 import dns.exception
@@ -775,40 +776,65 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def _classify(exc: BaseException, at: str, timeout: float) -> tuple[str, str]:
-    http = _http_module()
-    if http is not None and isinstance(exc, getattr(http, "TimeoutException", ())):
-        return "timeout", f"no answer from {at} within {timeout:g} s"
-    if http is not None and isinstance(exc, getattr(http, "HTTPError", ())):
+def _no_answer(exc: Any, at: str, timeout: float) -> tuple[str, str]:
+    return "timeout", f"no answer from {at} within {timeout:g} s"
+
+
+def _untrusted(exc: Any, at: str, timeout: float) -> tuple[str, str]:
+    return "tls", (f"the certificate of {at} is not trusted: {exc.verify_message or exc.reason} "
+                   "(give its CA with --cacert, or skip verification with --insecure)")
+
+
+def _handshake_failed(exc: Any, at: str, timeout: float) -> tuple[str, str]:
+    reason = exc.reason or str(exc)
+    if reason == "WRONG_VERSION_NUMBER":
+        reason += " (does this port speak TLS?)"
+    return "tls", f"the TLS handshake with {at} failed: {reason}"
+
+
+# (exception types, (kind, message)), the first match wins: subclasses before their bases
+# (a certificate error is an SSLError, which is an OSError; socket.timeout is one too).
+_FAILURES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...],
+                       Callable[[Any, str, float], tuple[str, str]]], ...] = (
+    (_HttpStatus, lambda exc, at, timeout: ("config" if "not installed" in str(exc) else "malformed", str(exc))),
+    ((dns.exception.Timeout, socket.timeout, TimeoutError), _no_answer),
+    (ssl.SSLCertVerificationError, _untrusted),
+    (ssl.SSLError, _handshake_failed),
+    (EOFError, lambda exc, at, timeout: ("network", f"{at} closed the connection before answering")),
+    (ConnectionRefusedError,
+     lambda exc, at, timeout: ("network", f"connection refused by {at} (is a DNS server listening there?)")),
+    (ConnectionResetError, lambda exc, at, timeout: ("network", f"connection reset by {at}")),
+    (OSError, lambda exc, at, timeout: ("network", f"{exc.strerror or exc} (talking to {at})")),
+    (dns.query.BadResponse, lambda exc, at, timeout: (
+        "malformed", f"the reply from {at} does not answer the question asked (ID or question differs)")),
+    # dnspython raises ValueError / UnicodeDecodeError for some bad fields (an EDE text not UTF-8)
+    ((dns.exception.DNSException, UnicodeError, ValueError, struct.error), lambda exc, at, timeout: (
+        "malformed", f"the reply from {at} is not a valid DNS message: {type(exc).__name__}: {_one_line(exc)}")),
+)
+
+
+def _classify_http(exc: BaseException, at: str, timeout: float, http) -> tuple[str, str] | None:
+    """httpx's own errors (DoH): a timeout, or the TLS / socket error underneath; None if not httpx's."""
+    if isinstance(exc, getattr(http, "TimeoutException", ())):
+        return _no_answer(exc, at, timeout)
+    if isinstance(exc, getattr(http, "HTTPError", ())):
         for inner in _chain(exc):
             if isinstance(inner, (ssl.SSLError, OSError)) and inner is not exc:
                 return _classify(inner, at, timeout)
         return "network", f"HTTPS to {at} failed: {exc}"
-    if isinstance(exc, _HttpStatus):
-        return ("config" if "not installed" in str(exc) else "malformed"), str(exc)
-    if isinstance(exc, (dns.exception.Timeout, socket.timeout, TimeoutError)):
-        return "timeout", f"no answer from {at} within {timeout:g} s"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return "tls", (f"the certificate of {at} is not trusted: {exc.verify_message or exc.reason} "
-                       "(give its CA with --cacert, or skip verification with --insecure)")
-    if isinstance(exc, ssl.SSLError):
-        reason = exc.reason or str(exc)
-        if reason == "WRONG_VERSION_NUMBER":
-            reason += " (does this port speak TLS?)"
-        return "tls", f"the TLS handshake with {at} failed: {reason}"
-    if isinstance(exc, EOFError):
-        return "network", f"{at} closed the connection before answering"
-    if isinstance(exc, ConnectionRefusedError):
-        return "network", f"connection refused by {at} (is a DNS server listening there?)"
-    if isinstance(exc, ConnectionResetError):
-        return "network", f"connection reset by {at}"
-    if isinstance(exc, OSError):
-        return "network", f"{exc.strerror or exc} (talking to {at})"
-    if isinstance(exc, dns.query.BadResponse):
-        return "malformed", f"the reply from {at} does not answer the question asked (ID or question differs)"
-    if isinstance(exc, (dns.exception.DNSException, UnicodeError, ValueError, struct.error)):
-        # dnspython raises ValueError / UnicodeDecodeError for some bad fields (an EDE text not UTF-8)
-        return "malformed", f"the reply from {at} is not a valid DNS message: {type(exc).__name__}: {_one_line(exc)}"
+    return None
+
+
+def _classify(exc: BaseException, at: str, timeout: float) -> tuple[str, str]:
+    """A failed exchange with ``at`` as (kind, message): timeout, tls, network, malformed or config."""
+    http = _http_module()
+    if http is not None:
+        verdict = _classify_http(exc, at, timeout, http)
+        if verdict is not None:
+            return verdict
+    for types, describe in _FAILURES:
+        if isinstance(exc, types):
+            return describe(exc, at, timeout)
     return "network", f"{type(exc).__name__}: {_one_line(exc)} (talking to {at})"
 
 
