@@ -1354,6 +1354,40 @@ def _delegation(reply: DnsResult, child: str) -> tuple[list[str], list[tuple[str
     return ns_names, [(n, sorted(glue.get(n, []), key=lambda a: ":" in a)) for n in ns_names]
 
 
+def _trace_qname(name: str, reverse: bool) -> str:
+    """The name a trace asks, absolute (an address's reverse name with ``reverse``); a usage error if bad."""
+    qname = str(name or "").strip()
+    if not qname:
+        raise _NoQuery("usage", "no name to look up")
+    if reverse:
+        qname = _reverse_qname(qname)
+    try:
+        return dns.name.from_text(qname).to_text()
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        raise _NoQuery("usage", f"{name!r} is not a valid DNS name: {exc}") from None
+
+
+def _trace_roots(qname: str, root: str | None, hints: str | None) -> tuple[str, list[tuple[str, list[str]]]]:
+    """Where a trace starts: (source, [(ns name, addresses)]) -- the ``root`` address, else the
+    root hints (``hints``, the system's or the built-in: the real roots, so no special-use names)."""
+    if root is not None:
+        try:
+            address = str(ipaddress.ip_address(str(root).strip().strip("[]")))
+        except ValueError:
+            raise _NoQuery("usage", f"the server to start a trace from must be an IP address, not {root!r}") from None
+        return hints or f"@{root}", [(address, [address])]
+    if hints is None:
+        refused = _special_refusal(qname, "the root servers")
+        if refused:
+            raise _NoQuery("usage", refused)
+    try:
+        return load_hints(hints)
+    except OSError as exc:
+        raise _NoQuery("usage", f"cannot read the root hints {hints!r}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise _NoQuery("usage", str(exc)) from None
+
+
 def trace(name: str, rdtype: str | int = "A", *, hints: str | None = None, root: str | None = None,
           port: int = 53, timeout: float = 5.0, transport: str = "udp", reverse: bool = False, do: bool = False,
           cd: bool = False, payload: int | None = None) -> TraceResult:
@@ -1370,48 +1404,21 @@ def trace(name: str, rdtype: str | int = "A", *, hints: str | None = None, root:
         return TraceResult(qname, qtype, source, port, transport, tuple(steps), final,
                            (time.perf_counter() - t0) * 1000, error)
 
-    if transport not in ("udp", "tcp"):
-        return done(error=("usage", f"--trace asks over udp or tcp, not {transport!r}"))
+    try:  # the question and the options: errors name the name as given
+        if transport not in ("udp", "tcp"):
+            raise _NoQuery("usage", f"--trace asks over udp or tcp, not {transport!r}")
+        qtype = dns.rdatatype.to_text(_lookup_rdtype(rdtype))
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise _NoQuery("usage", f"bad port {port!r} (1-65535)")
+        if not timeout or timeout <= 0:
+            raise _NoQuery("usage", f"the timeout must be positive, not {timeout!r}")
+        qname = _trace_qname(name, reverse)
+    except _NoQuery as stop:
+        return done(error=stop.error)
     try:
-        qtype = dns.rdatatype.to_text(parse_rdtype(rdtype))
-    except ValueError as exc:
-        return done(error=("usage", str(exc)))
-    if not isinstance(port, int) or not 0 < port < 65536:
-        return done(error=("usage", f"bad port {port!r} (1-65535)"))
-    if not timeout or timeout <= 0:
-        return done(error=("usage", f"the timeout must be positive, not {timeout!r}"))
-    qname = str(name or "").strip()
-    if not qname:
-        return done(error=("usage", "no name to look up"))
-    if reverse:
-        try:
-            qname = reverse_name(qname)
-        except ValueError as exc:
-            return done(error=("usage", str(exc)))
-    try:
-        qname = dns.name.from_text(qname).to_text()
-    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
-        return done(error=("usage", f"{name!r} is not a valid DNS name: {exc}"))
-    if root is not None:
-        try:
-            address = str(ipaddress.ip_address(str(root).strip().strip("[]")))
-        except ValueError:
-            return done(error=("usage", f"the server to start a trace from must be an IP address, not {root!r}"),
-                        qname=qname)
-        roots = [(address, [address])]
-        tracer = _Tracer(roots, port, float(timeout), transport, {"do": do, "cd": cd, "payload": payload})
-        final, error = tracer.run(qname, qtype)
-        return done(tracer.steps, final, error, qname)
-    if hints is None:  # the system's or the built-in root hints: the real roots, off this machine
-        refused = _special_refusal(qname, "the root servers")
-        if refused:
-            return done(error=("usage", refused), qname=qname)
-    try:
-        source, roots = load_hints(hints)
-    except OSError as exc:
-        return done(error=("usage", f"cannot read the root hints {hints!r}: {exc.strerror or exc}"), qname=qname)
-    except ValueError as exc:
-        return done(error=("usage", str(exc)), qname=qname)
+        source, roots = _trace_roots(qname, root, hints)
+    except _NoQuery as stop:
+        return done(error=stop.error, qname=qname)
     tracer = _Tracer(roots, port, float(timeout), transport, {"do": do, "cd": cd, "payload": payload})
     final, error = tracer.run(qname, qtype)
     return done(tracer.steps, final, error, qname)
