@@ -332,6 +332,8 @@ class DnsPane(LazyTabs, Vertical):
 
     def query_options(self) -> dict:
         """What the form asks for, checked; raises ValueError with a message for the status line."""
+        from textual.widgets import Checkbox
+
         from netlab.engine.dns import is_rdtype, parse_rdtype
         from netlab.engine.dns import parse_server as parse_spec
 
