@@ -11,7 +11,6 @@ from functools import partial
 
 from textual.app import App, ComposeResult
 from textual import events
-from textual.widgets import Header
 
 from netlab.ui import messages as m
 from netlab.ui.keys import APP_BINDINGS, KeyHold
@@ -21,6 +20,7 @@ from netlab.ui.panes.dns import DnsPane
 from netlab.ui.panes.grid import PaneGrid
 from netlab.ui.panes.keybar import KeyBar
 from netlab.ui.panes.response import ResponseView
+from netlab.ui.panes.titlebar import TitleBar
 
 
 class NetlabApp(App):
@@ -30,7 +30,10 @@ class NetlabApp(App):
     CSS_PATH = "netlab.tcss"
     TITLE = "netlab"
     ESCAPE_TO_MINIMIZE = False
-    AUTO_FOCUS = "#url"
+    # No focus at the first frame: _after_first_frame gives the URL bar the focus (focusing
+    # lights the pane's border and restyles the bar: a dearer first frame), and sets
+    # AUTO_FOCUS = "#url" then; keys typed before that are held and land in the URL bar.
+    AUTO_FOCUS = None
     BINDINGS = APP_BINDINGS
 
     def __init__(self, url: str | None = None, *, lab: bool = True, live_connections: bool = True,
@@ -52,6 +55,7 @@ class NetlabApp(App):
         self._queue: list = []  # (request, options, label) still to send: a .http file's "send all"
         self.http_path = ""  # the .http file last opened or saved to
         self.key_hold = KeyHold(self)
+        self.key_hold.hold()  # until the URL bar has the focus (_after_first_frame)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded and self.key_hold.take(event):
@@ -68,7 +72,7 @@ class NetlabApp(App):
                        timeout=timeout, markup=False)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with PaneGrid(id="panes"):
             yield Composer(id="composer", classes="pane")
             yield ResponseView(id="response", classes="pane")
@@ -96,6 +100,10 @@ class NetlabApp(App):
                 f.write(repr(time.time()))
             self.exit()
             return
+        if self.screen.focused is None and self.screen is self.screen_stack[0]:  # not clicked elsewhere yet
+            self.composer.focus_pane()
+        self.AUTO_FOCUS = "#url"  # type: ignore[misc]  # as the class's would be: the main screen's fallback
+        self.key_hold.release()  # the keys typed so far, in order, after the focus is placed
         self.composer.schedule_tabs()
         self.response.schedule_tabs()
         if self.use_lab:

@@ -107,8 +107,16 @@ class KeyHold:
             self._timer = self.app.set_interval(0.01, self._check)
         return False
 
+    def hold(self) -> None:
+        """Hold every key from now until ``release()``: the app starts so, and gives the URL
+        bar the focus after the first frame, so that keys typed before then land there."""
+        if self.held is None:
+            self.held = []
+            self._was = None
+
     def release(self) -> None:
-        """The opener found nothing to open: dispatch what is held now."""
+        """The opener found nothing to open (or the app's first focus is placed): dispatch
+        what is held now."""
         if self.held is not None:
             self.app.call_later(self._drain)
 

@@ -13,16 +13,21 @@ composer sets itself never echo back.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual import events
-from textual.widgets import Checkbox, ContentSwitcher, Input, Label, Static, TextArea
+from textual.widgets import ContentSwitcher, Input, Static, TextArea
 
 from netlab.ui import requesttext as rt
 from netlab.ui.messages import ComposeFailed, SendRequested, TabSelected
 from netlab.ui.panes.tabstrip import LazyTabs, TabStrip
+
+if TYPE_CHECKING:
+    from textual.widgets import Checkbox  # the Options tab's, imported with it after the first frame
 
 TABS = [("fields", "Fields"), ("raw", "Raw"), ("options", "Options")]
 
@@ -69,11 +74,13 @@ class Composer(LazyTabs, Vertical):
             yield UrlInput("", id="url", compact=True, placeholder="http://host:port/path (or paste a curl command)")
         yield TabStrip(TABS, "fields", id="composer-tabs")
         with ContentSwitcher(initial="fields", id="composer-switcher"):
-            with Vertical(id="fields"):
-                yield Label("Headers — one 'Name: value' a line", classes="section")
-                yield TextArea(id="headers", soft_wrap=False, compact=True)
-                yield Label("Body", classes="section")
-                yield TextArea(id="body", compact=True)
+            with Vertical(id="fields"):  # the section names are the areas' border titles, not Labels
+                headers = TextArea(id="headers", soft_wrap=False, compact=True)
+                headers.border_title = "Headers — one 'Name: value' a line"
+                yield headers
+                body = TextArea(id="body", compact=True)
+                body.border_title = "Body"
+                yield body
         yield Static(id="composer-status")
 
     # -- public ------------------------------------------------------------------------------
@@ -112,7 +119,8 @@ class Composer(LazyTabs, Vertical):
         self._version = fields.version
         self.host_auto = rt.get_header(fields.headers, "host") in (None, rt.host_header(url))
         self._show_fields(fields)
-        self._set_text("#raw", rt.to_raw_text(self.data))
+        if self._maybe("#raw") is not None:  # the Raw tab, once mounted, starts from self.data (RawArea)
+            self._set_text("#raw", rt.to_raw_text(self.data))
         if options is not None:
             self._set_opt("timeout", f"{options.timeout:g}")
             self._set_opt("head_timeout", "0" if options.head_timeout is None else f"{options.head_timeout:g}")
@@ -505,7 +513,8 @@ class Composer(LazyTabs, Vertical):
             self._remember(before)
         if rt.split_request(self.data, self._url) != fields:
             self.data = rt.build_request(fields)
-            self._set_text("#raw", rt.to_raw_text(self.data))
+            if self._maybe("#raw") is not None:
+                self._set_text("#raw", rt.to_raw_text(self.data))
         self._show_status()
 
     def _raw_edited(self) -> None:
@@ -660,6 +669,8 @@ class OptionsForm(VerticalScroll):
         self.opt = opt
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Label
+
         from netlab.ui.panes.checkbox import TickBox  # [x] / [ ], the label wrapped when narrow
 
         yield Label("Timeout, seconds (connect and each read)", classes="section")

@@ -128,14 +128,12 @@ class ConnectionsPane(Vertical):
         yield Static(id="conn-status")
         yield Static(id="conn-counts")
         yield Static(id="conn-notice")
-        yield Input(id="conn-filter", placeholder="filter: words that must all match (address, port, state, "
-                                                   "pid, process); enter keeps it, escape clears it")
+        # (the filter line, #conn-filter, is mounted when / first opens it: _filter_box)
         yield ConnTableView(id="conn-table")
 
     def on_mount(self) -> None:
         self.view = self.query_one(ConnTableView)
         self.view.on_position = self._show_position
-        self.query_one("#conn-filter").display = False
         self._show_status()
         self._show_position()
 
@@ -343,8 +341,16 @@ class ConnectionsPane(Vertical):
             self.view.rows_changed()
         self._show_status()
 
-    def action_filter(self) -> None:
-        box = self.query_one("#conn-filter", Input)
+    def _filter_box(self) -> Input | None:
+        """The filter line, once / has opened it (None before)."""
+        return next(iter(self.query("#conn-filter").results(Input)), None)
+
+    async def action_filter(self) -> None:
+        box = self._filter_box()
+        if box is None:  # mounted on first use: a hidden Input costs the first frame as much as a shown one
+            box = Input(id="conn-filter", placeholder="filter: words that must all match (address, port, state, "
+                                                      "pid, process); enter keeps it, escape clears it")
+            await self.mount(box, before=self.view)
         box.display = True
         box.focus()
 
@@ -361,15 +367,17 @@ class ConnectionsPane(Vertical):
             self.view.focus()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "close_filter":
-            return self.query_one("#conn-filter").display  # else escape is the app's (cancel, restore)
+        if action == "close_filter":  # else escape is the app's (cancel, restore)
+            box = self._filter_box()
+            return box is not None and box.display
         return True
 
     def action_close_filter(self) -> None:
-        box = self.query_one("#conn-filter", Input)
-        box.value = ""
+        box = self._filter_box()
+        if box is not None:
+            box.value = ""
+            box.display = False
         self.set_spec(replace(self._model().spec, text=""))
-        box.display = False
         self.view.focus()
 
     def action_cycle_state(self) -> None:
@@ -418,9 +426,10 @@ class ConnectionsPane(Vertical):
             self.set_spec(replace(spec, sort=msg.column, reverse=False))
 
     def action_clear_filters(self) -> None:
-        box = self.query_one("#conn-filter", Input)
-        box.value = ""
-        box.display = False
+        box = self._filter_box()
+        if box is not None:
+            box.value = ""
+            box.display = False
         spec = self._model().spec
         self.set_spec(type(spec)(sort=spec.sort, reverse=spec.reverse))
 
