@@ -4,36 +4,24 @@ Every subcommand goes through the same engine the TUI uses."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from netlab import __version__
+
+if TYPE_CHECKING:
+    import argparse
+# argparse and json are imported where a command line is parsed or JSON written: a bare
+# `netlab` (the TUI) needs neither before its first frame (bench/startup.py).
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 SUBCOMMANDS = ("send", "serve", "history", "replay", "conns", "dns", "settings")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own usage errors: exit 2, one clear line
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"netlab: error: {_safe(message)}\n")
-
-
 # The command line's name of each Options field, for messages about a value.
 OPTION_FLAGS = {"timeout": "--timeout", "deadline": "--max-time", "head_timeout": "--head-timeout",
                 "max_body_bytes": "--max-body"}
-
-
-class _Given(argparse.Action):
-    """Store the value and remember that the option was given: ``--max-time 0`` (no
-    deadline, stored as None) is not the same as no --max-time (the settings file's)."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, values)
-        namespace._given_options = {*getattr(namespace, "_given_options", ()), self.dest}
 
 
 def given(args, dest: str) -> bool:
@@ -44,6 +32,8 @@ def given(args, dest: str) -> bool:
 def option_value(rule: str, flag: str):
     """An argparse type for an option value, by the one rule every value follows
     (netlab/limits.py): the value to use, or a usage error naming the flag and the value."""
+    import argparse
+
     from netlab import limits
 
     def parse(text: str):
@@ -60,6 +50,7 @@ def add_exchange_limits(p, *, head_timeout_only: bool = False) -> None:
     """--timeout, --max-time, --head-timeout and --max-body (``head_timeout_only``: the
     last alone, for replay, which keeps the stored exchange's other options)."""
     from netlab import limits
+    from netlab.cli_args import Given as _Given
 
     day = f"at most {limits.MAX_SECONDS:g} s, a day"
     if not head_timeout_only:
@@ -118,6 +109,8 @@ def _send_parser(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from netlab.cli_args import Parser as _Parser
+
     p = _Parser(prog="netlab", description="A terminal network lab. `netlab [URL]` opens the TUI.")
     p.add_argument("--version", action="version", version=f"netlab {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -365,6 +358,8 @@ def report_error(error, err) -> None:
 def report(ex, args, out, err) -> int:
     """Print an exchange (human or --json) and give the exit status: send and replay."""
     if args.json:
+        import json
+
         out.write(json.dumps(exchange_json(ex), indent=2) + "\n")
         out.flush()
     else:
@@ -378,6 +373,7 @@ def report(ex, args, out, err) -> int:
 
 def _number(kind, what: str, low, high=None):
     """An argparse type: a number of ``kind`` in [low, high], or a one-line usage error."""
+    import argparse
 
     def parse(text: str):
         try:
@@ -430,6 +426,12 @@ def cmd_serve(args) -> int:
 
 
 def cmd_tui(argv: Sequence[str]) -> int:
+    if not argv:  # a bare `netlab`: nothing to parse (argparse stays unimported before the first frame)
+        from netlab.ui.app import run_app
+
+        return run_app(None)
+    from netlab.cli_args import Parser as _Parser
+
     p = _Parser(prog="netlab", description="Open the netlab TUI.")
     p.add_argument("url", nargs="?", help="URL to pre-fill (default: the built-in lab server's /ip)")
     p.add_argument("--version", action="version", version=f"netlab {__version__}")

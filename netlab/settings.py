@@ -208,8 +208,10 @@ def load(path: str | None = None) -> Loaded:
     return loads(text, path)
 
 
-_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
+# Patterns as text, compiled by re (and cached there) when a file is read: the TUI reads
+# this module before its first frame, and most often there is no file.
+_TOML_AT = r"\s*\(at line (\d+), column (\d+)\)\s*$"
+_TOML_END = r"\s*\(at end of document\)\s*$"
 
 
 def loads(text: str, path: str = "settings.toml") -> Loaded:
@@ -222,13 +224,13 @@ def loads(text: str, path: str = "settings.toml") -> Loaded:
         msg = str(exc)
         line = getattr(exc, "lineno", None)  # Python 3.14 has lineno and colno
         col = getattr(exc, "colno", None)
-        m = _TOML_AT.search(msg)
+        m = re.search(_TOML_AT, msg)
         if m:
             line, col = line or int(m.group(1)), col or int(m.group(2))
             msg = msg[:m.start()]
-        elif _TOML_END.search(msg):
+        elif re.search(_TOML_END, msg):
             line = line or text.count("\n") + (0 if text.endswith("\n") else 1)
-            msg = _TOML_END.sub("", msg) + " at the end of the file"
+            msg = re.sub(_TOML_END, "", msg) + " at the end of the file"
         where = f", line {line}" + (f", column {col}" if col else "") if line else ""
         return Loaded(Settings(), path, True, (Problem(
             f"settings {path}{where}: not valid TOML: {msg}; using the default settings", None, line),))
@@ -573,8 +575,8 @@ _BARE = r"[A-Za-z0-9_-]+"
 _QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'[^']*'"
 _KEY = rf"(?:{_BARE}|{_QUOTED})"
 _DOTTED = rf"{_KEY}(?:\s*\.\s*{_KEY})*"
-_ASSIGN = re.compile(rf"\s*({_DOTTED})\s*=")
-_HEADER = re.compile(rf"\s*\[(\[?)\s*({_DOTTED})\s*\]")
+_ASSIGN = rf"\s*({_DOTTED})\s*="  # re.match compiles (and caches) them when a file is read
+_HEADER = rf"\s*\[(\[?)\s*({_DOTTED})\s*\]"
 
 
 def _split_dotted(text: str) -> list[str]:
@@ -592,12 +594,12 @@ def _key_lines(text: str) -> dict[str, int]:
         stripped = line.lstrip()
         if not stripped or stripped.startswith("#"):
             continue
-        m = _HEADER.match(line)
+        m = re.match(_HEADER, line)
         if m and stripped.startswith("["):
             table = _split_dotted(m.group(2))
             lines.setdefault(".".join(table), n)
             continue
-        m = _ASSIGN.match(line)
+        m = re.match(_ASSIGN, line)
         if m:
             parts = table + _split_dotted(m.group(1))
             for i in range(len(table) + 1, len(parts) + 1):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from netlab.engine.text import FORMAT_CHARS
+from netlab.engine.text import FORMAT_CHARS, compiled
 
 __all__ = ["to_raw_text", "from_raw_text", "raw_lines", "split_pieces"]
 
@@ -23,7 +23,8 @@ _HEX2 = re.compile(r"[0-9a-fA-F]{2}")
 # what is written out: the backslash, C0 controls (LF, CR, tab among them), DEL, C1
 # controls, invisible or direction-changing characters, and bytes that were not UTF-8
 # (kept by surrogateescape as U+DC80-U+DCFF); found in runs, each run translated at once
-_RUN = re.compile(f"[\\\\\x00-\x1f\x7f-\x9f{FORMAT_CHARS}\udc80-\udcff]+")
+# (as text, compiled on first use: the class takes milliseconds to compile)
+_RUN = f"[\\\\\x00-\x1f\x7f-\x9f{FORMAT_CHARS}\udc80-\udcff]+"
 _LF_CR = re.compile(rb"(\r?)\n")
 
 
@@ -50,7 +51,7 @@ _TABLE.update({o: f"\\x{o - 0xDC00:02x}" for o in range(0xDC80, 0xDD00)})  # a b
 
 def to_raw_text(data: bytes) -> str:
     """Bytes → raw text (see the module's docstring)."""
-    return _RUN.sub(lambda m: m.group().translate(_TABLE), bytes(data).decode("utf-8", "surrogateescape"))
+    return compiled(_RUN).sub(lambda m: m.group().translate(_TABLE), bytes(data).decode("utf-8", "surrogateescape"))
 
 
 def raw_lines(data: bytes) -> list[tuple[str, str]]:

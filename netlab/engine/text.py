@@ -18,6 +18,7 @@ be read back to the exact bytes."""
 from __future__ import annotations
 
 import re
+from functools import cache
 
 __all__ = ["safe_text", "decode_bytes", "FORMAT_CHARS"]
 
@@ -30,10 +31,18 @@ __all__ = ["safe_text", "decode_bytes", "FORMAT_CHARS"]
 FORMAT_CHARS = ("\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
            "\ufff9-\ufffb\U000e0000-\U000e007f")
 _SURROGATES = "\ud800-\udfff"  # lone surrogates: no terminal encoding can carry them
-_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{FORMAT_CHARS}{_SURROGATES}]")
-_CONTROL_NO_NL = re.compile(f"[\x00-\x1f\x7f-\x9f{FORMAT_CHARS}{_SURROGATES}]")
-_CONTROL_NO_CRLF = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{FORMAT_CHARS}{_SURROGATES}]")
+# As text, compiled on first use (compiled()): these character classes take milliseconds
+# to compile, and the TUI's first frame needs none of them.
+_CONTROL = f"[\x00-\x08\x0b-\x1f\x7f-\x9f{FORMAT_CHARS}{_SURROGATES}]"
+_CONTROL_NO_NL = f"[\x00-\x1f\x7f-\x9f{FORMAT_CHARS}{_SURROGATES}]"
+_CONTROL_NO_CRLF = f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{FORMAT_CHARS}{_SURROGATES}]"
 _NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
+
+
+@cache
+def compiled(pattern: str) -> re.Pattern:
+    """``re.compile(pattern)``, once per pattern (kept for good, unlike re's own cache)."""
+    return re.compile(pattern)
 
 
 def _esc(m: re.Match) -> str:
@@ -63,4 +72,4 @@ def safe_text(data: bytes | str, *, keep_newlines: bool = True, keep_cr: bool = 
     ``keep_newlines``) keeps carriage returns too, for text an editor box shows."""
     s = decode_bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     pattern = (_CONTROL_NO_CRLF if keep_cr else _CONTROL) if keep_newlines else _CONTROL_NO_NL
-    return pattern.sub(_esc, s)
+    return compiled(pattern).sub(_esc, s)
