@@ -114,10 +114,10 @@ class ResponseView(LazyTabs, Vertical):
         self._body_started = 0.0
         self.in_flight = False
         self._pair: tuple | None = None  # (local, remote) of the exchange shown, or being sent
-        # What each tab shows.  The tabs other than Body are mounted after the first frame
-        # (Lazy) and take their content from here when they mount.
-        self.content: dict[str, object] = {"headers": ((), ()), "raw": None, "hex": None, "connection": None,
-                                           "timing": None}
+        # What each tab shows.  The tabs, Body too, are mounted after the first frame (Lazy)
+        # and take their content from here when they mount.
+        self.content: dict[str, object] = {"body": None, "body_note": "", "headers": ((), ()), "raw": None,
+                                           "hex": None, "connection": None, "timing": None}
         self._query, self._match_case = "", False  # the search (empty: none)
         self._origin = 0  # the line a search starts from: the view's top line when / was pressed
         self._confirm: str | None = None  # a path that exists: a second enter overwrites it
@@ -127,21 +127,37 @@ class ResponseView(LazyTabs, Vertical):
                      id="resp-status")
         yield Static(id="resp-progress")
         yield TabStrip([(f"resp-{t}", t.title()) for t in TABS], "resp-body", id="resp-tabs")
-        with ContentSwitcher(initial="resp-body", id="resp-switcher"):
-            with Vertical(id="resp-body"):
-                yield Static(id="body-note")
-                yield LineView(id="body-view")
+        # Empty until the tabs mount, right after the first frame: before a response the Body
+        # tab shows nothing either, and its three widgets would cost the first frame.
+        yield ContentSwitcher(id="resp-switcher")
 
     def lazy_tabs(self) -> list:
-        """Every tab but Body: mounted after the first frame, they pull from ``content``."""
+        """Every tab, Body too: mounted after the first frame, they pull from ``content``."""
         get = self.content.get
         from netlab.ui.panes.tables import HeadersTable  # a DataTable: imported after the first frame
 
-        return [HeadersTable(self.content, id="resp-headers", cursor_type="row", zebra_stripes=True),
+        body = Vertical(Static(self.content["body_note"], id="body-note"),
+                        LineView(id="body-view", source=partial(get, "body")), id="resp-body")
+        return [body, HeadersTable(self.content, id="resp-headers", cursor_type="row", zebra_stripes=True),
                 LineView(id="resp-raw", source=partial(get, "raw")),
                 LineView(id="resp-hex", source=partial(get, "hex")),
                 Waterfall(id="resp-timing", source=partial(get, "timing")),
                 LineView(id="resp-connection", source=partial(get, "connection"))]
+
+    async def ensure_tabs(self) -> None:
+        """Mount the tabs (once) and show the active one."""
+        await super().ensure_tabs()
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.current is None and self.query(f"#resp-{self.active_tab}"):  # (else the app is closing)
+            switcher.current = f"resp-{self.active_tab}"
+
+    def _show_body(self, lines, note) -> None:
+        """What the Body tab shows: the body's lines (None: nothing) and the note over them."""
+        self.content["body"], self.content["body_note"] = lines, note
+        for widget in self.query("#body-note").results(Static):
+            widget.update(note)
+        for view in self.query("#body-view").results(LineView):
+            view.pull()
 
     def _set(self, name: str, value) -> None:
         """Set what tab ``name`` shows (drawn now if the tab is mounted)."""
@@ -177,11 +193,20 @@ class ResponseView(LazyTabs, Vertical):
 
     def focus_content(self) -> None:
         """Focus what the active tab shows (so arrow keys scroll it)."""
-        widget = self.query_one(f"#resp-{self.active_tab}")
+        widget = next(iter(self.query(f"#resp-{self.active_tab}")), None)
+        if widget is None:  # the tabs mount after the first frame: focus it once they are there
+            self.call_later(self._focus_when_mounted)
+            return
         if widget.id == "resp-body":
             widget = self.query_one("#body-view")
         if widget.can_focus:
             widget.focus()
+
+    async def _focus_when_mounted(self) -> None:
+        await self.ensure_tabs()
+        grid = getattr(self.app, "grid", None)
+        if self.query(f"#resp-{self.active_tab}") and (grid is None or grid.pane_of(self.app.focused) in (None, self)):
+            self.focus_content()  # (not when another pane was asked for meanwhile)
 
     # -- search ------------------------------------------------------------------------------
     def search_view(self) -> LineView | None:
@@ -659,8 +684,7 @@ class ResponseView(LazyTabs, Vertical):
             self._clear_tabs()
             return
         self._status(prepared.status)
-        self.query_one("#body-note", Static).update(prepared.body_note)
-        self.query_one("#body-view", LineView).show(prepared.body)
+        self._show_body(prepared.body, prepared.body_note)
         self._set("headers", (prepared.headers, prepared.trailers))
         self._set("raw", prepared.raw)
         self._set("hex", prepared.hex)
@@ -701,8 +725,7 @@ class ResponseView(LazyTabs, Vertical):
         self.query_one("#resp-status", Static).update(text)
 
     def _clear_tabs(self) -> None:
-        self.query_one("#body-note", Static).update("")
-        self.query_one("#body-view", LineView).set_lines(0, lambda i: Text(""), 0)
+        self._show_body(None, "")
         self._set("headers", ((), ()))
         for name in ("raw", "hex", "connection", "timing"):
             self._set(name, None)
