@@ -101,7 +101,7 @@ class NetlabApp(App):
             self.exit()
             return
         if self.screen.focused is None and self.screen is self.screen_stack[0]:  # not clicked elsewhere yet
-            self.composer.focus_pane()
+            self.composer.focus_start()
         self.AUTO_FOCUS = "#url"  # type: ignore[misc]  # as the class's would be: the main screen's fallback
         self.key_hold.release()  # the keys typed so far, in order, after the focus is placed
         self.composer.schedule_tabs()

@@ -87,6 +87,13 @@ class Composer(LazyTabs, Vertical):
     def focus_pane(self) -> None:
         self.query_one("#url", Input).focus()
 
+    def focus_start(self) -> None:
+        """The app's first focus, right after the first frame: the URL bar with its cursor
+        after the URL and nothing selected, so keys typed at start go on the URL's end."""
+        url = self.query_one("#url", Input)
+        self.screen.set_focus(url)  # now, before the keys the app holds until then are let go
+        url.call_later(url.action_end)  # after its Focus, which selects all (Input.select_on_focus)
+
     @property
     def url(self) -> str:
         return self.query_one("#url", Input).value.strip()
