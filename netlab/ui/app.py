@@ -9,8 +9,8 @@ import os
 import time
 from functools import partial
 
-from textual.app import App, ComposeResult
 from textual import events
+from textual.app import App, ComposeResult
 
 from netlab.ui import messages as m
 from netlab.ui.keys import APP_BINDINGS, KeyHold
@@ -54,6 +54,7 @@ class NetlabApp(App):
         self._last = None  # (request, options) of the last send
         self._queue: list = []  # (request, options, label) still to send: a .http file's "send all"
         self.http_path = ""  # the .http file last opened or saved to
+        self.started = False  # the first frame is drawn and what follows it is under way
         self.key_hold = KeyHold(self)
         self.key_hold.hold()  # until the URL bar has the focus (_after_first_frame)
 
@@ -93,13 +94,15 @@ class NetlabApp(App):
             self.sub_title = "starting the lab server …"
         self.call_after_refresh(self._after_first_frame)
 
-    def _after_first_frame(self) -> None:
-        """Start what the first frame does not need: lab server, connection table, history."""
+    async def _after_first_frame(self) -> None:
+        """Start what the first frame does not need: the composer's text areas, lab server,
+        connection table, history."""
         if os.environ.get("NETLAB_FIRST_FRAME_FILE"):  # bench/startup.py
             with open(os.environ["NETLAB_FIRST_FRAME_FILE"], "w") as f:
                 f.write(repr(time.time()))
             self.exit()
             return
+        await self.composer.mount_lazy()  # the held keys may be meant for them
         if self.screen.focused is None and self.screen is self.screen_stack[0]:  # not clicked elsewhere yet
             self.composer.focus_start()
         self.AUTO_FOCUS = "#url"  # type: ignore[misc]  # as the class's would be: the main screen's fallback
@@ -113,6 +116,7 @@ class NetlabApp(App):
         if self.services.store is not None:
             self._thread(self._work().refresh_history, self.services)
         self.set_interval(self._work().SWEEP_INTERVAL, self.services.sweep)  # no CLOSE_WAIT left in the pool
+        self.started = True
 
     def on_unmount(self) -> None:
         if self._cancel is not None:

@@ -5,6 +5,7 @@ The real peers (lab_server, dnsmasq, tcp_peer) come from tests/conftest.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -35,9 +36,24 @@ def make_app(tmp_path):
         kw.setdefault("history_path", str(tmp_path / "history.sqlite3"))
         app = NetlabApp(url, **kw)
         app.animation_level = "none"  # fewer frames to wait for; nothing here is timed
+        app.run_test = started_first(app, app.run_test)  # type: ignore[method-assign]
         return app
 
     return make
+
+
+def started_first(app, run_test):
+    """``run_test`` that hands over the pilot once the app is through its start (the first
+    frame, then the composer's text areas and the focus): what a person sees before typing.
+    ``NetlabApp.run_test(app)`` is the unwrapped one, for the keys typed before that."""
+
+    @contextlib.asynccontextmanager
+    async def run(*args, **kwargs):
+        async with run_test(*args, **kwargs) as pilot:
+            await wait_for(pilot, lambda: app.started, "the app's start")
+            yield pilot
+
+    return run
 
 
 async def wait_for(pilot, condition, what: str = "condition") -> None:

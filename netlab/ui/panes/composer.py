@@ -16,22 +16,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual import events
-from textual.widgets import ContentSwitcher, Input, Static, TextArea
+from textual.widgets import ContentSwitcher, Input, Static
 
 from netlab.ui import requesttext as rt
 from netlab.ui.messages import ComposeFailed, SendRequested, TabSelected
 from netlab.ui.panes.tabstrip import LazyTabs, TabStrip
 
 if TYPE_CHECKING:
-    from textual.widgets import Checkbox  # the Options tab's, imported with it after the first frame
+    import asyncio
+
+    from textual.widgets import Checkbox, TextArea  # imported with the fields after the first frame
 
 TABS = [("fields", "Fields"), ("raw", "Raw"), ("options", "Options")]
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
+
+FIELDS = [("headers", "Headers — one 'Name: value' a line"), ("body", "Body")]
 
 
 class Composer(LazyTabs, Vertical):
@@ -67,6 +71,7 @@ class Composer(LazyTabs, Vertical):
         self._undo: list[tuple] = []  # states before each edit (ctrl+z), newest last
         self._redo: list[tuple] = []
         self._restoring = False
+        self._fields_ready: asyncio.Event | None = None  # the text areas are mounted (mount_lazy)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="composer-bar"):
@@ -75,12 +80,13 @@ class Composer(LazyTabs, Vertical):
         yield TabStrip(TABS, "fields", id="composer-tabs")
         with ContentSwitcher(initial="fields", id="composer-switcher"):
             with Vertical(id="fields"):  # the section names are the areas' border titles, not Labels
-                headers = TextArea(id="headers", soft_wrap=False, compact=True)
-                headers.border_title = "Headers — one 'Name: value' a line"
-                yield headers
-                body = TextArea(id="body", compact=True)
-                body.border_title = "Body"
-                yield body
+                # The first frame draws the two text areas' empty boxes; the areas themselves
+                # (TextArea: an import and two dear widgets) replace them right after it
+                # (mount_fields), before the keys typed meanwhile are let go.
+                for name, title in FIELDS:
+                    box = Static(id=f"{name}-box", classes="field")
+                    box.border_title = title
+                    yield box
         yield Static(id="composer-status")
 
     # -- public ------------------------------------------------------------------------------
@@ -252,7 +258,8 @@ class Composer(LazyTabs, Vertical):
             self._show_status()
             return False
         self._curl_error = None
-        keep = {"dns": self.opt["dns"], "head_timeout": self.opt["head_timeout"]}  # curl has neither: keep the composer's
+        # curl has neither: keep the composer's
+        keep = {"dns": self.opt["dns"], "head_timeout": self.opt["head_timeout"]}
         if "timeout" not in cmd.given:
             keep["timeout"] = self.opt["timeout"]
         self.load(cmd.request.data, cmd.request.url, cmd.options)
@@ -354,9 +361,36 @@ class Composer(LazyTabs, Vertical):
     # -- actions -----------------------------------------------------------------------------
     def lazy_tabs(self) -> list:
         """The Raw and Options tabs: mounted after the first frame."""
+        from netlab.ui.panes.rawarea import RawArea
+
         raw = Vertical(Static(RAW_HINT, id="raw-hint"), RawArea(id="raw", soft_wrap=True, compact=True),
                        id="raw-view")
         return [raw, OptionsForm(self.opt, id="options")]
+
+    async def mount_lazy(self) -> None:
+        """The Headers and Body text areas in place of the first frame's empty boxes, holding
+        the request as it is by now (a URL given on the command line, say).  The app awaits
+        this right after the first frame, before it lets the keys typed meanwhile go."""
+        import asyncio
+
+        from textual.widgets import TextArea
+
+        if self._fields_ready is not None:
+            await self._fields_ready.wait()
+            return
+        self._fields_ready = asyncio.Event()
+        fields = rt.split_request(self.data, self._url)
+        areas = []
+        for name, title in FIELDS:
+            area = TextArea(getattr(fields, name), id=name, soft_wrap=name != "headers", compact=True,
+                            classes="field")
+            area.border_title = title
+            areas.append(area)
+        holder = self.query_one("#fields", Vertical)
+        with self.app.batch_update():
+            await holder.mount_all(areas, before=0)
+            await holder.query(".field").exclude("TextArea").remove()
+        self._fields_ready.set()
 
     @property
     def active_tab(self) -> str:
@@ -487,11 +521,14 @@ class Composer(LazyTabs, Vertical):
             self._fields_edited(area.id or "")
 
     def _fields(self) -> rt.Fields:
+        headers, body = self._maybe("#headers"), self._maybe("#body")
+        if headers is None or body is None:  # before mount_lazy: the request bytes hold them
+            known = rt.split_request(self.data, self._url)
         return rt.Fields(
             self.query_one("#method", Input).value,
             self.url,
-            self.query_one("#headers", TextArea).text,
-            self.query_one("#body", TextArea).text,
+            known.headers if headers is None else headers.text,
+            known.body if body is None else body.text,
             self._version,
         )
 
@@ -586,28 +623,7 @@ class Composer(LazyTabs, Vertical):
             if mismatch:
                 t.append(" · ")
                 t.append(mismatch, "yellow")
-            opts = []
-            resolve = self.opt["resolve"].split()
-            if resolve:
-                opts.append("pin " + " ".join(resolve))
-            if self.opt["insecure"]:
-                opts.append("insecure TLS")
-            unix = self.opt["unix"].strip()
-            if unix:
-                opts.append(f"unix {unix}")
-            dns = self.opt["dns"].strip()
-            if dns:
-                opts.append(f"dns {dns}")
-            timeout = self.opt["timeout"].strip()
-            if timeout not in ("10", ""):
-                opts.append(f"timeout {timeout}s")
-            head_timeout = self.opt["head_timeout"].strip()
-            if head_timeout not in ("30", ""):
-                opts.append(f"head timeout {head_timeout}s")
-            if self.opt["max_time"].strip():
-                opts.append(f"max time {self.opt['max_time'].strip()}s")
-            if self.opt["cacert"].strip():
-                opts.append(f"cacert {self.opt['cacert'].strip()}")
+            opts = _options_said(self.opt)
             if opts:  # a Unix socket path (from the history, say) may hold anything
                 t.append(" · " + _shown(" · ".join(opts)), "cyan")
         self.query_one("#composer-status", Static).update(t)
@@ -617,6 +633,24 @@ RAW_HINT = Text.assemble(("enter", "bold"), (" CRLF · ", "dim"), ("\\n", "bold"
                          ("\\r", "bold"), (" CR · ", "dim"), ("\\xNN", "bold"), (" byte · ", "dim"),
                          ("\\\\", "bold"), (" backslash", "dim"))
 UNDO_DEPTH = 200
+
+
+def _options_said(opt: dict) -> list[str]:
+    """The send options that differ from the defaults, for the status line."""
+    said = []
+    resolve = opt["resolve"].split()
+    if resolve:
+        said.append("pin " + " ".join(resolve))
+    if opt["insecure"]:
+        said.append("insecure TLS")
+    for key, name, default in (("unix", "unix", ""), ("dns", "dns", ""), ("timeout", "timeout", "10"),
+                               ("head_timeout", "head timeout", "30"), ("max_time", "max time", ""),
+                               ("cacert", "cacert", "")):
+        value = opt[key].strip()
+        if value not in (default, ""):
+            unit = "s" if key in ("timeout", "head_timeout", "max_time") else ""
+            said.append(f"{name} {value}{unit}")
+    return said
 
 
 def _shown(text: str) -> str:
@@ -657,14 +691,6 @@ class UrlInput(Input):
 def _pin_text(pin) -> str:
     addrs = ",".join(f"[{a}]" if ":" in a else a for a in pin.addresses)
     return f"{pin.host}:{pin.port if pin.port is not None else '*'}:{addrs}"
-
-
-class RawArea(TextArea):
-    """The raw view; mounted after the first frame, it starts from the composer's bytes."""
-
-    def on_mount(self) -> None:
-        composer = self.query_ancestor(Composer)
-        self.load_text(rt.to_raw_text(composer.data))
 
 
 class OptionsForm(VerticalScroll):

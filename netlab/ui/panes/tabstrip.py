@@ -91,6 +91,9 @@ class LazyTabs:
     def lazy_tabs(self) -> list[Widget]:  # pragma: no cover - each pane says
         raise NotImplementedError
 
+    async def mount_lazy(self) -> None:
+        """Anything else the pane mounts after the first frame, before its tabs."""
+
     def schedule_tabs(self) -> None:
         self.call_after_refresh(self.ensure_tabs)
 
@@ -101,6 +104,7 @@ class LazyTabs:
             await self._tabs_ready.wait()
             return
         self._tabs_ready = asyncio.Event()
+        await self.mount_lazy()
         widgets = self.lazy_tabs()
         for widget in widgets:
             widget.display = False
