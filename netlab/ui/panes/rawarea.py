@@ -12,7 +12,5 @@ class RawArea(TextArea):
     """The raw view; mounted after the first frame, it starts from the composer's bytes."""
 
     def on_mount(self) -> None:
-        from netlab.ui.panes.composer import Composer
-
-        composer = self.query_ancestor(Composer)
-        self.load_text(rt.to_raw_text(composer.data))
+        composer = self.query_ancestor("Composer")  # by name: the composer imports this module
+        self.load_text(rt.to_raw_text(composer.data))  # type: ignore[attr-defined]
