@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from netlab import __version__
 from netlab.engine.errors import NetlabError
 
-__all__ = ["Request", "Target", "parse_target", "encode_target", "USER_AGENT", "format_host", "find_header"]
+__all__ = ["Request", "Target", "parse_target", "encode_target", "USER_AGENT", "format_host", "find_header",
+           "TOKEN_PATTERN", "HEAD_END", "is_token", "with_scheme", "host_port"]
 
 USER_AGENT = f"netlab/{__version__}"
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -25,6 +26,12 @@ _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch only: "$" wou
 _BREAKS = re.compile("[\r\n\x00]")  # would end a header line early (injection) or cut it short
 _NOT_IN_TARGET = re.compile("[\x00-\x20\x7f-\U0010ffff]")  # not allowed in a request-target: percent-encoded
 _NOT_IN_HOST = re.compile("[\x00-\x20\x7f]")
+# An HTTP token (RFC 9110 5.6.2): a method, a header name.  Matched whole (``is_token``).
+TOKEN_PATTERN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_TOKEN_TEXT = re.compile(TOKEN_PATTERN)
+_TOKEN_BYTES = re.compile(TOKEN_PATTERN.encode("ascii"))
+# Where a head ends: the first empty line, with CR LF or bare LF line endings.
+HEAD_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +40,26 @@ class Target:
     host: str
     port: int
     target: str  # path + query, as in the request line
+
+
+def is_token(text: str | bytes) -> bool:
+    """Is ``text`` an HTTP token (a method, a header name)?  The whole of it: a pattern
+    ending in "$" would let a final "\\n" through."""
+    if isinstance(text, bytes):
+        return _TOKEN_BYTES.fullmatch(text) is not None
+    return _TOKEN_TEXT.fullmatch(text) is not None
+
+
+def with_scheme(url: str) -> str:
+    """``url`` with ``http://`` in front when it names no scheme, the way curl reads it."""
+    return url if "://" in url else "http://" + url
+
+
+def host_port(host: str, port: int | str | None = None) -> str:
+    """``host`` in brackets when it is an IPv6 address, then ``:port`` when one is given:
+    ``[::1]:8080``, ``example.com:443``, ``[::1]``."""
+    h = f"[{host}]" if ":" in host else host
+    return h if port is None else f"{h}:{port}"
 
 
 def format_host(host: str, port: int, scheme: str) -> str:
