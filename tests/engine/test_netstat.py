@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from netlab.engine import Engine, Request, netstat
-from netlab.engine.netstat import ConnRow, Snapshot, diff, format_addr, is_own, snapshot
+from netlab.engine.netstat import ConnRow, Snapshot, diff, format_addr, is_own, snapshot, sockdiag
 
 HANG_GUARD = 30.0
 ME = os.getpid()
@@ -604,7 +604,7 @@ def test_state_tracker_tells_new_from_reused_and_backs_off(monkeypatch):
     assert tr.live() == [first_reused]
     # probes back off while nothing changes, and come back quickly after a change
     answers = {first_reused.pair: "ESTABLISHED", first_reused.peer.pair: None}
-    monkeypatch.setattr(netstat, "tcp_state", lambda local, remote: answers[(local, remote)])
+    monkeypatch.setattr(sockdiag, "tcp_state", lambda local, remote: answers[(local, remote)])
     waits = []
     for _ in range(4):
         assert tr.probe(now=6.0) == []
@@ -617,7 +617,7 @@ def test_state_tracker_tells_new_from_reused_and_backs_off(monkeypatch):
     def unavailable(local, remote):  # no way to probe: say so once, carry on with snapshots
         raise netstat.ProbeUnavailable("no sock_diag here")
 
-    monkeypatch.setattr(netstat, "tcp_state", unavailable)
+    monkeypatch.setattr(sockdiag, "tcp_state", unavailable)
     assert tr.probe() == [] and not tr.can_probe and "no sock_diag here" in tr.probe_notice
     assert tr.next_probe_in() is None
     assert tr.observe_rows([], 8.0) == [first_reused] and first_reused.done
