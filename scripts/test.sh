@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up and run netlab's whole test suite on a fresh Linux machine (Python 3.11+).
-# Installs the loopback peers the tests talk to (nginx-light, dnsmasq, dig, curl, tmux, less)
+# Installs the loopback peers the tests talk to (nginx-light, dnsmasq, dig, curl, tmux, less, tcpdump)
 # when it runs as root with apt; without them those tests skip and say why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ have dig || need+=(bind9-dnsutils)
 have curl || need+=(curl)
 have tmux || need+=(tmux)
 have less || need+=(less)
+have tcpdump || need+=(tcpdump)
+have setpriv || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing test peers: ${need[*]}"

@@ -1,0 +1,75 @@
+"""Below the socket: the packets and frames of one exchange, the route and the next hop.
+
+``ExchangeCapture`` starts an AF_PACKET capture (``sniffer``) before the exchange's SYN
+leaves, filtered in the kernel on the server's port (and the DNS server's), and after the
+exchange keeps the frames of its own connection (and its DNS talk), dissected with dpkt
+(``dissect``), writable as pcap (``pcap``).  ``route.route_to`` asks the kernel for the
+route and next hop over netlink; ``tcpinfo.read`` reads a socket's ``tcp_info``.
+
+Nothing here is imported unless capture or route facts are asked for: the engine's send
+path does not pay for it."""
+
+from __future__ import annotations
+
+import time
+
+from netlab.engine.capture.sniffer import CaptureError, Frame, Sniffer
+
+GRACE = 0.05  # seconds after the exchange for its last FIN/ACK to pass
+
+
+class ExchangeCapture:
+    """Capture around one exchange: ``start()`` before it, ``finish(exchange)`` after it
+    (once the connection is closed or back in the pool).  A capture that cannot start
+    leaves ``error`` set and the exchange runs as always."""
+
+    def __init__(self, ports: list[int], *, payload_budget: int = 16 << 20) -> None:
+        self.ports = [p for p in ports if p]
+        self.error: CaptureError | None = None
+        self.interface: str | None = None
+        self.frames: list[Frame] = []
+        self.packets: list[dict] = []
+        self.sampled = 0
+        self._sniffer = Sniffer(None, self.ports, payload_budget=payload_budget)
+
+    def start(self) -> None:
+        try:
+            self._sniffer.start()
+        except CaptureError as exc:
+            self.error = exc
+
+    def finish(self, exchange, *, dns_server: tuple[str, int] | None = None, grace: float = GRACE) -> dict:
+        """Stop, keep this exchange's frames, dissect them; the JSON's ``capture`` object."""
+        from netlab.engine.capture.dissect import Flow, select
+
+        if self.error is None:
+            time.sleep(grace)
+            frames = self._sniffer.stop()
+            conn = getattr(exchange, "connection", None)
+            if conn is not None and conn.family in ("AF_INET", "AF_INET6"):
+                flow = Flow(tuple(conn.local), tuple(conn.remote), dns_server)
+                self.interface = _interface(conn.remote[0])
+                mine = [f for f in frames if self.interface is None or f.interface == self.interface]
+                pairs = select(mine, flow)
+                self.frames = [frame for frame, _packet in pairs]
+                self.packets = [packet for _frame, packet in pairs]
+                self.sampled = sum(1 for p in self.packets if p.get("sampled"))
+            elif conn is not None:
+                self.error = CaptureError(f"no packets to capture: the exchange went over {conn.family}")
+        return self.as_json()
+
+    def as_json(self) -> dict:
+        return {"interface": self.interface, "packets": len(self.packets),
+                "sampled": self.sampled, "error": self.error.as_json() if self.error else None}
+
+
+def _interface(address: str) -> str | None:
+    from netlab.engine.capture.route import route_to
+
+    try:
+        return route_to(address).interface
+    except (OSError, ValueError):
+        return None
+
+
+__all__ = ["CaptureError", "ExchangeCapture", "Frame", "GRACE"]
