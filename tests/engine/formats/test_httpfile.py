@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netlab.engine import Engine, NetlabError, Options, Request
-from netlab.engine.httpfile import (
+from netlab.engine.formats.httpfile import (
     EntryOptions,
     HttpFileError,
     append_entry,
@@ -231,6 +231,8 @@ def test_missing_body_file_names_the_line(tmp_path):
     ("GET http://h/ HTTP/2\n", 1, "unsupported HTTP version 'HTTP/2'"),
     ("GET http://h/\nX-Good: 1\nnot a header\n\nbody\n", 3, "not a header line: 'not a header'"),
     ("GET http://h/\nBad Name: 1\n", 2, "not a header line"),
+    # a variable ending in a line break cannot end a header name (the whole name must be a token)
+    ("@v = a\\n\n\nGET http://h/\nX{{v}}: b\n", 4, "not a header line"),
     ("GET ftp://h/\n", 1, "unsupported scheme 'ftp'"),
     ("GET http://h:99999/\n", 1, "bad URL"),
     ("# @resolve nonsense\nGET http://h/\n", 1, "# @resolve: --resolve 'nonsense': expected HOST:PORT:ADDR"),

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from netlab.engine import Options, Request
-from netlab.engine.history import History, check_private
 from netlab.engine.session import Exchange
+from netlab.engine.store.history import History, check_private
 
 HANG_GUARD = 60.0  # seconds: only keeps a broken test from hanging; nothing is timed
 

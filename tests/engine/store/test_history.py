@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from netlab.engine import Engine, Options, Request
-from netlab.engine.history import APPLICATION_ID, History, HistoryEntry, HistoryError, default_path, pin_text
+from netlab.engine.formats.pin import pin_text
 from netlab.engine.resolve import parse_pin
+from netlab.engine.store.history import APPLICATION_ID, History, HistoryEntry, HistoryError, default_path
 
 HANG_GUARD = 30.0  # socket timeouts only guard against hangs; nothing is timed
 REPO = Path(__file__).resolve().parents[2]
@@ -369,7 +370,7 @@ def test_threads_share_one_history(hpath):
 _WRITER = textwrap.dedent("""
     import os, sys, time
     from netlab.engine import Options, Request
-    from netlab.engine.history import History
+    from netlab.engine.store.history import History
     from netlab.engine.session import Exchange
     path, go, tag, others, count = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(","), int(sys.argv[5])
     end = time.monotonic() + 60
@@ -559,7 +560,7 @@ def test_record_for_netlab_send(recorder, hpath, tmp_path, monkeypatch):
 _KILLED_WRITER = textwrap.dedent("""
     import sys
     from netlab.engine import Options, Request
-    from netlab.engine.history import History
+    from netlab.engine.store.history import History
     from netlab.engine.session import Exchange
     path, start = sys.argv[1], int(sys.argv[2])
     h = History(path)
@@ -798,7 +799,7 @@ def test_send_no_history_bodies_keeps_bodies_out_of_the_file(web, tmp_path, monk
 def test_no_bodies_environment_wins_over_settings_and_reaches_the_tui(web, tmp_path, monkeypatch):
     """NETLAB_HISTORY_BODIES=0 turns bodies off even where the settings say bodies = true
     (the TUI passes the settings to History through its HistoryStore); =1 changes nothing."""
-    from netlab.engine.history import bodies_from_env
+    from netlab.engine.store.history import bodies_from_env
     from netlab.ui.workers import HistoryStore
 
     with Engine() as engine:

@@ -21,7 +21,7 @@ import pytest
 
 from netlab.engine import CancelToken, Engine, Options, Request
 from netlab.engine.labserver import LabServer
-from netlab.engine.load import ErrorGroup, LoadSummary, percentile, run_load
+from netlab.engine.store.load import ErrorGroup, LoadSummary, percentile, run_load
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,10 +16,10 @@ import sys
 import pytest
 
 from netlab.engine import Engine, NetlabError, Options, Request, parse_pin
-from netlab.engine.curl import parse_curl
-from netlab.engine.export import FORMATS, bytes_literal, export_exchange, export_request
-from netlab.engine.history import History
-from netlab.engine.httpfile import parse_text
+from netlab.engine.formats.curl import parse_curl
+from netlab.engine.formats.export import FORMATS, bytes_literal, export_exchange, export_request
+from netlab.engine.formats.httpfile import parse_text
+from netlab.engine.store.history import History
 
 HAVE_REQUESTS = importlib.util.find_spec("requests") is not None
 SECRET_REQUEST = dict(headers=["Authorization: Bearer tok-123", "Cookie: sid=abc", "X-Plain: visible"])

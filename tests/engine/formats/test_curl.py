@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from netlab.engine import Options, Request, parse_pin
-from netlab.engine.curl import CurlError, looks_like_curl, parse_curl, quote, split_words, to_curl
+from netlab.engine.formats.curl import CurlError, looks_like_curl, parse_curl, quote, split_words, to_curl
 from netlab.engine.request import USER_AGENT
 from netlab.ui import requesttext as rt
 from tests.engine.test_fuzz import Property

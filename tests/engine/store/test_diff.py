@@ -1,9 +1,9 @@
-"""Comparing two exchanges (engine/diff.py) with real exchanges from the lab server."""
+"""Comparing two exchanges (engine/store/diff.py) with real exchanges from the lab server."""
 
 from __future__ import annotations
 
 from netlab.engine import Engine, Request
-from netlab.engine.diff import compare, diff_lines
+from netlab.engine.store.diff import compare, diff_lines
 
 
 def send(url, **kw):
