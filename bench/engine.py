@@ -249,7 +249,7 @@ def main() -> int:
         server = Nginx({SMALL[1:]: 13, BIG[1:]: big_size, HUGE[1:]: huge_size})
         name, host, port, base = "nginx", "127.0.0.1", server.port, server.url
     else:  # the lab server serves the same shapes
-        from netlab.engine.labserver import LabServer
+        from netlab.lab import LabServer
 
         server = LabServer().start()
         name, host, port, base = "netlab lab server (nginx not installed)", "127.0.0.1", server.port, server.url

@@ -100,7 +100,7 @@ def short_tmpdir(prefix: str) -> str:
 
 @pytest.fixture(scope="session")
 def lab_server():
-    from netlab.engine.labserver import LabServer
+    from netlab.lab import LabServer
 
     server = LabServer(host="127.0.0.1", port=0).start()
     _wait_tcp("127.0.0.1", server.port)
@@ -117,7 +117,7 @@ def lab_server_v6():
             s.bind(("::1", 0))
     except OSError as exc:
         pytest.skip(f"::1 (IPv6 loopback) is not available here: {exc}")
-    from netlab.engine.labserver import LabServer
+    from netlab.lab import LabServer
 
     server = LabServer(host="::1", port=0).start()
     _wait_tcp("::1", server.port)

@@ -21,15 +21,8 @@ import threading
 
 import pytest
 
-from netlab.engine.labserver import LabServer
-from tests.engine.test_labserver import (
-    TIMEOUT,
-    RawClient,
-    exchange,
-    get,
-    split_response,
-    wait_for,
-)
+from netlab.lab import LabServer
+from tests.lab.client import TIMEOUT, RawClient, dripping, exchange, get, split_response, wait_for
 
 SLOTS = 32
 SLOW = 64  # slow clients: twice the slots
@@ -242,23 +235,8 @@ def test_a_head_trickled_past_the_header_timeout_gets_408(closing):
     closing.append(lab)
     client = RawClient(lab)
     closing.append(client)
-    stop = threading.Event()
-
-    def trickle():
-        client.send(b"GET /ip HTTP/1.1\r\nHost: lab\r\n")
-        while not stop.wait(0.1):
-            try:
-                client.send(b"X-Slow: 1\r\n")
-            except OSError:
-                return
-
-    thread = threading.Thread(target=trickle)
-    thread.start()
-    try:
+    with dripping(client):
         status, headers, body = client.read_response()
-    finally:
-        stop.set()
-        thread.join(TIMEOUT)
     assert status == 408 and headers["connection"] == "close"
     assert b"the request head did not arrive within 0.5 s" in body
 
