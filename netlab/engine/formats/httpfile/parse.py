@@ -43,6 +43,8 @@ _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 def _encode_target(target: str) -> str:
+    """The request target as written, with what a URL may not hold percent-encoded (as UTF-8);
+    ``%XX`` escapes already there are kept."""
     out = []
     i, n = 0, len(target)
     while i < n:
