@@ -2,6 +2,7 @@
 
     lab_server        netlab's own lab server on 127.0.0.1 (session)
     lab_server_v6     the lab server on ::1 (session; skipped without IPv6 loopback)
+    closing_lab       a lab server that closes keep-alive connections idle for 0.3 s (a closing peer)
     http_server       Python's http.server (HTTP/1.0) serving a temp dir (session)
     unix_http_server  http.server on an AF_UNIX socket (session)
     nginx             the real nginx binary: plain, TLS (trustme cert) and a Unix socket (session)
@@ -123,6 +124,29 @@ def lab_server_v6():
     _wait_tcp("::1", server.port)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def closing_lab():
+    """A lab server that closes a keep-alive connection idle for 0.3 s: a peer that closes
+    its end, so the kernel leaves ours in CLOSE_WAIT until we close it (what the keep-alive
+    pool's sweep is for). Its own, per test: tests wait for its connection count to drop."""
+    from netlab.lab import LabServer
+
+    server = LabServer("127.0.0.1", 0, idle_timeout=0.3).start()
+    yield server
+    server.stop()
+
+
+def tcp_state(local, remote) -> str | None:
+    """The kernel's state of this process's TCP socket ``local`` → ``remote`` (None: no such socket)."""
+    import psutil
+
+    for c in psutil.Process(os.getpid()).net_connections(kind="tcp"):
+        if c.laddr and c.raddr and (c.laddr.ip, c.laddr.port) == tuple(local) \
+                and (c.raddr.ip, c.raddr.port) == tuple(remote):
+            return c.status
+    return None
 
 
 # ----------------------------------------------------------------------- http.server

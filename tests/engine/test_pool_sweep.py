@@ -3,35 +3,22 @@
 When a server closes an idle keep-alive connection, the kernel moves our end to
 CLOSE_WAIT and keeps it there until we close it.  ``Engine.sweep()`` finds such idle
 sockets (one poll with timeout 0) and closes them; live ones stay pooled and are reused.
-Real peers on loopback: the lab server with a short idle timeout, a scripted TCP peer and a
-scripted TLS peer.  psutil shows the kernel's view of this process's sockets.
+Real peers on loopback: the lab server with a short idle timeout (``closing_lab``), and
+``tcp_peer`` scripted as a TCP and as a TLS peer.  psutil shows the kernel's view of this process's sockets.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import ssl
 import threading
 import time
 
-import psutil
 import pytest
 
-from netlab.engine import Engine, Request
-from netlab.engine.labserver import LabServer
-from tests.conftest import HANG_GUARD, read_request_head
+from netlab.engine import Engine, Options, Request
+from tests.conftest import HANG_GUARD, read_request_head, tcp_state
 
 OK_KEEP_ALIVE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
-
-
-def tcp_state(local, remote) -> str | None:
-    """The kernel's state of this process's TCP socket ``local`` → ``remote`` (None: no such socket)."""
-    for c in psutil.Process(os.getpid()).net_connections(kind="tcp"):
-        if c.laddr and c.raddr and (c.laddr.ip, c.laddr.port) == tuple(local) \
-                and (c.raddr.ip, c.raddr.port) == tuple(remote):
-            return c.status
-    return None
 
 
 def wait_until(condition, what: str) -> None:
@@ -40,14 +27,6 @@ def wait_until(condition, what: str) -> None:
         if time.monotonic() > end:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.01)
-
-
-@pytest.fixture
-def short_idle_lab():
-    """A lab server that closes a keep-alive connection idle for 0.2 s."""
-    server = LabServer("127.0.0.1", 0, idle_timeout=0.2).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -64,8 +43,8 @@ def pooled_pair(engine: Engine, url: str):
     return pair
 
 
-def test_sweep_closes_the_socket_the_lab_server_closed(short_idle_lab, fresh_engine):
-    pair = pooled_pair(fresh_engine, short_idle_lab.url + "/ip")
+def test_sweep_closes_the_socket_the_lab_server_closed(closing_lab, fresh_engine):
+    pair = pooled_pair(fresh_engine, closing_lab.url + "/ip")
     # The server's idle timeout runs out and it closes: our end is left in CLOSE_WAIT.
     wait_until(lambda: tcp_state(*pair) == "CLOSE_WAIT", "the server to close the idle connection")
     assert tcp_state(*pair) == "CLOSE_WAIT"  # the state the sweep is for: it stays until we close
@@ -75,7 +54,7 @@ def test_sweep_closes_the_socket_the_lab_server_closed(short_idle_lab, fresh_eng
     assert tcp_state(*pair) != "CLOSE_WAIT"  # closed by us: gone, or LAST_ACK for a moment
     assert fresh_engine.sweep() == 0  # nothing left to sweep
 
-    again = fresh_engine.send(Request.from_url(short_idle_lab.url + "/ip"))
+    again = fresh_engine.send(Request.from_url(closing_lab.url + "/ip"))
     assert again.ok and not again.connection.reused  # the pool did not hand out the dead one
 
 
@@ -87,8 +66,8 @@ def test_sweep_keeps_a_live_connection_for_reuse(lab_server, fresh_engine):
     assert ex.ok and ex.connection.reused and tuple(ex.connection.local) == pair[0]
 
 
-def test_sweep_only_closes_the_dead_ones(short_idle_lab, lab_server, fresh_engine):
-    dead = pooled_pair(fresh_engine, short_idle_lab.url + "/ip")
+def test_sweep_only_closes_the_dead_ones(closing_lab, lab_server, fresh_engine):
+    dead = pooled_pair(fresh_engine, closing_lab.url + "/ip")
     live_ex = fresh_engine.send(Request.from_url(lab_server.url + "/ip"))
     live = (tuple(live_ex.connection.local), tuple(live_ex.connection.remote))
     wait_until(lambda: tcp_state(*dead) == "CLOSE_WAIT", "the short-idle server to close")
@@ -117,42 +96,32 @@ def test_sweep_closes_a_connection_with_stray_bytes(tcp_peer, fresh_engine):
     assert tcp_state(*pair) != "ESTABLISHED"
 
 
-def test_sweep_closes_a_tls_connection_the_server_closed(tmp_path, fresh_engine):
+def test_sweep_closes_a_tls_connection_the_server_closed(tmp_path, tcp_peer, fresh_engine):
     trustme = pytest.importorskip("trustme")
     ca = trustme.CA()
     ca_path = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_path))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("localhost", "127.0.0.1").configure_cert(ctx)
-    listener = socket.create_server(("127.0.0.1", 0))
     close_now = threading.Event()
 
-    def serve():
-        conn, _ = listener.accept()
-        conn.settimeout(HANG_GUARD)
+    def handler(conn, peer):
         with ctx.wrap_socket(conn, server_side=True) as tls:
             read_request_head(tls)
             tls.sendall(OK_KEEP_ALIVE)
             close_now.wait(HANG_GUARD)  # then the server's idle timeout: it closes
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        from netlab.engine import Options
-
-        opts = Options(cafile=str(ca_path))
-        ex = fresh_engine.send(Request.from_url(f"https://localhost:{listener.getsockname()[1]}/"), options=opts)
-        assert ex.ok and ex.keep_alive and ex.tls is not None, ex.error
-        pair = (tuple(ex.connection.local), tuple(ex.connection.remote))
-        assert fresh_engine.sweep() == 0  # idle and alive (after any session tickets were read)
-        close_now.set()
-        thread.join(HANG_GUARD)
-        wait_until(lambda: tcp_state(*pair) in ("CLOSE_WAIT", None), "the TLS server to close")
-        assert fresh_engine.sweep() == 1
-        assert fresh_engine.own_sockets() == set()
-        assert tcp_state(*pair) != "CLOSE_WAIT"
-    finally:
-        listener.close()
+    peer = tcp_peer(handler, read_request=False)  # the handler reads the head inside TLS
+    opts = Options(cafile=str(ca_path))
+    ex = fresh_engine.send(Request.from_url(f"https://localhost:{peer.port}/"), options=opts)
+    assert ex.ok and ex.keep_alive and ex.tls is not None, ex.error
+    pair = (tuple(ex.connection.local), tuple(ex.connection.remote))
+    assert fresh_engine.sweep() == 0  # idle and alive (after any session tickets were read)
+    close_now.set()
+    wait_until(lambda: tcp_state(*pair) in ("CLOSE_WAIT", None), "the TLS server to close")
+    assert fresh_engine.sweep() == 1
+    assert fresh_engine.own_sockets() == set()
+    assert tcp_state(*pair) != "CLOSE_WAIT"
 
 
 def test_sweep_on_an_empty_or_closed_engine():

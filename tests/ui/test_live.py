@@ -2,20 +2,17 @@
 request shows no phase it never reached, and the app's keep-alive pool closes the
 connections the server closed (no CLOSE_WAIT socket of ours stays).
 
-Real peers on loopback: the lab server (/slow/MS waits before it answers; a lab server
-with a short idle timeout closes idle keep-alive connections), a listener whose accept
+Real peers on loopback: the lab server (/slow/MS waits before it answers; ``closing_lab``,
+with a short idle timeout, closes idle keep-alive connections), a listener whose accept
 queue is full (connect hangs).  psutil shows the kernel's view of this process's sockets.
 """
 
 from __future__ import annotations
 
-import os
-
-import psutil
 import pytest
 
 from netlab.engine import Request
-from netlab.engine.labserver import LabServer
+from tests.conftest import tcp_state
 from tests.ui.conftest import send_and_wait, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -29,14 +26,6 @@ def waterfall(app) -> str:
 def rows(text: str) -> dict[str, str]:
     """The waterfall's lines by their first word (phase, total, the note's first word)."""
     return {line.split()[0]: line for line in text.splitlines()[1:] if line.strip()}
-
-
-def tcp_state(local, remote) -> str | None:
-    for c in psutil.Process(os.getpid()).net_connections(kind="tcp"):
-        if c.laddr and c.raddr and (c.laddr.ip, c.laddr.port) == tuple(local) \
-                and (c.raddr.ip, c.raddr.port) == tuple(remote):
-            return c.status
-    return None
 
 
 async def start_on_timing_tab(pilot, app) -> None:
@@ -102,22 +91,18 @@ async def test_a_finished_exchange_shows_every_phase_without_marks(make_app, lab
         assert rows(text)["ttfb"].split()[-1] != "-"
 
 
-async def test_the_pool_leaves_no_close_wait_after_the_server_closes(make_app):
-    server = LabServer("127.0.0.1", 0, idle_timeout=0.3).start()  # closes idle keep-alive connections
-    try:
-        url = server.url + "/ip"
-        app = make_app(url)  # the connection table is off: only the app's sweep timer closes sockets
-        async with app.run_test(size=SIZE) as pilot:
-            request = Request.from_url(url)  # no "Connection: close": the connection is kept
-            app.composer.load(request.data, request.url)
-            prepared = await send_and_wait(pilot, app)
-            ex = prepared.exchange
-            assert ex.ok and ex.keep_alive
-            pair = (tuple(ex.connection.local), tuple(ex.connection.remote))
-            engine = app.services.engine()
-            assert pair in engine.own_sockets()
-            await wait_for(pilot, lambda: server.connection_count == 0, "the server to close the idle connection")
-            await wait_for(pilot, lambda: not engine.own_sockets(), "the pool to close its end")
-            assert tcp_state(*pair) != "CLOSE_WAIT"
-    finally:
-        server.stop()
+async def test_the_pool_leaves_no_close_wait_after_the_server_closes(make_app, closing_lab):
+    url = closing_lab.url + "/ip"
+    app = make_app(url)  # the connection table is off: only the app's sweep timer closes sockets
+    async with app.run_test(size=SIZE) as pilot:
+        request = Request.from_url(url)  # no "Connection: close": the connection is kept
+        app.composer.load(request.data, request.url)
+        prepared = await send_and_wait(pilot, app)
+        ex = prepared.exchange
+        assert ex.ok and ex.keep_alive
+        pair = (tuple(ex.connection.local), tuple(ex.connection.remote))
+        engine = app.services.engine()
+        assert pair in engine.own_sockets()
+        await wait_for(pilot, lambda: closing_lab.connection_count == 0, "the server to close the idle connection")
+        await wait_for(pilot, lambda: not engine.own_sockets(), "the pool to close its end")
+        assert tcp_state(*pair) != "CLOSE_WAIT"
