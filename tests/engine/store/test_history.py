@@ -453,7 +453,7 @@ def test_pin_text_round_trips():
 
 
 def _cli(*argv):
-    from netlab.cli_history import add_parsers
+    from netlab.cli.history import add_parsers
 
     parser = argparse.ArgumentParser(prog="netlab")
     sub = parser.add_subparsers(dest="command")
@@ -462,7 +462,7 @@ def _cli(*argv):
 
 
 def test_cli_history_table_and_json(web, hpath, capsys):
-    from netlab.cli_history import run
+    from netlab.cli.history import run
 
     assert run(_cli("history")) == 0
     assert "no exchanges" in capsys.readouterr().err
@@ -487,7 +487,7 @@ def test_cli_history_table_and_json(web, hpath, capsys):
 
 
 def test_cli_replay(recorder, hpath, capsys):
-    from netlab.cli_history import run
+    from netlab.cli.history import run
 
     raw = b"GET /again HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Lab:  1\r\nConnection: close\r\n\r\n"
     with Engine() as engine, History() as h:
@@ -514,7 +514,7 @@ def test_cli_replay(recorder, hpath, capsys):
 
 
 def test_cli_replay_unknown_id_and_failure(recorder, hpath, capsys):
-    from netlab.cli_history import run
+    from netlab.cli.history import run
 
     assert run(_cli("replay", "41")) == 2
     assert "no exchange with id 41" in capsys.readouterr().err
@@ -537,7 +537,7 @@ def test_cli_replay_unknown_id_and_failure(recorder, hpath, capsys):
 def test_record_for_netlab_send(recorder, hpath, tmp_path, monkeypatch):
     import io
 
-    from netlab.cli_history import record
+    from netlab.cli.store import record
 
     with Engine() as engine:
         ex = engine.send(Request.from_url(f"http://127.0.0.1:{recorder.port}/sent"))
