@@ -16,7 +16,16 @@ from typing import Callable
 
 from netlab.engine import events as ev
 from netlab.engine.errors import NetlabError
-from netlab.engine.http1 import MAX_HEADERS, SPILL_BYTES, Response, ResponseReader
+from netlab.engine.http1 import (
+    MAX_HEADERS,
+    SPILL_BYTES,
+    BodyBytes,
+    FinalHead,
+    InterimHead,
+    Response,
+    ResponseReader,
+    Step,
+)
 from netlab.engine.request import Request
 from netlab.engine.resolve import Pin, Resolution, parse_pin, resolve
 from netlab.engine.transport import Conn, TLSInfo, idle_dead, open_tcp, open_unix, start_tls
@@ -550,11 +559,11 @@ class Engine:
                 t.ttfb = (now - sent) * 1000
             steps = reader.feed(view[:n]) if n else reader.feed_eof()
             body = 0
-            for kind, value in steps:
-                if kind == "data":
-                    body += value
+            for step in steps:
+                if isinstance(step, BodyBytes):
+                    body += step.size
                 else:  # a head: once per head, not per read
-                    expected = _head_step(emit, kind, value, now, expected)
+                    expected = _head_step(emit, step, now, expected)
             if body and emit:
                 emit(ev.BodyChunk(t=now, size=body, total=reader.response.body_store.size, expected=expected))
             if not n and not reader.done:  # feed_eof raises when incomplete; belt and braces
@@ -633,16 +642,17 @@ def _read_timeout(clock: _Deadline, head_short: bool, head_timeout: float | None
                        f"(after {reader.received} bytes)")
 
 
-def _head_step(emit: Callable[[ev.Event], None] | None, kind: str, value, now: float,
+def _head_step(emit: Callable[[ev.Event], None] | None, step: Step, now: float,
                expected: int | None) -> int | None:
     """A reader step other than data: the final head (its event, and the body size it
     declares, returned), a 1xx head (its event), or the end."""
-    if kind == "head":
-        expected = value.content_length if value.framing == "content-length" else None
-        if emit:
-            emit(ev.ResponseHead(t=now, http_version=value.http_version, status=value.status,
-                                 reason=value.reason, headers=tuple(value.headers), framing=value.framing))
-    elif kind == "info":
-        if emit:
-            emit(ev.InformationalHead(t=now, status=value.status, reason=value.reason))
+    match step:
+        case FinalHead(response=r):
+            expected = r.content_length if r.framing == "content-length" else None
+            if emit:
+                emit(ev.ResponseHead(t=now, http_version=r.http_version, status=r.status,
+                                     reason=r.reason, headers=tuple(r.headers), framing=r.framing))
+        case InterimHead(info=info):
+            if emit:
+                emit(ev.InformationalHead(t=now, status=info.status, reason=info.reason))
     return expected

@@ -11,7 +11,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netlab.engine import NetlabError
-from netlab.engine.http1 import ResponseReader, decode_content, parse_head_strict
+from netlab.engine.http1 import (
+    END,
+    BodyBytes,
+    BodyStore,
+    Chunk,
+    FinalHead,
+    InterimHead,
+    Response,
+    ResponseReader,
+    decode_content,
+    parse_head_strict,
+)
 
 
 def read_all(data: bytes, method: str = "GET", cuts=(), eof: bool = True, **kw):
@@ -118,6 +129,35 @@ def test_chunked_keeps_wire_bytes_and_trailers():
     r, _ = read_all(data)
     assert r.response.trailers == [("X-T", "1")]
     assert r.response.raw_body == data[data.index(b"\r\n\r\n") + 4:]
+
+
+def test_chunk_boundaries_are_carried_in_the_response():
+    """Where each chunk sits in the wire body, as the reader framed it, however the
+    bytes arrived; a response kept without them (the history's) is framed again."""
+    data = CASES[2][1]
+    wire = data[data.index(b"\r\n\r\n") + 4:]
+    want = [Chunk(0, 3, 5), Chunk(10, 9, 6), Chunk(27, 3, 0)]
+    assert wire[10:19] == b"6;ext=1\r\n" and wire[27:30] == b"0\r\n"
+    for cut in range(len(data) + 1):
+        r, err = read_all(data, cuts=(cut, cut + 7))
+        assert err is None and list(r.response.chunks()) == want
+    store = BodyStore()
+    store.write(wire)
+    assert list(Response(framing="chunked", raw_body_store=store).chunks()) == want
+    assert list(read_all(CASES[0][1])[0].response.chunks()) == []  # Content-Length: no chunks
+    r, err = read_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\nzz\r\n")
+    assert err.phase == "parse" and list(r.response.chunks()) == [Chunk(0, 3, 2)]  # the bad line is not placed
+    stored = BodyStore()
+    stored.write(b"2\r\nhi\r\nzz\r\n")
+    assert list(Response(framing="chunked", raw_body_store=stored).chunks()) == [Chunk(0, 3, 2)]
+
+
+def test_reader_steps_are_typed_values():
+    r = ResponseReader("GET")
+    steps = r.feed(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel")
+    assert [type(s) for s in steps] == [InterimHead, FinalHead, BodyBytes]
+    assert steps[0].info.status == 100 and steps[1].response is r.response and steps[2] == BodyBytes(3)
+    assert r.feed(b"lo") == [BodyBytes(2), END]
 
 
 def test_informational_heads_are_recorded_and_skipped():
