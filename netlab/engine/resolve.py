@@ -21,10 +21,18 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from netlab.engine.dns.model import Resolution
+from netlab.engine.dns.system import (
+    HOSTS_PATH,
+    LOOPBACK_ADDRESSES,
+    SPECIAL_SOURCE,
+    Special,
+    read_hosts,
+    special_use,
+)
 from netlab.engine.errors import NetlabError
-from netlab.engine.system import HOSTS_PATH, LOOPBACK_ADDRESSES, SPECIAL_SOURCE, Special, read_hosts, special_use
 
 __all__ = ["Pin", "parse_pin", "Resolution", "resolve", "read_hosts", "special_use", "Special", "HOSTS_PATH",
            "LOOPBACK_ADDRESSES", "SPECIAL_SOURCE"]
@@ -61,27 +69,6 @@ def parse_pin(text: str) -> Pin:
     return Pin(host.lower(), port, tuple(out))
 
 
-@dataclass(slots=True)
-class Resolution:
-    name: str
-    addresses: list[str]
-    source: str  # literal | pin | hosts | special-use | dns | unix
-    server: str | None = None
-    elapsed_ms: float = 0.0
-    used: str | None = None
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (address, why) tried before `used`
-    queries: list = field(default_factory=list)  # source "dns": every netlab.engine.dns.DnsResult asked
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "addresses": list(self.addresses),
-            "used": self.used,
-            "source": self.source,
-            "elapsed_ms": round(self.elapsed_ms, 3),
-        }
-
-
 def _literal(host: str) -> str | None:
     host = host.strip("[]")
     for family in (socket.AF_INET, socket.AF_INET6):
@@ -95,7 +82,7 @@ def _literal(host: str) -> str | None:
 def _dns(name: str, timeout: float, server: tuple[str, int] | None) -> tuple[list[str], str | None, tuple]:
     """A and AAAA through netlab.engine.dns, the module the DNS pane and `netlab dns` use:
     what they show for a name is what a send does with it."""
-    from netlab.engine.dns import resolve_addresses
+    from netlab.engine.dns.addresses import resolve_addresses
 
     answer = resolve_addresses(name, server=server, timeout=timeout)
     if answer.addresses:
@@ -141,7 +128,3 @@ def resolve(name: str, port: int, *, pins: tuple[Pin, ...] = (), timeout: float 
     res = done(addrs, "dns", server)
     res.queries = list(queries)
     return res
-
-
-def family_of(address: str) -> int:
-    return socket.AF_INET6 if ":" in address else socket.AF_INET

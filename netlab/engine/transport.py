@@ -1,6 +1,10 @@
 """The only module that touches sockets: connect (TCP v4/v6, Unix), TLS, read, write,
 TCP_INFO.  OS and ssl errors are translated into NetlabError here, once, with the
-phase they happened in."""
+phase they happened in.
+
+The DNS lab's sockets are here too (``dns_udp``, ``dns_tcp``, ``dns_tls``): dnspython
+writes the query and reads the reply on them, and the lab reports a failure as a
+(kind, message) of its own (netlab.engine.dns.exchange), so their errors pass through."""
 
 from __future__ import annotations
 
@@ -19,9 +23,10 @@ from typing import TYPE_CHECKING
 from netlab.engine.errors import NetlabError, from_oserror
 
 if TYPE_CHECKING:
-    from netlab.engine.resolve import Resolution
+    from netlab.engine.dns.model import Resolution
 
-__all__ = ["Conn", "TLSInfo", "open_tcp", "open_unix", "start_tls", "family_name", "idle_dead"]
+__all__ = ["Conn", "TLSInfo", "open_tcp", "open_unix", "start_tls", "family_name", "idle_dead",
+           "RecordingSocket", "dns_udp", "dns_tcp", "dns_tls", "time_left"]
 
 _FAMILY: dict[int, str] = {socket.AF_INET: "AF_INET", socket.AF_INET6: "AF_INET6"}
 if hasattr(socket, "AF_UNIX"):
@@ -321,6 +326,106 @@ def _decode_der(der: bytes) -> dict:
         return {}
     finally:
         os.unlink(path)
+
+
+
+# ----------------------------------------------------------------------- DNS's sockets
+
+
+def time_left(deadline: float) -> float:
+    """Seconds until ``deadline`` (a time.monotonic() value); TimeoutError once it has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError
+    return left
+
+
+class RecordingSocket:
+    """Wraps a socket handed to dnspython (``sock=``) so the reply's exact bytes are seen
+    (its size): the last datagram (UDP), every byte read (TCP and TLS, with the length
+    prefix).  Everything else goes to the socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.datagram = b""
+        self.stream = bytearray()
+
+    def recvfrom(self, n: int):
+        data, addr = self._sock.recvfrom(n)
+        self.datagram = data
+        return data, addr
+
+    def recv(self, n: int) -> bytes:
+        data = self._sock.recv(n)
+        self.stream += data
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+def _dns_family(address: str) -> int:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+def _dns_connect(address: str, port: int, deadline: float) -> socket.socket:
+    """A TCP socket connected to the server within what is left until ``deadline``."""
+    sock = socket.socket(_dns_family(address), socket.SOCK_STREAM)
+    try:
+        sock.settimeout(time_left(deadline))
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _nonblocking(sock: socket.socket) -> RecordingSocket:
+    """dnspython waits on the socket itself (select, with its own timeout)."""
+    try:
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return RecordingSocket(sock)
+
+
+def dns_udp(address: str, port: int) -> RecordingSocket:
+    """A UDP socket for one DNS query.  Connected, like dig: a port nobody listens on is
+    reported (ICMP) at once, instead of waiting for the timeout."""
+    sock = socket.socket(_dns_family(address), socket.SOCK_DGRAM)
+    try:
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return _nonblocking(sock)
+
+
+def dns_tcp(address: str, port: int, deadline: float) -> RecordingSocket:
+    """A TCP connection for DNS queries, connected before ``deadline``."""
+    return _nonblocking(_dns_connect(address, port, deadline))
+
+
+def dns_tls(address: str, port: int, deadline: float, context: ssl.SSLContext,
+            hostname: str) -> tuple[RecordingSocket, str]:
+    """DNS over TLS: a TCP connection and the TLS handshake, both before ``deadline``;
+    the socket and the TLS version and cipher (``"TLSv1.3 TLS_AES_256_GCM_SHA384"``)."""
+    sock = _dns_connect(address, port, deadline)
+    try:
+        ssock = context.wrap_socket(sock, server_hostname=hostname, do_handshake_on_connect=False)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        ssock.settimeout(time_left(deadline))
+        ssock.do_handshake()
+        cipher = ssock.cipher()
+        tls = f"{ssock.version()} {cipher[0] if cipher else ''}".strip()
+    except BaseException:
+        ssock.close()
+        raise
+    return _nonblocking(ssock), tls
 
 
 if sys.platform != "linux":  # pragma: no cover

@@ -29,6 +29,9 @@ from netlab.engine.dns import (
     system_servers,
     trace,
 )
+from netlab.engine.dns import exchange as dns_exchange
+from netlab.engine.dns import system as dns_system
+from netlab.engine.dns import tracer as dns_tracer
 
 HANG_GUARD = 30.0
 DIG = shutil.which("dig")
@@ -217,13 +220,13 @@ def test_record_type_by_number(lab_dns):
 def test_default_server_and_missing_config(monkeypatch):
     servers = system_servers()
     assert isinstance(servers, list) and all(isinstance(s, str) for s in servers)
-    monkeypatch.setattr(ndns, "system_servers", lambda: [])
+    monkeypatch.setattr(dns_system, "system_servers", lambda: [])
     res = lookup("web.lab.test")
     assert res.error[0] == "config" and "no DNS server configured" in res.error[1]
 
 
 def test_system_server_is_used_when_none_given(lab_dns, monkeypatch):
-    monkeypatch.setattr(ndns, "system_servers", lambda: ["127.0.0.1"])
+    monkeypatch.setattr(dns_system, "system_servers", lambda: ["127.0.0.1"])
     res = lookup("web.lab.test", port=lab_dns)
     assert res.error is None and res.server == "127.0.0.1" and res.answer[0].data == "127.0.0.1"
 
@@ -448,7 +451,7 @@ def test_doh(fx_dns):
 
 
 def test_doh_without_the_extra_is_a_clear_message(fx_dns, monkeypatch):
-    monkeypatch.setattr(ndns, "doh_available", lambda: False)
+    monkeypatch.setattr(dns_exchange, "doh_available", lambda: False)
     res = fx(fx_dns, "secret.fx.test", "A", port=fx_dns.https_port, transport="https")
     assert res.error[0] == "config" and "pip install 'dnspython[doh]'" in res.error[1]
 
@@ -698,7 +701,7 @@ def test_load_hints(tmp_path, monkeypatch):
     f.write_text(".  3600000  NS  A.ROOT.LAB.\nA.ROOT.LAB.  3600000  AAAA  ::1\nA.ROOT.LAB. 3600000 A 127.0.0.2\n"
                  "; comment\n127.0.0.7\n")
     assert load_hints(str(f)) == (str(f), [("a.root.lab.", ["127.0.0.2", "::1"]), ("127.0.0.7", ["127.0.0.7"])])
-    monkeypatch.setattr(ndns, "ROOT_HINTS_PATHS", ())
+    monkeypatch.setattr(dns_tracer, "ROOT_HINTS_PATHS", ())
     source, roots = load_hints()
     assert source == "built-in" and len(roots) == 13 and roots[0][0] == "a.root-servers.net."
 

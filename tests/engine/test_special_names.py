@@ -25,6 +25,9 @@ import pytest
 
 from netlab.engine import Engine, Options, Request, parse_pin
 from netlab.engine import dns as ndns
+from netlab.engine.dns import query as dns_query
+from netlab.engine.dns import system as dns_system
+from netlab.engine.dns import tracer as dns_tracer
 from netlab.engine.errors import NetlabError
 from netlab.engine.resolve import SPECIAL_SOURCE, resolve, special_use
 
@@ -112,19 +115,22 @@ def counter():
 
 @pytest.fixture(autouse=True)
 def _system_resolver_is_the_counter(counter, monkeypatch):
-    """The system's resolver configuration, as the engine reads it, names only the counter."""
+    """The system's resolver configuration, as the engine reads it, names only the counter.
+
+    Each name is replaced in the module that defines it: every caller, in the package or
+    outside it (the CLI through ``netlab.engine.dns``), looks it up there."""
     config = ndns.SystemConfig((counter.address[0],), (), 1, "(test: the counting server)")
-    monkeypatch.setattr(ndns, "system_config", lambda path=ndns.RESOLV_CONF: config)
+    monkeypatch.setattr(dns_system, "system_config", lambda path=ndns.RESOLV_CONF: config)
     # resolve_addresses asks port 53 of the system's servers: the counter listens elsewhere
     # (the DNS lab's lookup without a server asks the first of them, on port 53 too)
-    real_lookup = ndns.lookup
+    real_lookup = dns_query.lookup
 
     def lookup(name, rdtype="A", server=None, port=None, *args, **kw):
         if server in (None, "", counter.address[0]) and port in (None, 53):
             port = counter.port
         return real_lookup(name, rdtype, server, port, *args, **kw)
 
-    monkeypatch.setattr(ndns, "lookup", lookup)
+    monkeypatch.setattr(dns_query, "lookup", lookup)
     yield
 
 
@@ -283,7 +289,7 @@ def test_dns_lab_asks_a_server_the_user_names(counter, run_cli):
 
 def test_trace_from_the_real_roots_is_refused(counter, monkeypatch, tmp_path):
     # Were the rule broken, the "roots" are the counter, not the internet's.
-    monkeypatch.setattr(ndns, "load_hints", lambda path=None: ("(test)", [("a.root.lab.", ["127.0.0.1"])]))
+    monkeypatch.setattr(dns_tracer, "load_hints", lambda path=None: ("(test)", [("a.root.lab.", ["127.0.0.1"])]))
     before = counter.packets
     tr = ndns.trace("x.invalid", "A", port=counter.port)
     assert tr.error[0] == "usage" and "root servers" in tr.error[1] and "RFC 6761" in tr.error[1]
@@ -302,7 +308,7 @@ def test_getaddrinfo_is_not_asked_for_them(counter, monkeypatch, no_hosts, tmp_p
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 0))]
 
     monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
-    monkeypatch.setattr(ndns, "_nsswitch_hosts", lambda path=ndns.NSSWITCH_CONF: "files dns")
+    monkeypatch.setattr(dns_system, "_nsswitch_hosts", lambda path=ndns.NSSWITCH_CONF: "files dns")
     for name in ("x.invalid", "app.localhost", "localhost"):
         ans = ndns.system_lookup(name, hosts_path=no_hosts)
         assert ans.error[0] == "skipped" and "special-use name (RFC 6761)" in ans.error[1]
@@ -312,6 +318,6 @@ def test_getaddrinfo_is_not_asked_for_them(counter, monkeypatch, no_hosts, tmp_p
     hosts.write_text("127.0.0.1 localhost\n")
     ans = ndns.system_lookup("localhost", hosts_path=str(hosts))  # files first: the hosts file answers
     assert ans.error is None and asked == ["localhost"] and ans.hosts == ("127.0.0.1",)
-    monkeypatch.setattr(ndns, "_nsswitch_hosts", lambda path=ndns.NSSWITCH_CONF: "dns files")
+    monkeypatch.setattr(dns_system, "_nsswitch_hosts", lambda path=ndns.NSSWITCH_CONF: "dns files")
     assert ndns.system_lookup("localhost", hosts_path=str(hosts)).error[0] == "skipped"
     assert asked == ["localhost"]
