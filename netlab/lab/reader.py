@@ -178,7 +178,7 @@ class Reader:
         if self.phase != NEW:
             self.set_phase(IDLE)
         while True:
-            while self.buf[:1] in (b"\r", b"\n"):
+            while self.buf.startswith((b"\r", b"\n")):
                 del self.buf[:1]
             if self.buf:
                 self.set_phase(HEAD)

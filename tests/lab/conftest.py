@@ -1,5 +1,5 @@
-"""The lab server's tests: a fresh server per test (the shared one is tests/conftest.py's
-``lab_server``), for tests that count its connections or wait on its keep-alive ones."""
+"""The lab server's tests: ``server``, a lab server of the test's own (tests/conftest.py's
+``lab_server`` is shared by the whole session)."""
 
 from __future__ import annotations
 
