@@ -554,7 +554,7 @@ def assert_no_control(text: str, where: str, newlines: bool = False) -> None:
 def assert_result_is_printable(res) -> None:
     """Every string of a DnsResult, its JSON and the CLI's output are free of control
     characters (the CLI's output has newlines between lines, nothing else)."""
-    from netlab.cli_dns import _print_result, _print_short
+    from netlab.cli.dns import _print_result, _print_short
 
     for section in ("answer", "authority", "additional"):
         for r in getattr(res, section):

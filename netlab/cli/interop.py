@@ -1,10 +1,9 @@
-"""Interop on the command line: `netlab send FILE.http`, `netlab send --curl 'curl ...'`, and
-`netlab history export ID --as raw|http|curl|python-socket|python-requests`.
+"""`netlab send FILE.http` and `netlab send --curl 'curl ...'`: requests written elsewhere,
+sent as `netlab send` sends one.
 
     netlab send requests.http --name login     # one entry of a .http file (by name or number)
     netlab send requests.http --all            # every entry, in order; exit 1 if any failed
     netlab send --curl 'curl -H "X: 1" http://127.0.0.1:8080/echo' -k     # more options add
-    netlab history export 12 --as curl         # secrets masked unless --show-secrets
 
 With a .http file, the entry's settings (``# @insecure``, ``# @resolve``...) apply and the
 command line's connection options override them; -X, -H, -d and --raw are refused (edit the
@@ -19,9 +18,8 @@ import json
 import sys
 from dataclasses import replace
 
-from netlab.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE
-
-__all__ = ["add_send_arguments", "wants_interop", "send_interop", "add_history_export", "cmd_history_export"]
+from netlab.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, exchange_options, given
+from netlab.engine.text import safe_text
 
 
 def add_send_arguments(p) -> None:
@@ -34,7 +32,7 @@ def add_send_arguments(p) -> None:
 
 
 def wants_interop(args) -> bool:
-    from netlab.engine.httpfile import is_http_path
+    from netlab.engine.formats.httpfile import is_http_path
 
     return bool(getattr(args, "curl", None) is not None or is_http_path(getattr(args, "url", None))
                 or getattr(args, "name", None) is not None or getattr(args, "all", False))
@@ -42,7 +40,7 @@ def wants_interop(args) -> bool:
 
 def send_interop(args, out=None, err=None) -> int:
     from netlab.engine import NetlabError
-    from netlab.engine.httpfile import is_http_path
+    from netlab.engine.formats.httpfile import is_http_path
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -60,11 +58,9 @@ def send_interop(args, out=None, err=None) -> int:
         else:
             raise NetlabError("usage", "--name and --all go with a .http file (netlab send FILE.http --name NAME)", "")
     except NetlabError as exc:
-        from netlab.cli import _safe
-
-        err.write(f"netlab: {_safe(exc.message)}\n")
+        err.write(f"netlab: {safe_text(exc.message, keep_newlines=False)}\n")
         if exc.hint:
-            err.write(f"  next: {_safe(exc.hint)}\n")
+            err.write(f"  next: {safe_text(exc.hint, keep_newlines=False)}\n")
         return EXIT_USAGE
     return _send_all(jobs, args, out, err)
 
@@ -73,8 +69,7 @@ def send_interop(args, out=None, err=None) -> int:
 
 
 def _from_curl(args, err):
-    from netlab.cli import _options, _safe, given
-    from netlab.engine.curl import parse_curl
+    from netlab.engine.formats.curl import parse_curl
 
     extra: list[str] = []
     if args.method:
@@ -90,8 +85,8 @@ def _from_curl(args, err):
         stdin = sys.stdin.buffer.read()
     command = parse_curl(args.curl, extra_args=extra, stdin=stdin)
     for note in command.notes:
-        err.write(f"netlab: note: {_safe(note)}\n")
-    base = _options(args)
+        err.write(f"netlab: note: {safe_text(note, keep_newlines=False)}\n")
+    base = exchange_options(args)
     c = command.options
     options = replace(
         base,
@@ -112,9 +107,8 @@ def _from_curl(args, err):
 
 
 def _from_http_file(args):
-    from netlab.cli import _options
     from netlab.engine import NetlabError
-    from netlab.engine.httpfile import parse_file
+    from netlab.engine.formats.httpfile import parse_file
 
     shaping = [flag for flag, value in (("-X", args.method), ("-H", args.headers), ("-d", args.data),
                                         ("--raw", args.raw)) if value]
@@ -137,7 +131,7 @@ def _from_http_file(args):
     else:
         raise NetlabError("usage", f"{args.url} holds {len(http.entries)} requests: pick one with --name NAME "
                                    f"(or a number), or send them all with --all; {http.describe()}", "")
-    base = _options(args)
+    base = exchange_options(args)
     jobs = []
     for entry in chosen:
         merged = entry.options.apply(base)
@@ -158,17 +152,20 @@ def _from_http_file(args):
 
 
 def _send_all(jobs, args, out, err) -> int:
-    from netlab.cli import _safe, _verbose_printer, exchange_json, report
+    from netlab.cli.output import exchange_json, report, verbose_printer
+    from netlab.cli.store import record
     from netlab.engine import Engine
 
-    on_event = _verbose_printer(err) if args.verbose and not args.json else None
+    on_event = verbose_printer(err) if args.verbose and not args.json else None
     results = []
     status = EXIT_OK
     with Engine() as engine:
         for entry, request, options in jobs:
             if entry is not None and len(jobs) > 1 and not args.json:
-                out.write(f"### {_safe(entry.name or '(unnamed)')}  ({_safe(entry.path)}:{entry.line}: "
-                          f"{_safe(request.method)} {_safe(request.url)})\n")
+                where = f"{safe_text(entry.path or '', keep_newlines=False)}:{entry.line}"
+                out.write(f"### {safe_text(entry.name or '(unnamed)', keep_newlines=False)}  ({where}: "
+                          f"{safe_text(request.method, keep_newlines=False)} "
+                          f"{safe_text(request.url, keep_newlines=False)})\n")
                 out.flush()
             try:
                 ex = engine.send(request, on_event, options=options, body_path=args.output)
@@ -176,8 +173,6 @@ def _send_all(jobs, args, out, err) -> int:
                 err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
                 return EXIT_USAGE
             if not args.no_history:
-                from netlab.cli_history import record
-
                 record(ex, err, store_bodies=False if getattr(args, "no_history_bodies", False) else None)
             if args.json and len(jobs) > 1:
                 item = exchange_json(ex)
@@ -195,92 +190,3 @@ def _send_all(jobs, args, out, err) -> int:
         out.write(json.dumps(results, indent=2) + "\n")
         out.flush()
     return status
-
-
-# ------------------------------------------------------------------- history export
-
-
-def add_history_export(history_parser, parser_class=None) -> None:
-    """`netlab history export ID --as FORMAT`: a subcommand of `history` (plain `netlab
-    history` and `netlab history --json` still list the entries)."""
-    from netlab.engine.export import FORMATS
-
-    sub = history_parser.add_subparsers(dest="history_command", metavar="export|diff", parser_class=parser_class
-                                        or type(history_parser))
-    e = sub.add_parser("export", help="write a stored exchange's request as raw bytes, .http, curl, or a "
-                                      "Python script",
-                       description="Export a stored exchange's request: raw (the exact bytes), http (a .http "
-                                   "entry), curl (a command that sends the same bytes), python-socket (a "
-                                   "standard-library script that sends the same bytes and prints the "
-                                   "response), python-requests (the equivalent requests call). Authorization, "
-                                   "Proxy-Authorization and Cookie values are masked unless --show-secrets.")
-    e.add_argument("id", metavar="ID", help="the exchange's id (see `netlab history`), or 'last'")
-    e.add_argument("--as", dest="export_format", choices=FORMATS, default="curl", metavar="FORMAT",
-                   help=f"one of {', '.join(FORMATS)} (default curl)")
-    e.add_argument("--show-secrets", action="store_true", help="export credential header values as they were")
-    e.add_argument("-o", "--output", metavar="FILE", help="write to FILE (mode 0600) instead of standard output")
-    e.add_argument("--name", metavar="NAME", help="with --as http: the entry's name (default: history-ID)")
-    from netlab.cli_diff import add_history_diff  # `netlab history diff A B`
-
-    add_history_diff(sub)
-
-
-def cmd_history_export(args, out=None, err=None) -> int:
-    from netlab.cli import _safe
-    from netlab.cli_history import _NotStored, _open, stored_exchange
-    from netlab.engine import NetlabError
-    from netlab.engine.export import export_exchange
-
-    out = out or sys.stdout
-    err = err or sys.stderr
-    history = _open(err)
-    try:
-        ident, stored = stored_exchange(history, args.id, err, "history export")
-    except _NotStored as exc:
-        return exc.code
-    finally:
-        history.close()
-    try:
-        result = export_exchange(stored, args.export_format, show_secrets=args.show_secrets,
-                                 name=args.name or f"history-{ident}", source=f"netlab history #{ident}")
-    except NetlabError as exc:
-        err.write(f"netlab: history export #{ident} --as {args.export_format}: {_safe(exc.message)}\n")
-        if exc.hint:
-            err.write(f"  next: {_safe(exc.hint)}\n")
-        return EXIT_FAIL
-    for note in result.notes:
-        err.write(f"netlab: note: {_safe(note)}\n")
-    if args.output:
-        try:
-            result.save(args.output)
-        except OSError as exc:
-            err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
-            return EXIT_FAIL
-        err.write(f"netlab: wrote {len(result.data)} bytes to {args.output}\n")
-        return EXIT_OK
-    if result.format == "raw":
-        _write_raw(result.data, out, err)
-    else:
-        out.write(result.text)
-    out.flush()
-    return EXIT_OK
-
-
-def _write_raw(data: bytes, out, err) -> None:
-    """The exact bytes to a pipe or file; on a terminal, line endings and control bytes
-    written out (the exact bytes: -o FILE)."""
-    isatty = getattr(out, "isatty", lambda: False)()
-    if isatty:
-        from netlab.engine.rawtext import visible_line_endings
-
-        for line in visible_line_endings(data):
-            out.write(line + "\n")
-        err.write("netlab: shown with line endings written out; -o FILE (or a pipe) gets the exact bytes\n")
-        return
-    buffer = getattr(out, "buffer", None)
-    if buffer is not None:
-        out.flush()
-        buffer.write(data)
-        buffer.flush()
-    else:
-        out.write(data.decode("latin-1"))

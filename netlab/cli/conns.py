@@ -15,9 +15,8 @@ import argparse
 import json
 import sys
 
-__all__ = ["add_parsers", "run"]
-
-from netlab.cli import EXIT_OK, EXIT_USAGE  # noqa: E402 - one set of exit codes
+from netlab.cli.common import EXIT_OK, EXIT_USAGE, SUMMARIES
+from netlab.engine.text import safe_text
 
 KIND_CHOICES = ("inet", "inet4", "inet6", "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "unix", "all")
 
@@ -26,7 +25,7 @@ def add_parsers(sub) -> None:
     """Add ``conns`` to an argparse subparsers object."""
     from netlab.engine.netstat import COLUMNS
 
-    c = sub.add_parser("conns", help="list the machine's sockets (like netstat/ss), headless",
+    c = sub.add_parser("conns", help=SUMMARIES["conns"],
                        description="List the machine's sockets with their state, pid and process, as the "
                                    "TUI's connection pane shows them.  Sockets of other users or PID "
                                    "namespaces show with no pid ('-').",
@@ -93,9 +92,7 @@ def cmd_conns(args, out, err) -> int:
         return EXIT_USAGE
     snap = snapshot(args.kind)
     if snap.notice:
-        from netlab.cli import _safe
-
-        err.write(f"netlab: {_safe(snap.notice)}\n")
+        err.write(f"netlab: {safe_text(snap.notice, keep_newlines=False)}\n")
     rows = filter_sort(snap.rows, spec)
     if args.json:
         out.write(json.dumps([to_json(r) for r in rows], indent=2) + "\n")
@@ -110,17 +107,17 @@ def cmd_conns(args, out, err) -> int:
 
 
 def _print_table(rows, out) -> None:
-    from netlab.cli import _safe
     from netlab.engine.netstat import format_addr
 
     head = ("Proto", "Local Address", "Foreign Address", "State", "PID/Program name")
     lines = []
     for r in rows:
-        who = "-" if r.pid is None else f"{r.pid}/{_safe(r.process) if r.process else '?'}"
+        who = "-" if r.pid is None else f"{r.pid}/{safe_text(r.process or '?', keep_newlines=False)}"
         state = "" if r.state == "NONE" else r.state
         proto = r.proto if r.proto != "unix" else ("unix/" + r.type.removeprefix("SOCK_").lower()
                                                    if r.type else "unix")
-        lines.append((proto, _safe(format_addr(r.local)), _safe(format_addr(r.remote)), state, who))
+        lines.append((proto, safe_text(format_addr(r.local), keep_newlines=False),
+                      safe_text(format_addr(r.remote), keep_newlines=False), state, who))
     widths = [max(len(head[i]), *(len(line[i]) for line in lines)) if lines else len(head[i])
               for i in range(len(head))]
 

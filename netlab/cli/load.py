@@ -1,7 +1,7 @@
 """`netlab replay ID --repeat N [--concurrency C]`: a stored request sent N times, and
 its latency summary.
 
-The load itself is ``netlab.engine.load.run_load``; this module reads the options,
+The load itself is ``netlab.engine.store.load.run_load``; this module reads the options,
 shows progress on a terminal, and prints the summary (or ``--json``). The repeats are
 not stored in the history, one by one or otherwise: N rows of the same request would
 bury the exchanges the history is for. The summary is what a load run produces.
@@ -14,9 +14,8 @@ from __future__ import annotations
 import json
 import sys
 
-from netlab.cli import EXIT_FAIL, EXIT_OK, _number, _safe
-
-__all__ = ["add_arguments", "run_repeat", "format_summary", "MAX_REPEAT", "MAX_CONCURRENCY"]
+from netlab.cli.common import EXIT_FAIL, EXIT_OK
+from netlab.engine.text import safe_text
 
 MAX_REPEAT = 10_000_000  # the samples take 8 bytes each: 80 MB at this many
 MAX_CONCURRENCY = 512  # one thread and one connection (two file descriptors on loopback) each
@@ -25,10 +24,12 @@ EXIT_INTERRUPTED = 130
 
 def add_arguments(parser) -> None:
     """--repeat and --concurrency, for the replay subparser."""
-    parser.add_argument("--repeat", type=_number(int, "--repeat", 1, MAX_REPEAT), metavar="N",
+    from netlab.cli.args import number
+
+    parser.add_argument("--repeat", type=number(int, "--repeat", 1, MAX_REPEAT), metavar="N",
                         help="send the request N times and print a latency summary (min, p50, p90, p99, max, "
                              "requests/s, errors by phase, status codes); the repeats are not stored in the history")
-    parser.add_argument("--concurrency", type=_number(int, "--concurrency", 1, MAX_CONCURRENCY), metavar="C",
+    parser.add_argument("--concurrency", type=number(int, "--concurrency", 1, MAX_CONCURRENCY), metavar="C",
                         help=f"with --repeat: C worker threads, each with one request in flight and its own "
                              f"keep-alive connection (default 1, at most {MAX_CONCURRENCY})")
 
@@ -36,7 +37,7 @@ def add_arguments(parser) -> None:
 def run_repeat(args, ident: int, stored, out=None, err=None) -> int:
     """Run the load for the stored exchange ``stored`` (its request and options)."""
     from netlab.engine import Engine
-    from netlab.engine.load import run_load
+    from netlab.engine.store.load import run_load
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -44,7 +45,8 @@ def run_repeat(args, ident: int, stored, out=None, err=None) -> int:
     concurrency = min(args.concurrency or 1, n)
     request, options = stored.request, stored.options
     if not args.json:
-        err.write(f"netlab: replaying #{ident} {n} times: {_safe(request.method) or '-'} {_safe(request.url)}, "
+        shown = f"{safe_text(request.method or '-', keep_newlines=False)} {safe_text(request.url, keep_newlines=False)}"
+        err.write(f"netlab: replaying #{ident} {n} times: {shown}, "
                   f"concurrency {concurrency}; the repeats are not stored in the history\n")
         if args.verbose:
             err.write(f"* {concurrency} worker thread(s) share one engine; each response body is dropped once "
@@ -78,7 +80,8 @@ def format_summary(summary, request=None) -> str:
     lines = [("count", f"{summary.count} of {summary.requested}" + (" (stopped early)" if summary.cancelled else "")),
              ("ok", str(summary.ok)),
              ("errors", str(summary.errors))]
-    rows = [(f"  {g.phase}", f"{g.count}  first: {_safe(g.first_message)}") for g in summary.error_groups]
+    rows = [(f"  {g.phase}", f"{g.count}  first: {safe_text(g.first_message, keep_newlines=False)}")
+            for g in summary.error_groups]
     lines += rows
     lines += [("min", ms(summary.min_ms)), ("p50", ms(summary.p50_ms)), ("p90", ms(summary.p90_ms)),
               ("p99", ms(summary.p99_ms)), ("max", ms(summary.max_ms)), ("mean", ms(summary.mean_ms)),

@@ -21,9 +21,8 @@ import argparse
 import json
 import sys
 
-from netlab.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE  # one set of exit codes
-
-__all__ = ["add_parsers", "run", "dns_server_option"]
+from netlab.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, SUMMARIES, current_settings
+from netlab.engine.text import safe_text
 
 _PLUS_FLAGS = {  # dig's +flags: (attribute, value)
     "tcp": ("transport", "tcp"), "vc": ("transport", "tcp"), "notcp": ("transport", None),
@@ -63,8 +62,10 @@ def _intermixed(cls):
 
 def add_parsers(sub) -> None:
     """Add ``dns`` to an argparse subparsers object."""
+    from netlab.cli.args import option_value
+
     p = sub.add_parser(
-        "dns", help="look a name up like dig: any type, any server, UDP/TCP/TLS/HTTPS, --trace",
+        "dns", help=SUMMARIES["dns"],
         description="Ask a DNS server about a name and show the whole answer: status, flags, EDNS, "
                     "every section with TTLs, the server, the transport, the time and the size.",
         epilog="terms: NAME, record TYPEs (A MX TXT TYPE65 ...; a number after the name), @SERVER "
@@ -85,8 +86,6 @@ def add_parsers(sub) -> None:
     t.add_argument("--tls", dest="transport", action="store_const", const="tls", help="DNS over TLS (port 853)")
     t.add_argument("--https", dest="transport", action="store_const", const="https",
                    help="DNS over HTTPS (needs dnspython's DoH extra)")
-    from netlab.cli import option_value
-
     p.add_argument("--timeout", type=option_value("timeout", "--timeout"), default=5.0, metavar="S",
                    help="seconds to wait for a reply, above 0 and at most 86400 (default 5)")
     p.add_argument("--norec", action="store_true", default=None, help="recursion desired off (RD=0)")
@@ -109,17 +108,6 @@ def add_parsers(sub) -> None:
                    help="also show what getaddrinfo (the system resolver, /etc/hosts first) returns")
     p.add_argument("--short", action="store_true", default=None, help="print only the answer data, like dig +short")
     p.add_argument("--json", action="store_true", default=None, help="print the result(s) as JSON")
-
-
-def dns_server_option(text: str) -> tuple[str, int]:
-    """``--dns-server ADDR[:PORT]`` of `netlab send` → (address, port); a usage NetlabError if bad."""
-    from netlab.engine import NetlabError
-    from netlab.engine.dns import parse_dns_server
-
-    try:
-        return parse_dns_server(text)
-    except ValueError as exc:
-        raise NetlabError("usage", f"--dns-server {text!r}: {exc}") from None
 
 
 # -------------------------------------------------------------------------------- parsing
@@ -160,6 +148,30 @@ def _apply_plus(args, term: str) -> None:
 
 def _plan(args) -> dict:
     """Sort the terms into name, types, server and flags; raise _Usage on a bad mix."""
+    name, types, server = _terms(args)
+    transport = args.transport
+    if server is not None and server.transport:
+        if transport not in (None, server.transport):
+            raise _Usage(f"@{server.text()} is {server.transport}, but --{transport} was given")
+        transport = server.transport
+    transport = transport or "udp"
+    port = args.port if args.port is not None else (server.port if server else None)
+    if port is not None and not 0 < port < 65536:
+        raise _Usage(f"bad port {port} (1-65535)")
+    payload = _payload(args)
+    _check_mix(args, name, server, transport)
+    return {
+        "name": name,
+        "types": types or (["PTR"] if args.reverse else ["A"]),
+        "server": server,
+        "transport": transport,
+        "port": port,
+        "payload": payload,
+    }
+
+
+def _terms(args) -> tuple:
+    """(name, [types], @server or None) from the terms and -t; +flags go onto ``args``."""
     from netlab.engine.dns import is_rdtype, parse_rdtype, parse_server
 
     name = None
@@ -183,8 +195,7 @@ def _plan(args) -> dict:
             name = term
         else:
             raise _Usage(f"more than one name: {name!r} and {term!r} (ask one name at a time)")
-    for t in args.types:
-        types.append(t)
+    types += args.types
     for t in types:
         try:
             parse_rdtype(t)
@@ -192,15 +203,11 @@ def _plan(args) -> dict:
             raise _Usage(str(exc)) from None
     if name is None:
         raise _Usage("no name to look up (netlab dns NAME [TYPE...] [@SERVER])")
-    transport = args.transport
-    if server is not None and server.transport:
-        if transport not in (None, server.transport):
-            raise _Usage(f"@{server.text()} is {server.transport}, but --{transport} was given")
-        transport = server.transport
-    transport = transport or "udp"
-    port = args.port if args.port is not None else (server.port if server else None)
-    if port is not None and not 0 < port < 65536:
-        raise _Usage(f"bad port {port} (1-65535)")
+    return name, types, server
+
+
+def _payload(args) -> int | None:
+    """The EDNS payload size to advertise: --bufsize, 1232 with --edns, else none."""
     payload = args.bufsize
     if payload is None and args.edns:
         from netlab.engine.dns import DEFAULT_PAYLOAD
@@ -210,6 +217,11 @@ def _plan(args) -> dict:
         raise _Usage("+noedns conflicts with +dnssec / +bufsize (both need EDNS)")
     if payload is not None and not 512 <= payload <= 65535:
         raise _Usage(f"the EDNS buffer size must be 512-65535, not {payload}")
+    return payload
+
+
+def _check_mix(args, name: str, server, transport: str) -> None:
+    """Options that go only with others: --trace, --hints, the TLS options, -x."""
     if args.trace:
         if server is not None and args.hints:
             raise _Usage("--trace starts from the root hints (--hints FILE) or from @SERVER, not both")
@@ -228,27 +240,22 @@ def _plan(args) -> dict:
             reverse_name(name)
         except ValueError as exc:
             raise _Usage(str(exc)) from None
-    return {
-        "name": name,
-        "types": types or (["PTR"] if args.reverse else ["A"]),
-        "server": server,
-        "transport": transport,
-        "port": port,
-        "payload": payload,
-    }
 
 
 # -------------------------------------------------------------------------------- output
 
 
-def _s(value) -> str:
-    from netlab.engine.text import safe_text
-
-    return safe_text(str(value), keep_newlines=False)
+def _write(out, lines) -> None:
+    """Each line escaped whole: the peer's strings in it are shown escaped, and the fixed
+    text around them has nothing to escape (escaping works character by character)."""
+    for line in lines:
+        out.write(safe_text(line, keep_newlines=False) + "\n")
 
 
 def _table(records) -> list[str]:
-    rows = [(_s(r.name), str(r.ttl), _s(r.cls), _s(r.type), _s(r.data)) for r in records]
+    """Records in dig's columns; each cell is escaped before the columns are measured."""
+    rows = [[safe_text(v, keep_newlines=False) for v in (r.name, str(r.ttl), r.cls, r.type, r.data)]
+            for r in records]
     if not rows:
         return []
     w = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -257,77 +264,68 @@ def _table(records) -> list[str]:
 
 
 def _where(res) -> str:
-    at = _s(res.at)
-    if res.url:
-        at = _s(res.url)
+    at = res.url or res.at
     if res.server_name:
-        at += f" ({_s(res.server_name)})"
+        at += f" ({res.server_name})"
     return at
 
 
 def _status(res) -> str:
-    rcode = _s(res.rcode)
     if res.rcode == "NXDOMAIN":
-        return f"{rcode} (the name does not exist)"
+        return f"{res.rcode} (the name does not exist)"
     if res.nodata:
-        return f"{rcode}, NODATA (the name has no {_s(res.rdtype)} records)"
-    return rcode
+        return f"{res.rcode}, NODATA (the name has no {res.rdtype} records)"
+    return str(res.rcode)
 
 
 def _print_result(res, out) -> None:
     qflags = " ".join(res.query_flags) or "none"
     edns = f", EDNS udp {res.payload}" if res.payload is not None else ""
-    out.write(f"; netlab dns {_s(res.name)} {_s(res.rdtype)} @{_where(res)} ({_s(res.transport)}; "
-              f"asked: {qflags}{edns})\n")
+    lines = [f"; netlab dns {res.name} {res.rdtype} @{_where(res)} ({res.transport}; asked: {qflags}{edns})"]
     if res.error is not None:
-        out.write(f";; no response: {_s(res.error[0])}: {_s(res.error[1])}\n")
+        _write(out, lines + [f";; no response: {res.error[0]}: {res.error[1]}"])
         return
-    flags = " ".join(_s(f) for f in res.flags) or "none"
-    out.write(f";; status: {_status(res)}   flags: {flags}\n")
+    lines.append(f";; status: {_status(res)}   flags: {' '.join(res.flags) or 'none'}")
     size = f"{res.size} bytes" if res.size is not None else "? bytes"
-    via = _s(res.transport) + (f" ({_s(res.tls)})" if res.tls else "")
-    out.write(f";; server: {_where(res)} over {via}   time: {res.elapsed_ms:.2f} ms   size: {size}\n")
+    via = res.transport + (f" ({res.tls})" if res.tls else "")
+    lines.append(f";; server: {_where(res)} over {via}   time: {res.elapsed_ms:.2f} ms   size: {size}")
     if res.udp_truncated:
-        out.write(";; the UDP reply was truncated (TC): asked again over TCP\n")
+        lines.append(";; the UDP reply was truncated (TC): asked again over TCP")
     elif "tc" in res.flags:
-        out.write(";; the reply is truncated (TC) and was not asked again over TCP (--ignore-tc)\n")
+        lines.append(";; the reply is truncated (TC) and was not asked again over TCP (--ignore-tc)")
     if res.edns is not None:
         e = res.edns
-        out.write(f";; EDNS: version {e.version}, flags: {' '.join(_s(f) for f in e.flags) or 'none'}, "
-                  f"udp: {e.payload}\n")
-        for opt in e.options:
-            out.write(f";;   option {_s(opt)}\n")
+        lines.append(f";; EDNS: version {e.version}, flags: {' '.join(e.flags) or 'none'}, udp: {e.payload}")
+        lines += [f";;   option {opt}" for opt in e.options]
     # what was asked, as dig shows it: the absolute name, class, type, behind a ';'
     qname = res.name if res.name.endswith(".") else res.name + "."
-    out.write(f"\n;; QUESTION SECTION:\n;{_s(qname)}  IN  {_s(res.rdtype)}\n")
+    lines += ["", ";; QUESTION SECTION:", f";{qname}  IN  {res.rdtype}"]
     for title, records in (("ANSWER", res.answer), ("AUTHORITY", res.authority), ("ADDITIONAL", res.additional)):
         if records:
-            out.write(f"\n;; {title} SECTION:\n")
-            for line in _table(records):
-                out.write(line + "\n")
+            lines += ["", f";; {title} SECTION:", *_table(records)]
+    _write(out, lines)
 
 
 def _print_short(res, out) -> None:
-    for r in res.answer:
-        out.write(_s(r.data) + "\n")
+    _write(out, [r.data for r in res.answer])
 
 
 def _print_system(ans, out) -> None:
-    out.write(f"\n;; getaddrinfo({_s(ans.name)!r}): what the system resolver (requests.get) returns, "
-              f"in {ans.elapsed_ms:.2f} ms\n")
+    # the name's repr of its escaped form, as before: repr would show control characters its own way
+    lines = ["", f";; getaddrinfo({safe_text(ans.name, keep_newlines=False)!r}): what the system resolver "
+                 f"(requests.get) returns, in {ans.elapsed_ms:.2f} ms"]
     if ans.error is not None:
-        out.write(f";;   {_s(ans.error[0])}: {_s(ans.error[1])}\n")
-    for a in ans.addresses:
-        out.write(f";;   {_s(a)}\n")
+        lines.append(f";;   {ans.error[0]}: {ans.error[1]}")
+    lines += [f";;   {a}" for a in ans.addresses]
     if ans.canonname and ans.canonname.rstrip(".").lower() != ans.name.rstrip(".").lower():
-        out.write(f";;   canonical name: {_s(ans.canonname)}\n")
+        lines.append(f";;   canonical name: {ans.canonname}")
     if ans.hosts:
-        out.write(f";;   {ans.hosts_path} has this name: {', '.join(_s(a) for a in ans.hosts)} "
-                  "(files are consulted before DNS)\n")
+        lines.append(f";;   {ans.hosts_path} has this name: {', '.join(ans.hosts)} (files are consulted before DNS)")
     else:
-        out.write(f";;   not in {ans.hosts_path}\n")
-    out.write(f";;   nsswitch hosts: {_s(ans.nsswitch or '(unknown)')}; search: "
-              f"{' '.join(_s(s) for s in ans.search) or '(none)'}; ndots: {ans.ndots}\n")
+        lines.append(f";;   not in {ans.hosts_path}")
+    lines.append(f";;   nsswitch hosts: {ans.nsswitch or '(unknown)'}; search: {' '.join(ans.search) or '(none)'}; "
+                 f"ndots: {ans.ndots}")
+    _write(out, lines)
 
 
 _STEP_SECTIONS = {
@@ -339,36 +337,38 @@ _STEP_SECTIONS = {
 
 
 def _print_trace(tr, out) -> None:
-    start = f"starting at {_s(tr.hints)}" if tr.hints.startswith("@") else f"root hints: {_s(tr.hints) or '-'}"
-    out.write(f"; netlab dns --trace {_s(tr.name)} {_s(tr.rdtype)} ({start}, "
-              f"port {tr.port}, {_s(tr.transport)})\n")
+    start = f"starting at {tr.hints}" if tr.hints.startswith("@") else f"root hints: {tr.hints or '-'}"
+    lines = [f"; netlab dns --trace {tr.name} {tr.rdtype} ({start}, port {tr.port}, {tr.transport})"]
     for step in tr.steps:
-        r = step.result
-        out.write("\n")
-        for who, why in step.failed:
-            out.write(f";; {_s(who)}: {_s(why)} — trying the next server\n")
-        purpose = f"[{_s(step.purpose)}] " if step.purpose else ""
-        who = f"{_s(step.server_name)} ({_s(r.at)})" if step.server_name != r.server else _s(r.at)
-        if step.kind == "referral":
-            what = f"referral to {_s(step.next_zone)}"
-        elif step.kind == "noreply":
-            what = f"no reply: {_s(r.error[1]) if r.error else ''}"
-        else:
-            what = _status(r) if r.rcode else step.kind
-        out.write(f";; {purpose}zone {_s(step.zone)}: asked {who} for {_s(r.name)} {_s(r.rdtype)} → {what}\n")
-        sections = _STEP_SECTIONS.get(step.kind, ("answer", "authority", "additional"))
-        for section in sections:
-            for line in _table(getattr(r, section)):
-                out.write(line + "\n")
-        if r.error is None:
-            out.write(f";; received {r.size} bytes from {_s(r.at)} in {r.elapsed_ms:.2f} ms "
-                      f"(flags: {' '.join(_s(f) for f in r.flags) or 'none'})\n")
-    out.write("\n")
+        lines += ["", *_step_lines(step)]
+    lines.append("")
     if tr.error is not None:
-        out.write(f";; trace failed: {_s(tr.error[0])}: {_s(tr.error[1])}\n")
+        lines.append(f";; trace failed: {tr.error[0]}: {tr.error[1]}")
     elif tr.final is not None:
-        out.write(f";; final: {_status(tr.final)} from {_s(tr.final.at)}, {len(tr.steps)} queries in "
-                  f"{tr.elapsed_ms:.2f} ms\n")
+        lines.append(f";; final: {_status(tr.final)} from {tr.final.at}, {len(tr.steps)} queries in "
+                     f"{tr.elapsed_ms:.2f} ms")
+    _write(out, lines)
+
+
+def _step_lines(step) -> list[str]:
+    """One server asked during --trace: who, for what, what came back, the records."""
+    r = step.result
+    lines = [f";; {who}: {why} — trying the next server" for who, why in step.failed]
+    purpose = f"[{step.purpose}] " if step.purpose else ""
+    who = f"{step.server_name} ({r.at})" if step.server_name != r.server else r.at
+    if step.kind == "referral":
+        what = f"referral to {step.next_zone}"
+    elif step.kind == "noreply":
+        what = f"no reply: {r.error[1] if r.error else ''}"
+    else:
+        what = _status(r) if r.rcode else step.kind
+    lines.append(f";; {purpose}zone {step.zone}: asked {who} for {r.name} {r.rdtype} → {what}")
+    for section in _STEP_SECTIONS.get(step.kind, ("answer", "authority", "additional")):
+        lines += _table(getattr(r, section))
+    if r.error is None:
+        lines.append(f";; received {r.size} bytes from {r.at} in {r.elapsed_ms:.2f} ms "
+                     f"(flags: {' '.join(r.flags) or 'none'})")
+    return lines
 
 
 # ----------------------------------------------------------------------------------- run
@@ -383,49 +383,60 @@ def run(args, out=None, err=None) -> int:
     try:
         plan = _plan(args)
     except _Usage as exc:
-        err.write(f"netlab: dns: {_s(exc)}\n")
+        err.write(f"netlab: dns: {safe_text(str(exc), keep_newlines=False)}\n")
         return EXIT_USAGE
     from netlab.engine import dns as ndns
 
     server = plan["server"]
     if server is None and not args.trace:  # the settings file's dns_server, as sends and the DNS pane use it
-        from netlab.cli_settings import current
-
-        configured = current(err).dns_address
+        configured = current_settings(err).dns_address
         if configured is not None:
             server = ndns.parse_server(f"{configured[0]}" if ":" not in configured[0] else f"[{configured[0]}]")
             if plan["port"] is None and plan["transport"] in (None, "udp", "tcp"):
                 plan["port"] = configured[1]
     system = ndns.system_lookup(plan["name"], args.timeout) if args.compare and not args.reverse else None
     if args.trace:
-        tr = ndns.trace(plan["name"], plan["types"][0], hints=args.hints, root=server.host if server else None,
-                        port=plan["port"] or 53,
-                        timeout=args.timeout, transport=plan["transport"], reverse=args.reverse,
-                        do=bool(args.dnssec), cd=bool(args.cd), payload=plan["payload"])
-        if len(plan["types"]) > 1:
-            err.write("netlab: dns: --trace follows one type; tracing the first, "
-                      f"{_s(plan['types'][0])}\n")
-        if tr.error is not None and tr.error[0] == "usage":
-            err.write(f"netlab: dns: {_s(tr.error[1])}\n")
-            return EXIT_USAGE
-        if args.json:
-            doc = tr.to_dict()
-            if system is not None:
-                doc["system"] = system.to_dict()
-            out.write(json.dumps(doc, indent=2) + "\n")
-        elif args.short:
-            if tr.final is not None:
-                _print_short(tr.final, out)
-        else:
-            _print_trace(tr, out)
-            if system is not None:
-                _print_system(system, out)
-        out.flush()
-        if tr.error is not None:
-            if args.json or args.short:
-                err.write(f"netlab: dns: trace failed: {_s(tr.error[1])}\n")
-            return EXIT_FAIL
-        return EXIT_OK
+        return _run_trace(args, plan, server, system, out, err)
+    return _run_lookups(args, plan, server, system, out, err)
+
+
+def _run_trace(args, plan: dict, server, system, out, err) -> int:
+    """--trace: iterative resolution from the root hints (or @SERVER), every step shown."""
+    from netlab.engine import dns as ndns
+
+    tr = ndns.trace(plan["name"], plan["types"][0], hints=args.hints, root=server.host if server else None,
+                    port=plan["port"] or 53,
+                    timeout=args.timeout, transport=plan["transport"], reverse=args.reverse,
+                    do=bool(args.dnssec), cd=bool(args.cd), payload=plan["payload"])
+    if len(plan["types"]) > 1:
+        err.write("netlab: dns: --trace follows one type; tracing the first, "
+                  f"{safe_text(plan['types'][0], keep_newlines=False)}\n")
+    if tr.error is not None and tr.error[0] == "usage":
+        err.write(f"netlab: dns: {safe_text(tr.error[1], keep_newlines=False)}\n")
+        return EXIT_USAGE
+    if args.json:
+        doc = tr.to_dict()
+        if system is not None:
+            doc["system"] = system.to_dict()
+        out.write(json.dumps(doc, indent=2) + "\n")
+    elif args.short:
+        if tr.final is not None:
+            _print_short(tr.final, out)
+    else:
+        _print_trace(tr, out)
+        if system is not None:
+            _print_system(system, out)
+    out.flush()
+    if tr.error is not None:
+        if args.json or args.short:
+            err.write(f"netlab: dns: trace failed: {safe_text(tr.error[1], keep_newlines=False)}\n")
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _run_lookups(args, plan: dict, server, system, out, err) -> int:
+    """One query per type, each answer shown as dig shows it (or --short, --json)."""
+    from netlab.engine import dns as ndns
 
     results = ndns.lookup_many(
         plan["name"], plan["types"], server=server.host if server else None, port=plan["port"],
@@ -433,9 +444,10 @@ def run(args, out=None, err=None) -> int:
         do=bool(args.dnssec), payload=plan["payload"], tc_retry=not args.ignore_tc, reverse=args.reverse,
         tls_hostname=args.tls_name, cafile=args.cacert, insecure=args.insecure,
         path=(server.path if server and server.path else ndns.DOH_PATH))
-    usage = [r for r in results if r.error is not None and r.error[0] == "usage"]
+    errors = [r.error for r in results if r.error is not None]
+    usage = [message for kind, message in errors if kind == "usage"]
     if usage:
-        err.write(f"netlab: dns: {_s(usage[0].error[1])}\n")
+        err.write(f"netlab: dns: {safe_text(usage[0], keep_newlines=False)}\n")
         return EXIT_USAGE
     if args.json:
         docs = []
@@ -456,7 +468,6 @@ def run(args, out=None, err=None) -> int:
         if system is not None:
             _print_system(system, out)
     out.flush()
-    failed = [r for r in results if r.error is not None]
-    for r in failed:
-        err.write(f"netlab: dns: {_s(r.error[0])}: {_s(r.error[1])}\n")
-    return EXIT_FAIL if failed else EXIT_OK
+    for kind, message in errors:
+        err.write(f"netlab: dns: {safe_text(kind, keep_newlines=False)}: {safe_text(message, keep_newlines=False)}\n")
+    return EXIT_FAIL if errors else EXIT_OK

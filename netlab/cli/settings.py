@@ -1,8 +1,7 @@
 """`netlab settings [--init] [--json]`: where the settings file is, whether it exists,
 the values in effect and what is wrong with it; ``--init`` writes a commented file with
-every default.  ``current(err)`` is how the other commands read the settings: each
-problem of the file is printed to ``err`` once per process, and the defaults are used
-for the keys it names (see netlab/settings.py)."""
+every default.  How the other commands read the settings is
+``netlab.cli.common.current_settings`` (see netlab/settings.py for the format)."""
 
 from __future__ import annotations
 
@@ -11,40 +10,13 @@ import os
 import sys
 from dataclasses import replace
 
-__all__ = ["add_parsers", "run", "current"]
-
-from netlab.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE  # noqa: E402 - one set of exit codes
-
-_reported: set[str] = set()  # problems already printed by this process
-_read: list = [None, None]  # (path, the file's bytes) and what load() gave for them
-
-
-def current(err=None):
-    """The effective Settings; problems not yet printed by this process go to ``err``.
-    The file is parsed again only when its bytes changed (a command asks more than once)."""
-    from netlab.cli import _safe
-    from netlab.settings import load, settings_path
-
-    path = settings_path()
-    try:
-        with open(path, "rb") as f:
-            key = (path, f.read())
-    except OSError:
-        key = (path, None)
-    if _read[0] != key:
-        _read[:] = [key, load(path)]
-    loaded = _read[1]
-    err = err or sys.stderr
-    for problem in loaded.problems:
-        if problem.text not in _reported:
-            _reported.add(problem.text)
-            err.write(f"netlab: {_safe(problem.text)}\n")
-    return loaded.settings
+from netlab.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, SUMMARIES
+from netlab.engine.text import safe_text
 
 
 def add_parsers(sub) -> None:
     """Add ``settings`` to an argparse subparsers object."""
-    p = sub.add_parser("settings", help="show the settings file, the values in effect and any problems",
+    p = sub.add_parser("settings", help=SUMMARIES["settings"],
                        description="Show where the settings file is, whether it exists, the values in effect "
                                    "and anything wrong with it (exit 1 when something is). NETLAB_SETTINGS=PATH "
                                    "overrides where the file is.")
@@ -74,7 +46,6 @@ def run(args, out=None, err=None) -> int:
 
 
 def cmd_show(args, out) -> int:
-    from netlab.cli import _safe
     from netlab.settings import ACTIONS, effective_toml, load
 
     loaded = load()
@@ -97,7 +68,7 @@ def cmd_show(args, out) -> int:
                              indent=2) + "\n")
         return EXIT_FAIL if problems else EXIT_OK
     state = "exists" if loaded.exists else "does not exist: the defaults apply (`netlab settings --init` writes one)"
-    out.write(f"settings file: {_safe(loaded.path)}\n  {state}\n\n")
+    out.write(f"settings file: {safe_text(loaded.path, keep_newlines=False)}\n  {state}\n\n")
     out.write("# the values in effect\n")
     out.write(_safe_lines(effective_toml(settings)))
     if themes is not None:
@@ -105,25 +76,23 @@ def cmd_show(args, out) -> int:
     if problems:
         out.write(f"\n{len(problems)} problem{'s' if len(problems) != 1 else ''} (those keys use their defaults):\n")
         for p in problems:
-            out.write(f"  {_safe(p.text)}\n")
+            out.write(f"  {safe_text(p.text, keep_newlines=False)}\n")
     out.flush()
     return EXIT_FAIL if problems else EXIT_OK
 
 
 def _safe_lines(text: str) -> str:
-    from netlab.cli import _safe
-
-    return "".join(_safe(line) + "\n" for line in text.splitlines())
+    return "".join(safe_text(line, keep_newlines=False) + "\n" for line in text.splitlines())
 
 
 def cmd_init(out, err) -> int:
     """Write the commented default file; never over an existing file."""
-    from netlab.cli import _safe
     from netlab.settings import default_file_text, settings_path
 
     path = settings_path()
     if os.path.lexists(path):
-        err.write(f"netlab: {_safe(path)} exists; not overwritten (remove it first to start again)\n")
+        err.write(f"netlab: {safe_text(path, keep_newlines=False)} exists; not overwritten (remove it first to "
+                  "start again)\n")
         return EXIT_FAIL
     directory = os.path.dirname(path)
     try:
@@ -133,10 +102,10 @@ def cmd_init(out, err) -> int:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(default_file_text())
     except FileExistsError:
-        err.write(f"netlab: {_safe(path)} exists; not overwritten\n")
+        err.write(f"netlab: {safe_text(path, keep_newlines=False)} exists; not overwritten\n")
         return EXIT_FAIL
     except OSError as exc:
-        err.write(f"netlab: cannot write {_safe(path)}: {exc.strerror or exc}\n")
+        err.write(f"netlab: cannot write {safe_text(path, keep_newlines=False)}: {exc.strerror or exc}\n")
         return EXIT_FAIL
-    out.write(f"wrote {_safe(path)} (every key commented out at its default)\n")
+    out.write(f"wrote {safe_text(path, keep_newlines=False)} (every key commented out at its default)\n")
     return EXIT_OK

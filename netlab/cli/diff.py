@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 import sys
 
-from netlab.cli import EXIT_OK
-
-__all__ = ["add_history_diff", "cmd_history_diff"]
+from netlab.cli.common import EXIT_OK
+from netlab.cli.store import NotStored, stored_exchanges
 
 _COLOURS = {"added": "\x1b[32m", "removed": "\x1b[31m", "changed": "\x1b[33m", "heading": "\x1b[1m"}
 
 
-def add_history_diff(sub) -> None:
+def add_parser(sub) -> None:
+    """Add ``diff`` to the subparsers of `history`."""
     d = sub.add_parser("diff", help="compare two stored exchanges: status, headers, body, timings",
                        description="Compare two stored exchanges: status, headers added/removed/changed "
                                    "(Date ignored unless --all-headers), a line diff of text bodies (else "
@@ -28,20 +28,15 @@ def add_history_diff(sub) -> None:
                    help="colour added/removed lines (default: when writing to a terminal)")
 
 
-def cmd_history_diff(args, out=None, err=None) -> int:
-    from netlab.cli_history import _NotStored, _open, stored_exchange
-    from netlab.engine.diff import compare, diff_lines
+def run(args, out=None, err=None) -> int:
+    from netlab.engine.store.diff import compare, diff_lines
 
     out = out or sys.stdout
     err = err or sys.stderr
-    history = _open(err)
     try:
-        pair = [stored_exchange(history, text, err, "history diff") for text in (args.a, args.b)]
-    except _NotStored as exc:
+        (ia, a), (ib, b) = stored_exchanges([args.a, args.b], err, "history diff")
+    except NotStored as exc:
         return exc.code
-    finally:
-        history.close()
-    (ia, a), (ib, b) = pair
     d = compare(a, b, ignore_headers=() if args.all_headers else ("date",))
     if args.json:
         json.dump({

@@ -1,0 +1,119 @@
+"""`netlab send URL [-X] [-H]... [-d] [--raw FILE] ...`: one request through the engine
+the TUI uses, the response shown as curl shows it (-v, -i, --json, -o), the exchange
+recorded in the history.  A .http file or --curl 'curl ...' goes through
+netlab/cli/interop.py."""
+
+from __future__ import annotations
+
+import sys
+
+from netlab.cli.common import EXIT_USAGE, SUMMARIES, exchange_options
+
+
+def add_parsers(sub) -> None:
+    """Add ``send`` to an argparse subparsers object."""
+    from netlab.cli.args import add_exchange_limits
+    from netlab.cli.interop import add_send_arguments
+
+    p = sub.add_parser("send", help=SUMMARIES["send"],
+                       description="Send one HTTP/1.1 request through the netlab engine.")
+    p.add_argument("url", nargs="?", help="http:// or https:// URL (the target host/port for --raw too), "
+                   "or a .http/.rest file (see --name, --all)")
+    p.add_argument("-X", "--request", dest="method", metavar="METHOD",
+                   help="request method (default GET, or POST with -d)")
+    p.add_argument("-H", "--header", dest="headers", action="append", default=[], metavar="'Name: value'",
+                   help="add a request header (repeatable)")
+    p.add_argument("-d", "--data", metavar="DATA", help="request body; @FILE reads a file, @- standard input")
+    p.add_argument("--raw", metavar="FILE|-", help="send the exact bytes of FILE (or standard input) as the request")
+    p.add_argument("--resolve", action="append", default=[], metavar="HOST:PORT:ADDR",
+                   help="pin HOST:PORT to ADDR instead of resolving it (repeatable)")
+    p.add_argument("--dns-server", metavar="ADDR[:PORT]",
+                   help="resolve the host with this DNS server (skipping /etc/hosts), as `netlab dns` does "
+                        "(default: the settings file's dns_server, else the system resolver)")
+    p.add_argument("--unix-socket", metavar="PATH", help="connect to this Unix socket instead of TCP")
+    p.add_argument("--cacert", metavar="FILE", help="verify the server against this CA bundle")
+    p.add_argument("-k", "--insecure", action="store_true", help="do not verify the TLS certificate")
+    add_exchange_limits(p)
+    p.add_argument("--compressed", action="store_true", help="ask for gzip and show the decoded body")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the body to FILE (exact bytes)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show each step and the raw bytes both ways on stderr; standard output then gets the "
+                        "body only, as with curl -v")
+    p.add_argument("-i", "--include", action="store_true",
+                   help="put the response head on standard output before the body (the default without -v; "
+                        "with -v as curl -v -i does)")
+    p.add_argument("--json", action="store_true", help="print the whole exchange as one JSON object")
+    p.add_argument("--no-history", action="store_true", help="do not record this exchange in the history")
+    p.add_argument("--no-history-bodies", action="store_true",
+                   help="record the exchange without its response body (also: NETLAB_HISTORY_BODIES=0)")
+    add_send_arguments(p)  # --curl, --name, --all (.http files)
+
+
+def _read_source(spec: str, what: str) -> bytes:
+    from netlab.engine import NetlabError
+
+    if spec == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(spec, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise NetlabError("usage", f"{what}: cannot read {spec!r}: {exc.strerror}") from None
+
+
+def build_request(args):
+    """The request of `netlab send URL [-X] [-H]... [-d] [--compressed]`, its head in curl's
+    order: Host, User-Agent, Accept (netlab's, unless -H gives them), Accept-Encoding
+    (--compressed), the -H headers as given, then for -d Content-Length and, last,
+    curl's default Content-Type when -H gave none."""
+    from netlab.engine import Request
+
+    if args.raw is not None:
+        return Request.raw(_read_source(args.raw, "--raw"), args.url)
+    body = b""
+    given = list(args.headers)
+
+    def has(name: str) -> bool:
+        return any(h.split(":", 1)[0].strip().lower() == name for h in given)
+
+    headers = []
+    if args.compressed and not has("accept-encoding"):
+        headers.append("Accept-Encoding: gzip, deflate")
+    headers += given
+    if args.data is not None:
+        body = _read_source(args.data[1:], "-d") if args.data.startswith("@") else args.data.encode()
+        if not has("content-length") and not has("transfer-encoding"):
+            headers.append(f"Content-Length: {len(body)}")
+        if not has("content-type"):
+            headers.append("Content-Type: application/x-www-form-urlencoded")
+    method = args.method or ("POST" if args.data is not None else "GET")
+    return Request.from_url(args.url, method, headers, body)
+
+
+def run(args, out=None, err=None) -> int:
+    from netlab.cli.interop import send_interop, wants_interop
+    from netlab.cli.output import report, verbose_printer
+    from netlab.cli.store import record
+    from netlab.engine import Engine, NetlabError
+    from netlab.engine.text import safe_text
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if wants_interop(args):  # a .http file, or --curl 'curl ...'
+        return send_interop(args, out, err)
+    try:
+        opts = exchange_options(args)
+        request = build_request(args)
+    except NetlabError as exc:
+        err.write(f"netlab: {safe_text(exc.message, keep_newlines=False)}\n")
+        return EXIT_USAGE
+    on_event = verbose_printer(err) if args.verbose and not args.json else None
+    try:
+        with Engine(opts) as engine:
+            ex = engine.send(request, on_event, body_path=args.output)
+    except OSError as exc:  # -o FILE cannot be opened
+        err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
+        return EXIT_USAGE
+    if not args.no_history:
+        record(ex, err, store_bodies=False if getattr(args, "no_history_bodies", False) else None)
+    return report(ex, args, out, err)
