@@ -175,6 +175,42 @@ def _nsswitch_hosts(path: str = NSSWITCH_CONF) -> str | None:
     return None
 
 
+def _gai_error(exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_NONAME:
+        return "noname", f"getaddrinfo: {exc.strerror or exc}"
+    if isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_AGAIN:
+        return "again", f"getaddrinfo: {exc.strerror or exc} (no DNS server answered)"
+    return "error", f"getaddrinfo: {getattr(exc, 'strerror', None) or exc}"
+
+
+def _getaddrinfo(name: str, text: str, timeout: float) -> tuple[list[str], str | None, tuple[str, str] | None]:
+    """``getaddrinfo(name)`` in a daemon thread, given up on after ``timeout`` seconds (it
+    cannot be interrupted): (addresses, canonical name, error)."""
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["infos"] = socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
+        except (OSError, UnicodeError) as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="getaddrinfo", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        return [], None, ("timeout", f"getaddrinfo({text!r}) did not return within {timeout:g} s")
+    if "error" in box:
+        return [], None, _gai_error(box["error"])
+    addresses: list[str] = []
+    canon = None
+    for _fam, _type, _proto, cname, sockaddr in box.get("infos", []):
+        if cname and canon is None:
+            canon = cname
+        if sockaddr[0] not in addresses:
+            addresses.append(sockaddr[0])
+    return addresses, canon, None
+
+
 def system_lookup(name: str, timeout: float = 5.0, *, hosts_path: str | None = None,
                   resolv_conf: str = RESOLV_CONF) -> SystemAnswer:
     """What ``getaddrinfo(name)`` (the C library's resolver, behind ``requests.get``)
@@ -186,14 +222,6 @@ def system_lookup(name: str, timeout: float = 5.0, *, hosts_path: str | None = N
     hosts_path = hosts_path or HOSTS_PATH
     t0 = time.perf_counter()
     config = system_config(resolv_conf)
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            box["infos"] = socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM, 0, socket.AI_CANONNAME)
-        except (OSError, UnicodeError) as exc:
-            box["error"] = exc
-
     addresses: list[str] = []
     canon = None
     error = None
@@ -210,25 +238,7 @@ def system_lookup(name: str, timeout: float = 5.0, *, hosts_path: str | None = N
     elif not text:
         error = ("usage", "no name to look up")
     else:
-        worker = threading.Thread(target=run, name="getaddrinfo", daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
-            error = ("timeout", f"getaddrinfo({text!r}) did not return within {timeout:g} s")
-        elif "error" in box:
-            exc = box["error"]
-            if isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_NONAME:
-                error = ("noname", f"getaddrinfo: {exc.strerror or exc}")
-            elif isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_AGAIN:
-                error = ("again", f"getaddrinfo: {exc.strerror or exc} (no DNS server answered)")
-            else:
-                error = ("error", f"getaddrinfo: {getattr(exc, 'strerror', None) or exc}")
-        else:
-            for _fam, _type, _proto, cname, sockaddr in box.get("infos", []):
-                if cname and canon is None:
-                    canon = cname
-                if sockaddr[0] not in addresses:
-                    addresses.append(sockaddr[0])
+        addresses, canon, error = _getaddrinfo(name, text, timeout)
     hosts = tuple(read_hosts(text.rstrip(".").lower(), hosts_path)) if text else ()
     return SystemAnswer(text, tuple(addresses), canon, hosts, hosts_path, config.search, config.ndots,
                         nsswitch, (time.perf_counter() - t0) * 1000, error)

@@ -43,6 +43,31 @@ BUILTIN_ROOT_HINTS = tuple((f"{letter}.root-servers.net.", addrs) for letter, ad
 
 
 
+def _hint_address(text: str, why: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError(why) from None
+
+
+def _hint_record(fields: list[str], where: str) -> tuple[str, str, str] | None:
+    """A hints file's record line as (``NS``, owner, name server) or (``A`` | ``AAAA``, owner,
+    address text), names absolute and lower case; None for a line of another type."""
+    upper = [x.upper() for x in fields]
+    kind = next((k for k in ("NS", "AAAA", "A") if k in upper[1:]), None)
+    if kind is None:
+        return None
+    i = upper.index(kind, 1)
+    if i + 1 >= len(fields):
+        raise ValueError(f"{where}: {kind} record without data")
+    owner, data = fields[0].lower(), fields[i + 1]
+    if not owner.endswith("."):
+        owner += "."
+    if kind == "NS":
+        data = data.lower() if data.endswith(".") else data.lower() + "."
+    return kind, owner, data
+
+
 def load_hints(path: str | None = None) -> tuple[str, list[tuple[str, list[str]]]]:
     """Root hints: (source, [(ns name, [addresses])]).  A named.root style file
     (``. NS a.root-servers.net.`` and ``a.root-servers.net. A 198.41.0.4``), or bare
@@ -60,33 +85,18 @@ def load_hints(path: str | None = None) -> tuple[str, list[tuple[str, list[str]]
     with open(path, encoding="utf-8", errors="replace") as f:
         for lineno, line in enumerate(f, 1):
             fields = line.split(";", 1)[0].split()
-            if not fields:
-                continue
+            where = f"{path}:{lineno}"
             if len(fields) == 1:
-                try:
-                    bare.append(str(ipaddress.ip_address(fields[0])))
-                    continue
-                except ValueError:
-                    raise ValueError(f"{path}:{lineno}: expected an address or a record, not {fields[0]!r}") from None
-            upper = [x.upper() for x in fields]
-            kind = next((k for k in ("NS", "AAAA", "A") if k in upper[1:]), None)
-            if kind is None:
+                bare.append(_hint_address(fields[0], f"{where}: expected an address or a record, not {fields[0]!r}"))
                 continue
-            i = upper.index(kind, 1)
-            if i + 1 >= len(fields):
-                raise ValueError(f"{path}:{lineno}: {kind} record without data")
-            owner, data = fields[0].lower(), fields[i + 1]
-            if not owner.endswith("."):
-                owner += "."
-            if kind == "NS":
-                target = data.lower() if data.endswith(".") else data.lower() + "."
-                if target not in names:
-                    names.append(target)
-            else:
-                try:
-                    addrs.setdefault(owner, []).append(str(ipaddress.ip_address(data)))
-                except ValueError:
-                    raise ValueError(f"{path}:{lineno}: {data!r} is not an IP address") from None
+            record = _hint_record(fields, where) if fields else None
+            if record is None:
+                continue
+            kind, owner, data = record
+            if kind != "NS":
+                addrs.setdefault(owner, []).append(_hint_address(data, f"{where}: {data!r} is not an IP address"))
+            elif data not in names:
+                names.append(data)
     servers = [(n, sorted(addrs.get(n, []), key=lambda a: ":" in a)) for n in names]
     servers += [(a, [a]) for a in bare]
     servers = [(n, a) for n, a in servers if a]

@@ -12,7 +12,6 @@ from netlab.engine.dns import exchange as dns_exchange
 from netlab.engine.dns import lookup
 from tests.engine.dns import HANG_GUARD, fx
 
-
 # -------------------------------------------------------------------------- DNS over TLS
 
 
