@@ -63,6 +63,46 @@ class ExchangeCapture:
                 "sampled": self.sampled, "error": self.error.as_json() if self.error else None}
 
 
+class HopsCapture:
+    """The same exchange captured on every link of a chain of namespaces (the lab network):
+    one capture per (namespace, interface), each the left end of a link.  ``finish`` gives
+    each hop's packets, so a frame can be followed as each router rewrites its Ethernet
+    header and lowers the TTL."""
+
+    def __init__(self, links: list[tuple[str | None, str]], ports: list[int]) -> None:
+        self.links = links
+        self.error: CaptureError | None = None
+        self._sniffers = [Sniffer(interface, ports, namespace=ns, payload_budget=4 << 20)
+                          for ns, interface in links]
+
+    def start(self) -> None:
+        started = []
+        try:
+            for sniffer in self._sniffers:
+                sniffer.start()
+                started.append(sniffer)
+        except CaptureError as exc:
+            self.error = exc
+            for sniffer in started:
+                sniffer.stop()
+
+    def finish(self, exchange, *, grace: float = GRACE) -> list[dict]:
+        from netlab.engine.capture.dissect import Flow, select
+
+        if self.error is not None:
+            return []
+        time.sleep(grace)
+        conn = getattr(exchange, "connection", None)
+        hops = []
+        for (namespace, interface), sniffer in zip(self.links, self._sniffers, strict=True):
+            frames = sniffer.stop()
+            packets = []
+            if conn is not None and conn.family in ("AF_INET", "AF_INET6"):
+                packets = [p for _f, p in select(frames, Flow(tuple(conn.local), tuple(conn.remote)))]
+            hops.append({"namespace": namespace, "interface": interface, "packets": packets})
+        return hops
+
+
 def _interface(address: str) -> str | None:
     from netlab.engine.capture.route import route_to
 
@@ -72,4 +112,4 @@ def _interface(address: str) -> str | None:
         return None
 
 
-__all__ = ["CaptureError", "ExchangeCapture", "Frame", "GRACE"]
+__all__ = ["CaptureError", "ExchangeCapture", "Frame", "GRACE", "HopsCapture"]

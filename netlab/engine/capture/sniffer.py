@@ -97,8 +97,10 @@ def port_filter(ports: list[int]) -> bytes:
 
 
 class Sniffer:
-    def __init__(self, interface: str | None, ports: list[int], *, payload_budget: int = 16 << 20) -> None:
+    def __init__(self, interface: str | None, ports: list[int], *, payload_budget: int = 16 << 20,
+                 namespace: str | None = None) -> None:
         self.interface = interface  # None: every interface (the route is known only after the exchange)
+        self.namespace = namespace  # a named network namespace (ip netns), None: this process's
         self.ports = sorted(set(ports))
         self.payload_budget = payload_budget
         self.frames: list[Frame] = []
@@ -111,8 +113,10 @@ class Sniffer:
     def start(self) -> None:
         if not hasattr(socket, "AF_PACKET"):
             raise CaptureError("packet capture is not supported on this platform (Linux AF_PACKET only)")
+        from netlab.engine.capture.netns import netns_socket
+
         try:
-            sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+            sock = netns_socket(self.namespace, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         except PermissionError:
             import sys
 
@@ -125,7 +129,8 @@ class Sniffer:
                 sock.bind((self.interface, 0))
         except OSError as exc:
             sock.close()
-            raise CaptureError(f"packet capture on {self.interface or 'every interface'}: "
+            where = f"{self.namespace} " if self.namespace else ""
+            raise CaptureError(f"packet capture on {where}{self.interface or 'every interface'}: "
                                f"{exc.strerror or exc}") from None
         self._sock = sock
         self._thread = threading.Thread(target=self._run, name=f"capture {self.interface}", daemon=True)
