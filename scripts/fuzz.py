@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A longer fuzz run: the properties of tests/engine/test_fuzz.py and tests/engine/test_curl.py
+"""A longer fuzz run: the properties of tests/engine/test_fuzz.py and tests/engine/formats/test_curl.py
 (the curl round trip) with many more examples.
 
     python scripts/fuzz.py                      # 2,000 examples per property
@@ -43,7 +43,8 @@ def main(argv=None) -> int:
 
     from hypothesis import HealthCheck, Phase, given, seed, settings
 
-    from tests.engine import test_curl, test_fuzz
+    from tests.engine import test_fuzz
+    from tests.engine.formats import test_curl
 
     props = {**test_fuzz.PROPERTIES, **test_curl.PROPERTIES}
     if args.list:

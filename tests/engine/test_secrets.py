@@ -358,7 +358,7 @@ async def test_tui_history_list_masks_a_url_password(lab_server, tmp_path):
     import time
 
     from netlab.ui.app import NetlabApp
-    from netlab.ui.panes.history import HistoryScreen, HistoryTable
+    from netlab.ui.screens.history import HistoryScreen, HistoryTable
 
     url = f"http://bob:hunter2@127.0.0.1:{lab_server.port}/ip"
     app = NetlabApp(url, lab=False, live_connections=False, history_path=str(tmp_path / "h.sqlite3"))
