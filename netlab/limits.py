@@ -37,13 +37,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, is_dataclass
 
+from netlab.engine.defaults import HEAD_TIMEOUT
+
 __all__ = ["Rule", "RULES", "OptionValueError", "parse", "check", "check_options", "describe",
            "MAX_SECONDS", "MAX_BYTES", "MAX_COUNT", "DEFAULT_HEAD_TIMEOUT"]
 
 MAX_SECONDS = 86400.0  # one day
 MAX_BYTES = 1 << 40  # 1 TiB
 MAX_COUNT = (1 << 31) - 1
-DEFAULT_HEAD_TIMEOUT = 30.0  # Options.head_timeout's default (a test checks they agree)
+DEFAULT_HEAD_TIMEOUT = HEAD_TIMEOUT  # Options.head_timeout's default
 
 _SHOWN = 40  # characters of a refused text quoted in the message
 

@@ -38,19 +38,19 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from netlab import limits
+from netlab.engine import defaults
 
 __all__ = ["Settings", "Loaded", "Problem", "load", "loads", "settings_path", "default_file_text",
            "ACTIONS", "PANE_ACTIONS", "PRIORITY_ACTIONS", "DEFAULT_TIMEOUT", "DEFAULT_MAX_BODY", "DEFAULT_BODY_CAP",
            "DEFAULT_HEAD_TIMEOUT",
            "parse_dns_address", "parse_keys"]
 
-# The engine's defaults (Options.timeout, session.DEFAULT_MAX_BODY, History's body_cap,
-# Options.head_timeout); repeated here so that reading the settings imports no engine
-# session.  A test checks they agree.
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_MAX_BODY = 1 << 30
-DEFAULT_BODY_CAP = 1 << 20
-DEFAULT_HEAD_TIMEOUT = limits.DEFAULT_HEAD_TIMEOUT
+# The engine's defaults, from the one module of defaults (it imports nothing: reading the
+# settings loads no engine session).
+DEFAULT_TIMEOUT = defaults.TIMEOUT
+DEFAULT_MAX_BODY = defaults.MAX_BODY
+DEFAULT_BODY_CAP = defaults.HISTORY_BODY_CAP
+DEFAULT_HEAD_TIMEOUT = defaults.HEAD_TIMEOUT
 
 # The app's actions that [keys] can rebind: binding id -> default keys (as in NetlabApp.BINDINGS,
 # whose Bindings carry these ids; a test checks they agree).

@@ -15,23 +15,19 @@ from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from netlab import __version__
+from netlab.engine.defaults import DEFAULT_PORTS, HEAD_END_PATTERN, TOKEN_PATTERN
 from netlab.engine.errors import NetlabError
 
 __all__ = ["Request", "Target", "parse_target", "encode_target", "USER_AGENT", "format_host", "find_header",
            "TOKEN_PATTERN", "HEAD_END", "is_token", "with_scheme", "host_port"]
 
 USER_AGENT = f"netlab/{__version__}"
-DEFAULT_PORTS = {"http": 80, "https": 443}
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # fullmatch only: "$" would let a final "\n" through
 _BREAKS = re.compile("[\r\n\x00]")  # would end a header line early (injection) or cut it short
 _NOT_IN_TARGET = re.compile("[\x00-\x20\x7f-\U0010ffff]")  # not allowed in a request-target: percent-encoded
 _NOT_IN_HOST = re.compile("[\x00-\x20\x7f]")
-# An HTTP token (RFC 9110 5.6.2): a method, a header name.  Matched whole (``is_token``).
-TOKEN_PATTERN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _TOKEN_TEXT = re.compile(TOKEN_PATTERN)
 _TOKEN_BYTES = re.compile(TOKEN_PATTERN.encode("ascii"))
-# Where a head ends: the first empty line, with CR LF or bare LF line endings.
-HEAD_END = re.compile(rb"\r?\n\r?\n")
+HEAD_END = re.compile(HEAD_END_PATTERN)  # where a head ends: the first empty line (CR LF or bare LF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +123,7 @@ def _header_list(headers: Iterable[tuple[str, str]] | Mapping[str, str] | Iterab
         if _BREAKS.search(name):
             raise NetlabError("usage", f"header name {name!r} contains {_what(name)}: refused, it would break the "
                                        "header line (header injection); send such bytes on purpose with --raw")
-        if not name or not _TOKEN.fullmatch(name.encode("latin-1", "replace")):
+        if not name or not is_token(name.encode("latin-1", "replace")):
             raise NetlabError("usage", f"invalid header name {name!r} (letters, digits and !#$%&'*+-.^_`|~ only)")
         if _BREAKS.search(value):
             raise NetlabError("usage", f"the value of header {name!r} contains {_what(value)}: refused, it would "
@@ -154,7 +150,7 @@ class Request:
     def from_url(cls, url: str, method: str = "GET", headers=(), body: bytes | str = b"") -> "Request":
         t = parse_target(url)
         method = method.upper()
-        if not method or not _TOKEN.fullmatch(method.encode("latin-1", "replace")):
+        if not method or not is_token(method.encode("latin-1", "replace")):
             raise NetlabError("usage", f"invalid method {method!r} (a token: letters, digits and !#$%&'*+-.^_`|~)")
         if isinstance(body, str):
             try:

@@ -414,14 +414,16 @@ def test_netlab_settings_in_a_subprocess(run_cli_subprocess, _private_settings):
 
 
 def test_reading_the_settings_imports_no_ui_and_no_engine(_private_settings):
-    """The TUI reads the settings before its first frame: no Textual, Rich or engine import."""
+    """The TUI reads the settings before its first frame: no Textual, Rich or engine import
+    beyond the defaults module (which imports nothing) and the lazy package around it."""
     import subprocess
     import sys
 
     write(_private_settings, GOOD)
     code = ("import sys, json; from netlab.settings import load; s = load(); "
             "print(json.dumps([s.problems == (), sorted(m for m in sys.modules "
-            "if m.split('.')[0] in ('textual', 'rich') or m.startswith('netlab.engine'))]))")
+            "if m.split('.')[0] in ('textual', 'rich') or m.startswith('netlab.engine') "
+            "and m not in ('netlab.engine', 'netlab.engine.defaults'))]))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == [True, []]
