@@ -348,7 +348,7 @@ def nginx(tmp_path_factory):
 # --------------------------------------------------------------------------- dnsmasq
 
 
-# what the shared dnsmasq knows (tests/engine/test_dns.py checks these against dig)
+# what the shared dnsmasq knows (tests/engine/dns/test_query.py checks these against dig)
 DNS_BIG_TXT = ("a" * 250, "b" * 250, "c" * 250)  # > 512 bytes in all: forces EDNS or TCP
 DNS_RECORDS = (
     "--host-record=known.test,127.0.0.1",

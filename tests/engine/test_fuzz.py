@@ -11,7 +11,7 @@
   ``Request.raw`` and ``parse_target`` (``parse_request_bytes`` never raises); what
   ``from_url`` builds reads back as the same method, target, headers and body; a CR, LF or
   NUL in a header name or value, a method or a host is refused, never sent;
-* the DNS output (engine/dns.py and the CLI's printer): replies with arbitrary record data,
+* the DNS output (engine/dns/ and the CLI's printer): replies with arbitrary record data,
   odd owner names and EDNS options, received by ``lookup`` from a real server on
   loopback, never make formatting raise and never put a control character in the text.
 
