@@ -6,7 +6,9 @@ One loopback server (nginx when installed, else netlab's lab server).  Prints a 
 of keep-alive and new-connection latency, 100 MiB download throughput and peak RSS
 while streaming a 1 GiB body to a file, each with its ratio to the baseline measured
 in the same run.  Rounds alternate between clients so that a noisy neighbour hurts
-all of them alike; the figure kept is the median of the per-round medians.
+all of them alike; the figure kept is the median of the per-round medians.  As root, the
+same netlab clients also run with a packet capture on the server's port (``--packets``):
+their ratio to the capture-free client is the capture's cost.
 """
 
 from __future__ import annotations
@@ -37,6 +39,45 @@ def _optional(name):
         return __import__(name)
     except ImportError:
         return None
+
+
+def _can_capture() -> bool:
+    if os.geteuid() != 0:
+        return False
+    try:
+        from netlab.engine.capture.sniffer import Sniffer
+
+        Sniffer(None, [1]).start()
+    except Exception:  # noqa: BLE001 - no AF_PACKET here: the capture rows are left out
+        return False
+    return True
+
+
+CAPTURE = _can_capture()
+
+
+class Captured:
+    """A client with a packet capture running on the server's port (netlab send --packets):
+    every frame of its exchanges is read by the capture thread and kept (payloads past the
+    capture's 16 MiB budget as headers only, as the Packets tab says); started before each
+    round's first call and stopped, with its frames dissected, after the round."""
+
+    def __init__(self, send, port):
+        self.send, self.port, self.sniffer = send, port, None
+
+    def __call__(self):
+        if self.sniffer is None:
+            from netlab.engine.capture.sniffer import Sniffer
+
+            self.sniffer = Sniffer(None, [self.port])
+            self.sniffer.start()
+        return self.send()
+
+    def end_round(self):
+        if self.sniffer is not None:
+            frames = self.sniffer.stop()
+            self.sniffer = None
+            assert frames, "the capture saw no frames"
 
 
 # --- one request, by each client -----------------------------------------------------------
@@ -84,6 +125,8 @@ def keepalive_clients(base, host, port):
     engine = Engine()
     req = Request.from_url(base + SMALL)
     clients["netlab engine"] = lambda: engine.send(req)
+    if CAPTURE:
+        clients["netlab engine, capture running"] = Captured(lambda: engine.send(req), port)
     import http.client
 
     hc = http.client.HTTPConnection(host, port)
@@ -150,6 +193,8 @@ def latency(clients, rounds, per_round):
             for _ in range(per_round):
                 f()
             times[name].append((time.perf_counter() - t) / per_round * 1e6)
+            if isinstance(f, Captured):
+                f.end_round()
     base = times[next(iter(clients))]
     ratios = {name: statistics.median(x / b for x, b in zip(v, base)) for name, v in times.items()}
     return {name: statistics.median(v) for name, v in times.items()}, ratios
@@ -219,6 +264,8 @@ def throughput(clients, rounds, size):
             t = time.perf_counter()
             f()
             rates[name].append(size / MiB / (time.perf_counter() - t))
+            if isinstance(f, Captured):
+                f.end_round()
     return {name: statistics.median(v) for name, v in rates.items()}
 
 
@@ -259,7 +306,11 @@ def main() -> int:
     try:
         ka, ka_paired = latency(keepalive_clients(base, host, port), rounds, per_round)
         nc, nc_paired = latency(new_connection_clients(base, host, port), rounds, new_per_round)
-        dl = throughput(download_clients(base, host, port, big_size), dl_rounds, big_size)
+        dl_clients = download_clients(base, host, port, big_size)
+        if CAPTURE:
+            dl_clients["netlab (to /dev/null), capture running"] = Captured(
+                dl_clients["netlab (body to /dev/null, as curl -o)"], port)
+        dl = throughput(dl_clients, dl_rounds, big_size)
         rss = None
         if not args.no_huge:
             with tempfile.TemporaryDirectory() as d:
@@ -293,6 +344,13 @@ def main() -> int:
         rows.append(("keep-alive: netlab faster than requests Session", f"{sp:.2f}x", ">= 5x", sp >= 5))
     rows.append(("new connection vs raw socket", f"{nc_ratio:.2f}x", "<= 1.5x", nc_ratio <= 1.5))
     rows.append(("100 MiB download vs raw recv_into", f"{dl_ratio:.2f}x", ">= 0.6x", dl_ratio >= 0.6))
+    if CAPTURE:
+        cap_ka = ka["netlab engine, capture running"] / ka["netlab engine"]
+        cap_dl = dl["netlab (body to /dev/null, as curl -o)"] / dl["netlab (to /dev/null), capture running"]
+        rows.append(("keep-alive latency, capture on vs off", f"{cap_ka:.2f}x", "<= 1.3x", cap_ka <= 1.3))
+        rows.append(("100 MiB download time, capture on vs off", f"{cap_dl:.2f}x", "printed", True))
+    else:
+        print("capture rows left out: packet capture needs root or CAP_NET_RAW\n")
     if rss:
         growth = (rss[1] - rss[0]) / 1024
         print(f"peak RSS: netlab send -o FILE: small body {rss[0] / 1024:.1f} MiB, "
