@@ -110,8 +110,8 @@ def main() -> int:
                     help="another netlab source tree (holding netlab/) to time in the same runs")
     args = ap.parse_args()
     for path in args.compare:
-        if not os.path.isfile(os.path.join(path, "netlab", "cli.py")):
-            ap.error(f"--compare {path}: no netlab/cli.py there")
+        if not any(os.path.isfile(os.path.join(path, "netlab", *p)) for p in (("cli.py",), ("cli", "__init__.py"))):
+            ap.error(f"--compare {path}: no netlab/cli there")
     cache = tempfile.mkdtemp(prefix="netlab-bench-pycache-")
     home = tempfile.mkdtemp(prefix="netlab-bench-home-")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "TEXTUAL")}

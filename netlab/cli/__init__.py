@@ -15,9 +15,6 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from netlab import __version__
 from netlab.cli.common import EXIT_FAIL, SUMMARIES
 
-# the old name, re-exported for tests/engine/test_option_values.py until it calls common.exchange_options
-from netlab.cli.common import exchange_options as _options  # noqa: F401
-
 if TYPE_CHECKING:
     import argparse
 # argparse and json are imported where a command line is parsed or JSON written: a bare

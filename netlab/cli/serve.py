@@ -38,7 +38,7 @@ def add_parsers(sub) -> None:
 
 
 def run(args) -> int:
-    from netlab.engine.labserver import run
+    from netlab.lab.serve import run
 
     return run(args.host, args.port, public=args.public, max_connections=args.max_connections,
                max_request_bytes=args.max_request_bytes, idle_timeout=args.idle_timeout,

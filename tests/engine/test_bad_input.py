@@ -20,7 +20,7 @@ import pytest
 from netlab.engine import Engine, Options, Request
 from netlab.engine import events as ev
 from netlab.engine.errors import headline
-from netlab.engine.labserver import lab_bytes
+from netlab.lab import lab_bytes
 
 TRUNCATED = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n0123456789"
 SSH_BANNER = b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"

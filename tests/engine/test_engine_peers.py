@@ -19,7 +19,7 @@ import pytest
 
 from netlab.engine import Options, Request
 from netlab.engine import events as ev
-from netlab.engine.labserver import lab_bytes
+from netlab.lab import lab_bytes
 from netlab.engine.request import USER_AGENT
 
 VOLATILE = {"date"}  # headers that may legitimately differ between two identical requests

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from netlab import cli, limits
+from netlab.cli import common
 from netlab.engine import NetlabError, Options
 from netlab.settings import Settings, load
 
@@ -166,7 +167,7 @@ def test_send_options_parse_by_the_rule(flag, text):
             cli.build_parser().parse_args(argv)
         assert info.value.code == 2
     else:
-        opts = cli._options(cli.build_parser().parse_args(argv))
+        opts = common.exchange_options(cli.build_parser().parse_args(argv))
         assert getattr(opts, field) == want, (flag, text, getattr(opts, field), want)
 
 
@@ -242,11 +243,11 @@ def test_serve_refuses_values_that_never_end(run_cli, argv):
 
 def test_command_line_zero_overrides_the_settings_file(_private_settings, refused_port):
     _private_settings.write_text("max_time = 5\nhead_timeout = 7\nmax_body = 100\ntimeout = 3\n")
-    base = cli._options(cli.build_parser().parse_args(["send", "http://127.0.0.1:9/"]))
+    base = common.exchange_options(cli.build_parser().parse_args(["send", "http://127.0.0.1:9/"]))
     assert (base.timeout, base.deadline, base.head_timeout, base.max_body_bytes) == (3.0, 5.0, 7.0, 100)
     args = cli.build_parser().parse_args(["send", "--max-time", "0", "--head-timeout", "0", "--max-body", "0",
                                           "http://127.0.0.1:9/"])
-    opts = cli._options(args)
+    opts = common.exchange_options(args)
     assert opts.deadline is None and opts.head_timeout is None and opts.max_body_bytes is None
 
 
@@ -343,7 +344,7 @@ def test_settings_head_timeout_reaches_netlab_send_and_the_default_file(_private
     assert loads(default_file_text().replace("# head_timeout", "head_timeout")).settings.head_timeout == 30.0
     assert "head_timeout = 0" in effective_toml(Settings(head_timeout=None))
     _private_settings.write_text("head_timeout = 4.5\n")
-    assert cli._options(cli.build_parser().parse_args(["send", "http://127.0.0.1:9/"])).head_timeout == 4.5
+    assert common.exchange_options(cli.build_parser().parse_args(["send", "http://127.0.0.1:9/"])).head_timeout == 4.5
 
 
 # ----------------------------------------------------------------------------- the composer

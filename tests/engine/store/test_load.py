@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from netlab.engine import CancelToken, Engine, Options, Request
-from netlab.engine.labserver import LabServer
+from netlab.lab import LabServer
 from netlab.engine.store.load import ErrorGroup, LoadSummary, percentile, run_load
 from tests.conftest import free_port
 
