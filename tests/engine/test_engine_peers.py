@@ -19,8 +19,8 @@ import pytest
 
 from netlab.engine import Options, Request
 from netlab.engine import events as ev
-from netlab.lab import lab_bytes
 from netlab.engine.request import USER_AGENT
+from netlab.lab import lab_bytes
 
 VOLATILE = {"date"}  # headers that may legitimately differ between two identical requests
 DATE_LINE = re.compile(rb"(?im)^date:[^\r\n]*")

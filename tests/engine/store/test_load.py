@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from netlab.engine import CancelToken, Engine, Options, Request
-from netlab.lab import LabServer
 from netlab.engine.store.load import ErrorGroup, LoadSummary, percentile, run_load
+from netlab.lab import LabServer
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
