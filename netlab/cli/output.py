@@ -148,13 +148,16 @@ def _print_trailers(r, out, err) -> None:
             err.write(f"* trailer {safe_text(name, keep_newlines=False)}:{_FORBIDDEN_TRAILER}\n")
 
 
-def exchange_json(ex) -> dict:
+def exchange_json(ex, extras: dict | None = None) -> dict:
     """The JSON shape of ``netlab send --json`` (``Exchange.to_dict``), for send, replay
     and ``history show``.  ``dns.elapsed_ms`` is the step ``timings_ms.dns`` timed: one
-    number for one step (the resolver's own clock reads a hair less)."""
+    number for one step (the resolver's own clock reads a hair less).  ``extras``: what
+    a live send adds below the socket (route, capture, packets: netlab/cli/packets.py)."""
     doc = ex.to_dict()
     if doc.get("dns") and doc.get("timings_ms") and "dns" in doc["timings_ms"]:
         doc["dns"]["elapsed_ms"] = doc["timings_ms"]["dns"]
+    if extras:
+        doc.update(extras)
     return doc
 
 
@@ -165,15 +168,19 @@ def report_error(error, err) -> None:
         err.write(f"  next: {safe_text(error.hint, keep_newlines=False)}\n")
 
 
-def report(ex, args, out, err) -> int:
+def report(ex, args, out, err, extras: dict | None = None) -> int:
     """Print an exchange (human or --json) and give the exit status: send and replay."""
     if args.json:
         import json
 
-        out.write(json.dumps(exchange_json(ex), indent=2) + "\n")
+        out.write(json.dumps(exchange_json(ex, extras), indent=2) + "\n")
         out.flush()
     else:
         print_human(ex, args, out, err)
+        if extras and "capture" in extras:
+            from netlab.cli.packets import print_packets
+
+            print_packets(extras, err)
     if ex.error is not None:
         if not args.json:
             report_error(ex.error, err)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from netlab.cli.common import EXIT_USAGE, SUMMARIES, exchange_options
+from netlab.cli.common import EXIT_FAIL, EXIT_USAGE, SUMMARIES, exchange_options
 
 
 def add_parsers(sub) -> None:
@@ -47,6 +47,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--no-history-bodies", action="store_true",
                    help="record the exchange without its response body (also: NETLAB_HISTORY_BODIES=0)")
     add_send_arguments(p)  # --curl, --name, --all (.http files)
+    from netlab.cli.packets import add_arguments as add_packet_arguments
+
+    add_packet_arguments(p)  # --packets, --pcap
 
 
 def _read_source(spec: str, what: str) -> bytes:
@@ -93,6 +96,7 @@ def build_request(args):
 def run(args, out=None, err=None) -> int:
     from netlab.cli.interop import send_interop, wants_interop
     from netlab.cli.output import report, verbose_printer
+    from netlab.cli.packets import Capture
     from netlab.cli.store import record
     from netlab.engine import Engine, NetlabError
     from netlab.engine.text import safe_text
@@ -108,12 +112,19 @@ def run(args, out=None, err=None) -> int:
         err.write(f"netlab: {safe_text(exc.message, keep_newlines=False)}\n")
         return EXIT_USAGE
     on_event = verbose_printer(err) if args.verbose and not args.json else None
+    capture = Capture(args, request, opts)
+    capture.start()  # before the SYN (and the DNS query) leaves
     try:
         with Engine(opts) as engine:
             ex = engine.send(request, on_event, body_path=args.output)
     except OSError as exc:  # -o FILE cannot be opened
         err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
         return EXIT_USAGE
+    extras = capture.finish(ex)  # the engine closed its connections: the FINs are on the wire
     if not args.no_history:
         record(ex, err, store_bodies=False if getattr(args, "no_history_bodies", False) else None)
-    return report(ex, args, out, err)
+    status = report(ex, args, out, err, extras)
+    if args.pcap and extras["capture"]["error"] is not None:
+        err.write(f"netlab: no pcap written to {safe_text(args.pcap, keep_newlines=False)}: the capture failed\n")
+        return EXIT_FAIL
+    return status

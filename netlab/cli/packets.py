@@ -1,0 +1,125 @@
+"""`netlab send --packets [--pcap FILE]`: the exchange below the socket.  The capture starts
+before the SYN (netlab.engine.capture) and ends after the connection is closed; `--json`
+gains ``capture`` and ``packets`` (and ``hops`` when the lab network is up and is the
+target), the human output a tcpdump-like list on standard error.  ``route`` and
+``tcp_info`` are in every `--json` (no privileges needed)."""
+
+from __future__ import annotations
+
+from netlab.engine.text import safe_text
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--packets", action="store_true",
+                   help="capture the exchange's packets (root or CAP_NET_RAW): --json gains packets, the "
+                        "output a packet list on stderr")
+    p.add_argument("--pcap", metavar="FILE", help="write the captured frames to FILE as pcap (implies --packets)")
+
+
+class Capture:
+    """The capture around one send: ``start()`` before it, ``finish(ex)`` after the engine
+    closed its connections; ``extras`` is what --json adds."""
+
+    def __init__(self, args, request, opts) -> None:
+        self.args = args
+        self.request = request
+        self.dns_server = opts.dns_server
+        self.wanted = bool(getattr(args, "packets", False) or getattr(args, "pcap", None))
+        self.exchange = None
+        self.hops = None
+        self.extras: dict = {}
+
+    def start(self) -> None:
+        if not self.wanted:
+            return
+        from netlab.engine.capture import ExchangeCapture
+
+        ports = [self.request.port]
+        if self.dns_server is not None:
+            ports.append(self.dns_server[1])
+        self.exchange = ExchangeCapture(ports)
+        self.exchange.start()
+        lab = _labnet_for(self.request.host)
+        if lab is not None and self.exchange.error is None:
+            from netlab.engine.capture import HopsCapture
+
+            self.hops = HopsCapture([(h.namespace, h.interface) for h in lab.links], [self.request.port])
+            self.hops.start()
+
+    def finish(self, ex) -> dict:
+        extras: dict = {"route": route_json(ex)}
+        if self.exchange is not None:
+            extras["capture"] = self.exchange.finish(ex, dns_server=self.dns_server)
+            extras["packets"] = self.exchange.packets
+            if self.hops is not None:
+                extras["hops"] = self.hops.finish(ex, grace=0)
+            if self.args.pcap and self.exchange.error is None:
+                from netlab.engine.capture import pcap
+
+                pcap.write(self.args.pcap, self.exchange.frames)
+        self.extras = extras
+        return extras
+
+
+def route_json(ex) -> dict | None:
+    """The route to the exchange's peer (netlink), or None (Unix socket, no connection)."""
+    conn = ex.connection
+    if conn is None or conn.family not in ("AF_INET", "AF_INET6"):
+        return None
+    from netlab.engine.capture.route import route_to
+
+    try:
+        return route_to(conn.remote[0]).as_json()
+    except (OSError, ValueError):
+        return None
+
+
+def _labnet_for(host: str):
+    """The lab network when it is up and ``host`` is its server."""
+    from netlab.lab.net import status
+
+    lab = status()
+    return lab if lab is not None and lab.server == host else None
+
+
+def print_packets(extras: dict, err) -> None:
+    """The capture for people: one line a packet, tcpdump's way, then the hops' TTLs."""
+    capture = extras.get("capture")
+    if capture is None:
+        return
+    if capture["error"]:
+        err.write(f"* packets: not captured: {safe_text(capture['error']['message'], keep_newlines=False)}\n")
+        if capture["error"].get("hint"):
+            err.write(f"  next: {safe_text(capture['error']['hint'], keep_newlines=False)}\n")
+        return
+    sampled = f", {capture['sampled']} with headers only" if capture.get("sampled") else ""
+    err.write(f"* packets on {capture['interface']}: {capture['packets']}{sampled}\n")
+    for p in extras.get("packets", []):
+        err.write(packet_line(p) + "\n")
+    for hop in extras.get("hops", []) or []:
+        syn = next((p for p in hop["packets"] if "tcp" in p and p["tcp"]["flags"] == "S"), None)
+        where = f"{hop['namespace'] or 'host'} {hop['interface']}"
+        if syn is not None:
+            err.write(f"* hop {where}: SYN with TTL {syn['ip']['ttl']}, {syn['eth']['src']} > {syn['eth']['dst']}\n")
+
+
+def packet_line(p: dict) -> str:
+    ip = p["ip"]
+    l4 = p.get("tcp") or p.get("udp") or {}
+    src = _endpoint(ip["src"], l4.get("sport"))
+    dst = _endpoint(ip["dst"], l4.get("dport"))
+    if "tcp" in p:
+        tcp = p["tcp"]
+        what = f"TCP [{tcp['flags']}] seq {tcp['seq']}"
+        if "A" in tcp["flags"]:
+            what += f" ack {tcp['ack']}"
+        what += f" win {tcp['window']}"
+    else:
+        what = "UDP"
+    return f"  {p['t_ms']:9.3f} ms {p['dir']:>3}  {src} > {dst}  {what}  len {p['payload_bytes']}  ttl {ip['ttl']}"
+
+
+def _endpoint(host: str, port) -> str:
+    from netlab.engine.request import host_port
+
+    return host_port(host, port)
