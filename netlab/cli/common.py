@@ -21,6 +21,7 @@ SUMMARIES = {
     "conns": "list the machine's sockets (like netstat/ss), headless",
     "dns": "look a name up like dig: any type, any server, UDP/TCP/TLS/HTTPS, --trace",
     "settings": "show the settings file, the values in effect and any problems",
+    "labnet": "build or remove the lab network: namespaces with real routers (root)",
 }
 
 # The command line's name of each Options field, for messages about a value.

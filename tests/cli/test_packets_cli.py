@@ -74,3 +74,32 @@ def test_unprivileged_sends_and_says_why_not(lab_server, tmp_path):
     assert run.returncode == 1
     assert "not captured" in run.stderr and "no pcap written" in run.stderr
     assert not os.path.exists("/tmp/netlab-nobody.pcap")
+
+
+@root_only
+def test_labnet_up_send_every_hop_down(run_cli):
+    r = run_cli("labnet", "up", "--hops", "2", "--json")
+    try:
+        assert r.code == 0, r.err
+        lab = json.loads(r.out)
+        assert lab["url"] == "http://198.18.2.2:8080/" and len(lab["links"]) == 3
+        r = run_cli("send", "--json", "--packets", "--no-history", lab["url"] + "ip")
+        assert r.code == 0, r.err
+        doc = json.loads(r.out)
+        assert doc["route"]["gateway"] == "198.18.0.2" and doc["route"]["interface"] == "nl-h0"
+        assert doc["route"]["next_hop_mac"] == doc["packets"][0]["eth"]["dst"]
+        ttls = [next(p["ip"]["ttl"] for p in hop["packets"] if p["tcp"]["flags"] == "S") for hop in doc["hops"]]
+        assert ttls == [64, 63, 62]
+        assert "up: 2 router(s)" in run_cli("labnet", "status").out
+    finally:
+        down = run_cli("labnet", "down")
+    assert down.code == 0 and "netlab-srv" in down.out
+    assert "down" in run_cli("labnet", "status").out
+
+
+def test_labnet_refuses_bad_hops_and_says_root(run_cli, monkeypatch):
+    r = run_cli("labnet", "up", "--hops", "9")
+    assert r.code == 2 and "--hops" in r.err
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    r = run_cli("labnet", "up")
+    assert r.code == 1 and "needs root" in r.err
