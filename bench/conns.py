@@ -169,7 +169,7 @@ def measure_ui_refresh(pairs: Pairs, refreshes: int) -> dict:
     import asyncio
 
     from netlab.ui.app import NetlabApp
-    from netlab.ui.panes.conntable import ConnTableView
+    from netlab.ui.widgets.conntable import ConnTableView
 
     changes: list[int] = []
     adopted: list[bool] = []

@@ -1,7 +1,8 @@
 """NetlabApp: four panes on one engine.  The app composes the panes, owns the bindings,
 starts workers for the panes' intents and hands the results back to the panes.
-Everything else lives in the panes (netlab/ui/panes/), the thread-side work
-(workers.py) and the renderers (render.py, requesttext.py)."""
+Everything else lives elsewhere: the panes (panes/), the screens over them (screens/),
+the thread-side work (workers.py), what a send does (sending.py) and the renderers
+(views/, requesttext.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from textual import events
 from textual.app import App, ComposeResult
 
 from netlab.ui import messages as m
+from netlab.ui import sending
 from netlab.ui.keys import APP_BINDINGS, KeyHold
 from netlab.ui.panes.composer import Composer
 from netlab.ui.panes.connections import ConnectionsPane
 from netlab.ui.panes.dns import DnsPane
-from netlab.ui.panes.grid import PaneGrid
-from netlab.ui.panes.keybar import KeyBar
 from netlab.ui.panes.response import ResponseView
-from netlab.ui.panes.titlebar import TitleBar
+from netlab.ui.widgets.grid import PaneGrid
+from netlab.ui.widgets.keybar import KeyBar
+from netlab.ui.widgets.titlebar import TitleBar
 
 
 class NetlabApp(App):
@@ -95,28 +97,15 @@ class NetlabApp(App):
         self.call_after_refresh(self._after_first_frame)
 
     async def _after_first_frame(self) -> None:
-        """Start what the first frame does not need: the composer's text areas, lab server,
-        connection table, history."""
+        """Start what the first frame does not need (netlab/ui/startup.py)."""
         if os.environ.get("NETLAB_FIRST_FRAME_FILE"):  # bench/startup.py
             with open(os.environ["NETLAB_FIRST_FRAME_FILE"], "w") as f:
                 f.write(repr(time.time()))
             self.exit()
             return
-        await self.composer.mount_lazy()  # the held keys may be meant for them
-        if self.screen.focused is None and self.screen is self.screen_stack[0]:  # not clicked elsewhere yet
-            self.composer.focus_start()
-        self.AUTO_FOCUS = "#url"  # type: ignore[misc]  # as the class's would be: the main screen's fallback
-        self.key_hold.release()  # the keys typed so far, in order, after the focus is placed
-        self.composer.schedule_tabs()
-        self.response.schedule_tabs()
-        if self.use_lab:
-            self._thread(self._work().start_lab, self.services)
-        if self.live_connections:
-            self.connections.start_live()
-        if self.services.store is not None:
-            self._thread(self._work().refresh_history, self.services)
-        self.set_interval(self._work().SWEEP_INTERVAL, self.services.sweep)  # no CLOSE_WAIT left in the pool
-        self.started = True
+        from netlab.ui.startup import after_first_frame
+
+        await after_first_frame(self)
 
     def on_unmount(self) -> None:
         if self._cancel is not None:
@@ -134,17 +123,11 @@ class NetlabApp(App):
         self.run_worker(partial(fn, *args, post=self.post_message), thread=True, group=group,
                         exclusive=exclusive, exit_on_error=False)
 
-    @property
-    def compact(self) -> bool:
-        return self.grid.compact
-
     def on_resize(self, event) -> None:
         self.query_one(PaneGrid).arrange_for(event.size)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "cancel":
-            return self._cancel is not None or self.screen.maximized is not None
-        return True
+        return action != "cancel" or self._cancel is not None or self.screen.maximized is not None
 
     def get_system_commands(self, screen):
         from netlab.ui.commands import system_commands
@@ -157,86 +140,38 @@ class NetlabApp(App):
 
     # -- actions -------------------------------------------------------------------------------
     def action_send(self) -> None:
-        send_here = getattr(self.screen, "send_selected", None)  # a .http request list: its entry
-        if send_here is not None:
-            send_here()
-            return
-        if len(self.screen_stack) > 1:
-            self.pop_screen()
-        self.composer.request_send()
+        sending.send(self)
 
     def action_cancel(self) -> None:
-        self._queue = []
-        if self._cancel is not None:
-            self._cancel.cancel()
-        elif self.screen.maximized is not None:
-            self.screen.minimize()
+        sending.cancel(self)
 
     def action_replay_last(self) -> None:
-        if self._last is not None:
-            request, options = self._last
-            self.composer.load(request.data, request.url, options)
-            self._start_send(request, options)
-        elif self.services.store is not None:
-            self._thread(self._work().load_history, self.services, None, True, group="history")
-        else:
-            self.notify("nothing to replay yet: send a request first (ctrl+j)", markup=False)
+        sending.replay_last(self)
 
     def action_help(self) -> None:
-        from netlab.ui.commands import help_sections
-        from netlab.ui.panes.help import HelpScreen
+        from netlab.ui.commands import toggle_help
 
-        if isinstance(self.screen, HelpScreen):
-            self.pop_screen()
-            return
-        self.push_screen(HelpScreen(help_sections(type(self), getattr(self, "_keymap", None))))
+        toggle_help(self)
 
     def action_history(self) -> None:
-        from netlab.ui.panes.history import HistoryScreen
+        from netlab.ui.screens.history import toggle_history
 
-        if self.services.store is None:
-            self.notify("history is off", markup=False)
-            return
-        if isinstance(self.screen, HistoryScreen):
-            self.pop_screen()
-            return
-        self.push_screen(HistoryScreen(self.history_entries))
-        self._thread(self._work().refresh_history, self.services, group="history")
+        toggle_history(self)
 
     def action_show_pane(self, name: str) -> None:
-        self.call_after_refresh(self.grid.focus_into, self._show(name))
+        from netlab.ui.navigation import show
 
-    def _show(self, name: str):
-        """Bring pane ``name`` forward (closing any screen over the panes); returns it."""
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        pane = self.query_one(f"#{name}")
-        self.grid.forget_focus()  # a focus still pending for another pane does not land
-        if pane is self.dns:
-            self.dns.suggest(self.composer.host)
-        self.grid.show(pane)
-        if self.screen.maximized is not None and self.screen.maximized is not pane:
-            self.screen.maximize(pane, container=False)
-        return pane
+        self.call_after_refresh(self.grid.focus_into, show(self, name))
 
     async def action_composer_tab(self, tab: str) -> None:
-        """F7 / F8 from anywhere: the composer's raw view (in the composer: raw and fields in
-        turn) / its options."""
-        inside = self.grid.pane_of(self.focused) is self.composer and len(self.screen_stack) == 1
-        self._show("composer")
-        if tab == "raw" and not inside:
-            await self.composer.show_tab("raw")
-            self.composer.query_one("#raw").focus()
-        elif tab == "raw":
-            await self.composer.action_toggle_raw()
-        else:
-            await self.composer.action_options()
+        from netlab.ui.navigation import composer_tab
+
+        await composer_tab(self, tab)
 
     def action_toggle_maximize(self) -> None:
-        if self.screen.maximized is not None:
-            self.screen.minimize()
-            return
-        self.screen.maximize(self.grid.pane_of(self.focused) or self.grid.current, container=False)
+        from netlab.ui.navigation import toggle_maximize
+
+        toggle_maximize(self)
 
     # -- sending -------------------------------------------------------------------------------
     def on_send_requested(self, msg: m.SendRequested) -> None:
@@ -247,46 +182,13 @@ class NetlabApp(App):
             self.response.not_sent(msg.text)
 
     def _start_send(self, request, options) -> None:
-        from netlab.engine import CancelToken
-
-        if self._cancel is not None:
-            self._cancel.cancel()
-        self._queue = []
-        self._send_id += 1
-        self._cancel = CancelToken()
-        self._last = (request, options)
-        self.response.begin(self._send_id, f"{request.method} {request.url}")
-        if self.compact:
-            self.action_show_pane("response")
-        self._thread(self._work().send, self.services, request, options, self._cancel, self._send_id,
-                     group="send")
-        self.refresh_bindings()
+        sending.start(self, request, options)
 
     def on_exchange_event(self, msg: m.ExchangeEvent) -> None:
-        if msg.send_id == self._send_id:
-            self.response.apply(msg.event)
-            kind = type(msg.event).__name__
-            if kind in ("Connecting", "Connected"):
-                self.connections.note_event(msg.event)
-            if kind == "Connected":
-                self.services.remember(msg.event.local, msg.event.remote)
-                self.connections.scan_soon()
+        sending.exchange_event(self, msg)
 
     def on_exchange_done(self, msg: m.ExchangeDone) -> None:
-        if msg.send_id != self._send_id:
-            return
-        self._cancel = None
-        self.refresh_bindings()
-        if self._queue:
-            self.call_later(self._send_next)
-        if msg.prepared is None:
-            self.response.in_flight = False
-            return
-        self.response.prepared = msg.prepared
-        connection = msg.prepared.exchange.connection
-        if connection is not None and connection.family != "AF_UNIX":
-            self.connections.select_exchange(connection.local, connection.remote)
-            self.response.follow = self.connections.follow_for(connection.local, connection.remote)
+        sending.exchange_done(self, msg)
 
     # -- DNS, connections, history, lab ----------------------------------------------------------
     def on_lookup_requested(self, msg: m.LookupRequested) -> None:
@@ -335,16 +237,9 @@ class NetlabApp(App):
         self._thread(self._work().load_history, self.services, msg.entry_id, True, group="history")
 
     def on_history_loaded(self, msg: m.HistoryLoaded) -> None:
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        ex = msg.prepared.exchange
-        self.composer.load(ex.request.data, ex.request.url, ex.options)
-        if msg.replay:
-            self._start_send(ex.request, ex.options)
-        else:
-            self.response.prepared = msg.prepared
+        sending.history_loaded(self, msg)
 
-    # -- compare, export, .http files (the screens live in panes/) --------------------------------
+    # -- compare, export, .http files (the screens live in screens/) --------------------------------
     def action_compare_last(self) -> None:
         self.post_message(m.CompareRequested(None, None))
 
@@ -355,12 +250,12 @@ class NetlabApp(App):
         self._thread(self._work().compare_history, self.services, msg.a_id, msg.b_id, group="history")
 
     def on_compare_ready(self, msg: m.CompareReady) -> None:
-        from netlab.ui.panes.diffscreen import DiffScreen
+        from netlab.ui.screens.diff import DiffScreen
 
         self.push_screen(DiffScreen(msg.a_id, msg.b_id, msg.lines))
 
     def action_export(self) -> None:
-        from netlab.ui.panes.exportscreen import export_current
+        from netlab.ui.screens.export import export_current
 
         export_current(self)
 
@@ -368,35 +263,17 @@ class NetlabApp(App):
         self._thread(self._work().export_history, self.services, msg.entry_id, group="history")
 
     def on_export_ready(self, msg: m.ExportReady) -> None:
-        from netlab.ui.panes.exportscreen import ExportScreen
+        from netlab.ui.screens.export import ExportScreen
 
         self.push_screen(ExportScreen(msg.request, msg.options, msg.source))
 
     def action_open_http(self) -> None:
-        from netlab.ui.panes.requestlist import open_http_file
+        from netlab.ui.screens.requestlist import open_http_file
 
         open_http_file(self)
 
     def on_http_entries_chosen(self, msg: m.HttpEntriesChosen) -> None:
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        if msg.send:
-            self._queue = list(msg.items)
-            self._send_next()
-            return
-        request, options, label = msg.items[0]
-        self.composer.load(request.data, request.url, options)
-        self.composer.note(f"loaded {label}")
-        self.action_show_pane("composer")
-
-    def _send_next(self) -> None:
-        """Send the next queued request (what the composer shows: its bytes, its options)."""
-        if not self._queue:
-            return
-        (request, options, _label), *rest = self._queue
-        self.composer.load(request.data, request.url, options)
-        self._start_send(request, self.user_settings.fill_options(options))
-        self._queue = rest
+        sending.entries_chosen(self, msg)
 
     def on_lab_ready(self, msg: m.LabReady) -> None:
         if msg.url is None:

@@ -28,9 +28,9 @@ def pane_classes():
     from netlab.ui.panes.composer import Composer
     from netlab.ui.panes.connections import ConnectionsPane
     from netlab.ui.panes.dns import DnsPane
-    from netlab.ui.panes.history import HistoryTable
     from netlab.ui.panes.response import ResponseView
-    from netlab.ui.panes.tables import DnsTable
+    from netlab.ui.screens.history import HistoryTable
+    from netlab.ui.widgets.dnstable import DnsTable
 
     return [("Composer", (Composer,)), ("Response", (ResponseView,)), ("DNS", (DnsPane, DnsTable)),
             ("Connections", (ConnectionsPane,)), ("History (F6)", (HistoryTable,))]
@@ -38,13 +38,13 @@ def pane_classes():
 
 def modal_classes():
     """The screens and lines that open over the panes: each says its keys in F1 too."""
-    from netlab.ui.panes.diffscreen import DiffScreen
-    from netlab.ui.panes.exportscreen import ExportScreen
-    from netlab.ui.panes.help import HelpScreen
-    from netlab.ui.panes.history import HistoryScreen
-    from netlab.ui.panes.prompt import PromptScreen
-    from netlab.ui.panes.requestlist import RequestListScreen
-    from netlab.ui.panes.searchbar import SearchBar
+    from netlab.ui.screens.diff import DiffScreen
+    from netlab.ui.screens.export import ExportScreen
+    from netlab.ui.screens.help import HelpScreen
+    from netlab.ui.screens.history import HistoryScreen
+    from netlab.ui.screens.prompt import PromptScreen
+    from netlab.ui.screens.requestlist import RequestListScreen
+    from netlab.ui.widgets.searchbar import SearchBar
 
     return [("Search line (/ in Response)", (SearchBar,)), ("Prompts (save, open)", (PromptScreen,)),
             ("Export (ctrl+n)", (ExportScreen,)), ("Compare (ctrl+g)", (DiffScreen,)),
@@ -53,7 +53,7 @@ def modal_classes():
 
 
 def help_sections(app_cls, keymap: dict[str, str] | None = None) -> list:
-    from netlab.ui.panes.help import binding_rows
+    from netlab.ui.screens.help import binding_rows
 
     everywhere = binding_rows(_bindings(app_cls, keymap))
     sections = [("Everywhere", everywhere + [("ctrl+p", "Commands", "Search every action"),
@@ -80,3 +80,13 @@ def system_commands(app, screen) -> Iterable:
                         yield SystemCommand(f"{title}: {b.description}",
                                             f"{b.tooltip or b.description}  ({keys_text(b.key)})",
                                             partial(app.run_action, b.action, node))
+
+
+def toggle_help(app) -> None:
+    """F1: open the help over what is shown, or close it."""
+    from netlab.ui.screens.help import HelpScreen
+
+    if isinstance(app.screen, HelpScreen):
+        app.pop_screen()
+        return
+    app.push_screen(HelpScreen(help_sections(type(app), getattr(app, "_keymap", None))))

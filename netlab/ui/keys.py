@@ -51,7 +51,8 @@ APP_BINDINGS = [
 
 # Names a person types, for Textual's key names that are not (F1 and the footer).
 _NAMES = {"escape": "esc", "slash": "/", "backslash": "\\", "space": "space", "enter": "enter", "tab": "tab",
-          "backspace": "backspace", "delete": "delete", "pageup": "pgup", "pagedown": "pgdn", "home": "home", "end": "end",
+          "backspace": "backspace", "delete": "delete", "pageup": "pgup", "pagedown": "pgdn", "home": "home",
+          "end": "end",
           "up": "↑", "down": "↓", "left": "←", "right": "→"}
 
 

@@ -134,7 +134,7 @@ def start_lab(services: Services, post: Post) -> None:
 
 def send(services: Services, request, options, cancel, send_id: int, post: Post) -> None:
     """Send one request, forwarding every engine event; store it; post the render."""
-    from netlab.ui.render import prepare
+    from netlab.ui.views.exchange import prepare
 
     def on_event(event) -> None:
         post(m.ExchangeEvent(send_id, event))
@@ -170,7 +170,7 @@ def refresh_history(services: Services, post: Post, limit: int = 500) -> None:
 
 def load_history(services: Services, entry_id: int | None, replay: bool, post: Post) -> None:
     """Read one stored exchange (the newest when ``entry_id`` is None) and post it."""
-    from netlab.ui.render import prepare
+    from netlab.ui.views.exchange import prepare
 
     try:
         if entry_id is None:
@@ -356,7 +356,7 @@ def probe_follows(pairs: tuple, post: Post) -> None:
 # -- the response viewer: search, save, pager and editor ---------------------------------------
 
 def find_matches(search, search_id: int, stop: Callable[[], bool], post: Post) -> None:
-    """List the matches of a ``render.Search`` (nothing is posted when ``stop()`` says a
+    """List the matches of a ``views.search.Search`` (nothing is posted when ``stop()`` says a
     newer search replaced it)."""
     try:
         found = search.find(stop)
@@ -393,20 +393,22 @@ def body_file(prepared, kind: str, argv: list, post: Post) -> None:
     import tempfile
 
     from netlab.engine.errors import NetlabError
-    from netlab.ui import render
+    from netlab.ui.bodyfiles import suffix_for
+    from netlab.ui.views.body import iter_body
+    from netlab.ui.views.pager import OPEN_DECODE_LIMIT, pager_text
 
     r = prepared.exchange.response
-    suffix = ".txt" if kind == "pager" else _suffix(r)
+    suffix = ".txt" if kind == "pager" else suffix_for(r)
     path = None
     try:
         fd, path = tempfile.mkstemp(prefix="netlab-body-", suffix=suffix)
         if kind == "pager":
             with open(fd, "w", encoding="utf-8", newline="") as f:
-                render.pager_text(prepared, f.write)
+                pager_text(prepared, f.write)
         else:
             with open(fd, "wb") as f:
                 try:
-                    for chunk in render.iter_body(r, limit=render.OPEN_DECODE_LIMIT):
+                    for chunk in iter_body(r, limit=OPEN_DECODE_LIMIT):
                         f.write(chunk)
                 except NetlabError:  # not really gzip/deflate, or a bomb: the bytes as received
                     f.seek(0)
@@ -423,17 +425,3 @@ def body_file(prepared, kind: str, argv: list, post: Post) -> None:
         return
     post(m.ExternalFileReady(kind, argv, path))
 
-
-SUFFIXES = {"json": ".json", "html": ".html", "xml": ".xml", "javascript": ".js", "css": ".css",
-            "csv": ".csv", "plain": ".txt", "yaml": ".yaml", "png": ".png", "jpeg": ".jpg", "gif": ".gif",
-            "svg": ".svg", "pdf": ".pdf", "zip": ".zip", "gzip": ".gz", "webp": ".webp", "wasm": ".wasm"}
-
-
-def _suffix(response) -> str:
-    """A file name suffix for a body of this Content-Type (".bin" when unknown)."""
-    ctype = (response.header("content-type") or "").split(";")[0].strip().lower()
-    sub = ctype.rpartition("/")[2]
-    for key in (sub, sub.rpartition("+")[2]):
-        if key in SUFFIXES:
-            return SUFFIXES[key]
-    return ".txt" if ctype.startswith("text/") else ".bin"

@@ -45,7 +45,7 @@ def exchange(response: bytes = JSON_RESPONSE, request: bytes = REQUEST, url: str
 
 
 def prepared(response: bytes = JSON_RESPONSE, **kw):
-    from netlab.ui.render import prepare
+    from netlab.ui.views.exchange import prepare
 
     return prepare(exchange(response, **kw))
 

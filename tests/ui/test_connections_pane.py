@@ -275,7 +275,7 @@ async def test_pause_holds_the_diffs_and_applies_them_on_resume(make_app):
 async def test_following_a_real_exchange_into_the_connection_tab(make_app, lab_server):
     """SYN_SENT → ESTABLISHED from the engine, the server's end from probes, a reused
     keep-alive connection told apart, then our close: FIN_WAIT → TIME_WAIT."""
-    from netlab.ui.panes.lineview import LineView
+    from netlab.ui.widgets.lineview import LineView
     from tests.ui.conftest import send_and_wait
 
     app = make_app(lab_server.url + "/ip")
@@ -356,7 +356,7 @@ def test_connection_tab_with_the_tcp_states_snapshot(snap_compare):
 # -- narrow layouts, the legend and "row N of M" (issue 11, parts 4 and 7) ------------------------------
 
 def test_columns_give_way_in_order_and_then_rows_stack():
-    from netlab.ui.panes.conntable import ConnTableView
+    from netlab.ui.widgets.conntable import ConnTableView
 
     view = ConnTableView()
     seen = []

@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from netlab.ui.panes.lineview import LineView
+from netlab.ui.widgets.lineview import LineView
 from tests.conftest import HANG_GUARD
 from tests.ui.conftest import send_and_wait, wait_for
 

@@ -27,7 +27,7 @@ from dataclasses import replace
 import pytest
 from textual.widgets import DataTable, Input
 
-from netlab.ui.panes.lineview import LineView
+from netlab.ui.widgets.lineview import LineView
 from tests.conftest import HANG_GUARD, read_request_head, short_tmpdir
 from tests.hostile import ESC_SEQ_SHOWN, HOSTILE_HEAD, MARKUP, UNICODE_SHOWN, chunked, hostile_body
 from tests.ui.conftest import send_and_wait, wait_for

@@ -137,7 +137,7 @@ async def shown(pilot, name: str) -> None:
 def ipv6_prepared():
     """A long status (a long reason phrase) over IPv6 with a long link-local address."""
     from netlab.engine.session import ConnectionInfo
-    from netlab.ui.render import prepare
+    from netlab.ui.views.exchange import prepare
 
     response = fakes.JSON_RESPONSE.replace(b"200 OK", b"503 Service Temporarily Unavailable", 1)
     ex = fakes.exchange(response)
@@ -262,7 +262,7 @@ async def test_every_tab_label_is_shown_or_counted(size):
 async def test_a_tab_strip_too_narrow_for_its_tabs_counts_the_hidden_ones():
     from textual.app import App
 
-    from netlab.ui.panes.tabstrip import TabStrip
+    from netlab.ui.widgets.tabstrip import TabStrip
 
     labels = ["Body", "Headers", "Raw", "Hex", "Timing", "Connection"]
 
@@ -318,7 +318,7 @@ async def test_the_connection_table_keeps_state_pid_and_both_addresses(size):
 @pytest.mark.anyio
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
 async def test_option_labels_are_whole_words_and_checkboxes_read_without_colour(size):
-    from netlab.ui.panes.checkbox import TickBox
+    from netlab.ui.widgets.checkbox import TickBox
 
     a = app()
     async with a.run_test(size=size) as pilot:
@@ -343,7 +343,7 @@ async def test_option_labels_are_whole_words_and_checkboxes_read_without_colour(
 async def test_a_tickbox_says_its_state_in_text():
     from textual.app import App
 
-    from netlab.ui.panes.checkbox import TickBox
+    from netlab.ui.widgets.checkbox import TickBox
 
     class One(App):
         def compose(self):

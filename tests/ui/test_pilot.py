@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable, Input, TextArea
 
 from netlab.ui import requesttext as rt
-from netlab.ui.panes.lineview import LineView
+from netlab.ui.widgets.lineview import LineView
 from tests.ui.conftest import send_and_wait, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -280,7 +280,7 @@ async def test_f1_help_lists_every_key(make_app):
     app = make_app("http://127.0.0.1:9/")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f1")
-        from netlab.ui.panes.help import HelpScreen
+        from netlab.ui.screens.help import HelpScreen
 
         assert isinstance(app.screen, HelpScreen)
         text = "\n".join(" ".join(str(c) for c in row) for _, rows in app.screen.sections for row in rows)

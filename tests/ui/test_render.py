@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import gzip
 
-from netlab.ui import render
+from netlab.ui.views.hexdump import hex_lines
+from netlab.ui.views.lines import LINE_PIECE, Hanging, wrap_text
+from netlab.ui.views.search import Search
 from tests.ui import fakes
 
 
 def test_hex_lines_have_offset_hex_and_ascii_columns():
-    lines = render.hex_lines(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    lines = hex_lines(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert lines.count == 2
     assert lines.line(0).plain == "00000000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  |GET / HTTP/1.1..|"
     assert lines.line(1).plain.startswith("00000010  48 6f 73 74 3a 20 78 0d  0a 0d 0a")
     assert lines.line(1).plain.endswith("|Host: x....|")
-    cut = render.hex_lines(b"x" * 32, total=1000)
+    cut = hex_lines(b"x" * 32, total=1000)
     assert cut.count == 3 and "more not shown" in cut.line(2).plain
 
 
@@ -61,7 +63,7 @@ def test_untrusted_text_is_escaped():
 
 
 def test_waterfall_bars_follow_the_phases():
-    from netlab.ui.panes.waterfall import waterfall_text
+    from netlab.ui.views.timing import waterfall_text
 
     text = waterfall_text(fakes.exchange().timings, 100).plain.splitlines()
     rows = {line.split()[0]: line for line in text[1:]}
@@ -109,14 +111,14 @@ def test_raw_tab_marks_only_real_line_endings():
 
 
 def test_raw_tab_cuts_long_lines_between_escapes():
-    body = b"\x1b" * (render.LINE_PIECE // 3) + b"\\" * render.LINE_PIECE
+    body = b"\x1b" * (LINE_PIECE // 3) + b"\\" * LINE_PIECE
     response = b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
     texts = [t.plain for t in _raw_texts(response)]
     start = next(i for i, t in enumerate(texts) if t.startswith("\\x1b"))
     pieces = [texts[start]] + [t[2:] for t in texts[start + 1:] if t.startswith("↪ ")]
     from netlab.engine.rawtext import from_raw_text
 
-    assert len(pieces) > 2 and all(len(p) <= render.LINE_PIECE for p in pieces)
+    assert len(pieces) > 2 and all(len(p) <= LINE_PIECE for p in pieces)
     assert b"".join(from_raw_text(p) for p in pieces) == body  # no piece starts or ends inside an escape
 
 
@@ -124,7 +126,7 @@ def test_raw_tab_cuts_long_lines_between_escapes():
 
 def test_hex_fits_16_bytes_then_short_offsets_then_8_bytes_a_row():
     data = bytes(range(40))
-    lines = render.hex_lines(data)
+    lines = hex_lines(data)
     for width, (row, offset) in ((200, (16, "00000010")), (78, (16, "00000010")), (77, (16, "0010")),
                                  (74, (16, "0010")), (73, (8, "00000008")), (45, (8, "00000008")),
                                  (44, (8, "0008")), (20, (8, "0008"))):
@@ -142,8 +144,8 @@ def test_hex_fits_16_bytes_then_short_offsets_then_8_bytes_a_row():
 def test_hex_search_follows_the_row_width():
     data = b"x" * 6 + b"NEEDLE" + b"y" * 20  # bytes 6-11: across the end of an 8-byte row
     for width in (78, 74, 45, 41):
-        lines = render.hex_lines(data).fit(width)
-        s = render.Search(lines, "needle")
+        lines = hex_lines(data).fit(width)
+        s = Search(lines, "needle")
         (match,), _ = s.find()
         row = lines.row
         assert match == (6 // row, 6, 12)
@@ -160,19 +162,19 @@ def test_hex_search_follows_the_row_width():
 
 
 def test_wrap_text_breaks_at_spaces_and_hangs_under_the_value():
-    t = render.Hanging("  local         127.0.0.1:54321   (the port the kernel chose)", hang=16)
-    lines = [x.plain for x in render.wrap_text(t, 40, t.hang)]
+    t = Hanging("  local         127.0.0.1:54321   (the port the kernel chose)", hang=16)
+    lines = [x.plain for x in wrap_text(t, 40, t.hang)]
     assert lines == ["  local         127.0.0.1:54321   (the", "                port the kernel chose)"]
     # a word longer than a line is folded, and nothing is lost
-    long = render.Hanging("  sha256        " + "ab" * 40, hang=16)
-    folded = [x.plain for x in render.wrap_text(long, 40, long.hang)]
+    long = Hanging("  sha256        " + "ab" * 40, hang=16)
+    folded = [x.plain for x in wrap_text(long, 40, long.hang)]
     assert all(len(x) <= 40 for x in folded) and "".join(x.strip() for x in folded[1:]) in "ab" * 40
     assert "".join("".join(x.split()) for x in folded) == "sha256" + "ab" * 40
     # styles stay on their characters
-    styled = render.Hanging(hang=2)
+    styled = Hanging(hang=2)
     styled.append("key ", "bold")
     styled.append("value " * 10, "green")
-    out = render.wrap_text(styled, 20, 2)
+    out = wrap_text(styled, 20, 2)
     assert all(span.style == "green" for line in out[1:] for span in line.spans)
 
 

@@ -17,7 +17,7 @@ import uuid
 import pytest
 from textual.widgets import DataTable, Input
 
-from netlab.ui.panes.prompt import PromptScreen
+from netlab.ui.screens.prompt import PromptScreen
 from tests.ui.conftest import HANG_GUARD, send_and_wait, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -363,7 +363,7 @@ def test_iter_body_undoes_the_content_encoding_in_bounded_pieces(encoding):
     import gzip
     import zlib
 
-    from netlab.ui.render import iter_body
+    from netlab.ui.views.body import iter_body
     from tests.ui import fakes
 
     plain = b"".join(b"line %d of a compressible body\n" % i for i in range(100_000))
@@ -386,7 +386,7 @@ def test_iter_body_stops_a_bomb_and_says_bad_data():
     import gzip
 
     from netlab.engine.errors import NetlabError
-    from netlab.ui.render import iter_body
+    from netlab.ui.views.body import iter_body
     from tests.ui import fakes
 
     bomb = gzip.compress(bytes(64 << 20))  # 64 MiB of zeros in about 64 KiB

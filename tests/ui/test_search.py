@@ -13,8 +13,10 @@ import pytest
 from rich.text import Text
 from textual.widgets import Input
 
-from netlab.ui import render
-from netlab.ui.panes.lineview import LineView
+from netlab.ui.views.hexdump import hex_lines
+from netlab.ui.views.lines import Lines
+from netlab.ui.views.search import HIT, HIT_NOW, SEARCH_CAP, Search, hex_query
+from netlab.ui.widgets.lineview import LineView
 from tests.ui.conftest import send_and_wait, wait_for
 
 SIZE = (120, 40)
@@ -22,30 +24,30 @@ SIZE = (120, 40)
 
 # -- the Search objects ------------------------------------------------------------------------
 
-def _text_lines(*lines: str) -> render.Lines:
-    return render.Lines.of([Text(line) for line in lines])
+def _text_lines(*lines: str) -> Lines:
+    return Lines.of([Text(line) for line in lines])
 
 
 def test_text_search_ignores_case_unless_asked():
     lines = _text_lines("Needle in a haystack", "no", "needle NEEDLE")
-    found, capped = render.Search(lines, "needle").find()
+    found, capped = Search(lines, "needle").find()
     assert found == [(0, 0, 6), (2, 0, 6), (2, 7, 13)] and not capped
-    found, _ = render.Search(lines, "NEEDLE", match_case=True).find()
+    found, _ = Search(lines, "NEEDLE", match_case=True).find()
     assert found == [(2, 7, 13)]
 
 
 def test_text_search_is_plain_text_not_a_pattern():
     lines = _text_lines("a.c abc (x)", "a*")
-    assert render.Search(lines, "a.c").find()[0] == [(0, 0, 3)]
-    assert render.Search(lines, "(x)").find()[0] == [(0, 8, 11)]
-    assert render.Search(lines, "a*").find()[0] == [(1, 0, 2)]
+    assert Search(lines, "a.c").find()[0] == [(0, 0, 3)]
+    assert Search(lines, "(x)").find()[0] == [(0, 8, 11)]
+    assert Search(lines, "a*").find()[0] == [(1, 0, 2)]
 
 
 def test_spans_mark_every_match_and_the_current_one():
     lines = _text_lines("ab ab ab")
-    s = render.Search(lines, "ab")
+    s = Search(lines, "ab")
     spans = s.spans(0, "ab ab ab", current=(0, 3, 5))
-    assert spans == [(0, 2, render.HIT), (3, 5, render.HIT_NOW), (6, 8, render.HIT)]
+    assert spans == [(0, 2, HIT), (3, 5, HIT_NOW), (6, 8, HIT)]
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -53,60 +55,60 @@ def test_spans_mark_every_match_and_the_current_one():
     ("485", None), ("4 854", None), ("hello", None), ("0x", None), ("", None), ("48 5", None),
 ])
 def test_hex_query(query, expected):
-    assert render.hex_query(query) == expected
+    assert hex_query(query) == expected
 
 
 def test_hex_search_finds_text_in_the_ascii_column_and_bytes_in_the_hex_column():
     data = b"HTTP/1.1 200 OK\r\nServer: x\r\n\r\nhttp and HTTP"
-    lines = render.hex_lines(data)
+    lines = hex_lines(data)
     plain = [lines.line(i).plain for i in range(lines.count)]
     # as text, any case: the three "http"
-    s = render.Search(lines, "http")
+    s = Search(lines, "http")
     found, _ = s.find()
     assert [(m[1], m[2]) for m in found] == [(0, 4), (30, 34), (39, 43)]
     # each match is highlighted in both columns: its hex digits and its characters
     spans = s.spans(0, plain[0])
     assert [plain[0][a:b] for a, b, _ in spans] == ["48 54 54 50", "HTTP"]
     # written as hex bytes: "48 54" finds the bytes H T (and, as text, nothing)
-    s = render.Search(lines, "48 54")
+    s = Search(lines, "48 54")
     found, _ = s.find()
     assert [(m[1], m[2]) for m in found] == [(0, 2), (39, 41)]
     assert "as the bytes 48 54" in s.describe()
     assert [plain[0][a:b] for a, b, _ in s.spans(0, plain[0])] == ["48 54", "HT"]
     # CR LF as bytes, across the gap in the middle of the hex column (bytes 7-8 of line 1)
-    s = render.Search(lines, "0d0a")
+    s = Search(lines, "0d0a")
     found, _ = s.find()
     assert [(m[1], m[2]) for m in found] == [(15, 17), (26, 28), (28, 30)]
 
 
 def test_hex_match_across_two_lines_is_highlighted_on_both():
     data = b"x" * 14 + b"NEEDLE" + b"y" * 20  # bytes 14-19: the end of line 0, the start of line 1
-    lines = render.hex_lines(data)
-    s = render.Search(lines, "needle")
+    lines = hex_lines(data)
+    s = Search(lines, "needle")
     (match,), _ = s.find()
     assert match == (0, 14, 20)
     first, second = lines.line(0).plain, lines.line(1).plain
     assert [first[a:b] for a, b, _ in s.spans(0, first, match)] == ["4e 45", "NE"]
     assert [second[a:b] for a, b, _ in s.spans(1, second, match)] == ["45 44 4c 45", "EDLE"]
-    assert {style for _, _, style in s.spans(1, second, match)} == {render.HIT_NOW}
+    assert {style for _, _, style in s.spans(1, second, match)} == {HIT_NOW}
 
 
 def test_hex_text_match_is_case_insensitive_for_ascii_only():
-    lines = render.hex_lines(b"Abc aBC \xc3\xa9 \xc3\x89")
-    assert len(render.Search(lines, "abc").find()[0]) == 2
-    assert len(render.Search(lines, "abc", match_case=True).find()[0]) == 0
-    assert len(render.Search(lines, "é").find()[0]) == 1  # UTF-8 bytes, exactly
+    lines = hex_lines(b"Abc aBC \xc3\xa9 \xc3\x89")
+    assert len(Search(lines, "abc").find()[0]) == 2
+    assert len(Search(lines, "abc", match_case=True).find()[0]) == 0
+    assert len(Search(lines, "é").find()[0]) == 1  # UTF-8 bytes, exactly
 
 
 def test_the_list_of_matches_is_capped():
-    lines = render.hex_lines(bytes(render.SEARCH_CAP + 10))
-    found, capped = render.Search(lines, "00").find()
-    assert capped and len(found) == render.SEARCH_CAP
+    lines = hex_lines(bytes(SEARCH_CAP + 10))
+    found, capped = Search(lines, "00").find()
+    assert capped and len(found) == SEARCH_CAP
 
 
 def test_a_replaced_search_stops():
     lines = _text_lines(*["needle"] * 5000)
-    assert render.Search(lines, "needle").find(stop=lambda: True) is None
+    assert Search(lines, "needle").find(stop=lambda: True) is None
 
 
 # -- in the app ----------------------------------------------------------------------------------

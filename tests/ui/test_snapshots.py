@@ -112,7 +112,7 @@ def test_connections(snap_compare):
 
 def test_history(snap_compare):
     async def run(pilot) -> None:
-        from netlab.ui.panes.history import HistoryScreen
+        from netlab.ui.screens.history import HistoryScreen
 
         steady(pilot.app)
         await pilot.app.push_screen(HistoryScreen(fakes.history_entries()))

@@ -14,11 +14,11 @@ from textual.widgets import Checkbox, DataTable, Input
 from netlab.engine.curl import parse_curl, to_curl
 from netlab.engine.export import FORMATS, bytes_literal, export_exchange
 from netlab.engine.httpfile import parse_file
-from netlab.ui.panes.diffscreen import DiffScreen
-from netlab.ui.panes.exportscreen import ExportScreen
-from netlab.ui.panes.lineview import LineView
-from netlab.ui.panes.prompt import PromptScreen
-from netlab.ui.panes.requestlist import RequestListScreen
+from netlab.ui.screens.diff import DiffScreen
+from netlab.ui.screens.export import ExportScreen
+from netlab.ui.screens.prompt import PromptScreen
+from netlab.ui.screens.requestlist import RequestListScreen
+from netlab.ui.widgets.lineview import LineView
 from tests.ui.conftest import send_and_wait, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -469,7 +469,7 @@ async def test_copy_the_request_as_curl_and_paste_it_back(make_app, lab_server):
 def test_diff_lines_escape_what_the_peer_sent():
     """Header names and values, reasons and body lines from the network reach the
     DiffScreen escaped: no terminal escape, no markup is interpreted (plain Text)."""
-    from netlab.ui.panes.diffscreen import diff_texts
+    from netlab.ui.screens.diff import diff_texts
     from tests.ui import fakes
 
     a = fakes.exchange()

@@ -30,7 +30,7 @@ AFTER = _response("503 Service Unavailable",
 
 def test_diff_screen(snap_compare):
     from netlab.ui.app import NetlabApp
-    from netlab.ui.panes.diffscreen import DiffScreen, diff_texts
+    from netlab.ui.screens.diff import DiffScreen, diff_texts
 
     a = fakes.exchange(BEFORE)
     b = fakes.exchange(AFTER)

@@ -1,1 +1,1 @@
-"""The panes of the netlab TUI: one widget per file."""
+"""The four panes of the netlab TUI: composer, response, DNS and connections."""

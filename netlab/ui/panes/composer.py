@@ -24,7 +24,7 @@ from textual.widgets import ContentSwitcher, Input, Static
 
 from netlab.ui import requesttext as rt
 from netlab.ui.messages import ComposeFailed, SendRequested, TabSelected
-from netlab.ui.panes.tabstrip import LazyTabs, TabStrip
+from netlab.ui.widgets.tabstrip import LazyTabs, TabStrip
 
 if TYPE_CHECKING:
     import asyncio
@@ -310,7 +310,7 @@ class Composer(LazyTabs, Vertical):
         import os
 
         from netlab.engine import NetlabError
-        from netlab.ui.panes.prompt import PromptScreen
+        from netlab.ui.screens.prompt import PromptScreen
 
         self.normalize_raw()
         try:
@@ -361,7 +361,7 @@ class Composer(LazyTabs, Vertical):
     # -- actions -----------------------------------------------------------------------------
     def lazy_tabs(self) -> list:
         """The Raw and Options tabs: mounted after the first frame."""
-        from netlab.ui.panes.rawarea import RawArea
+        from netlab.ui.widgets.rawarea import RawArea
 
         raw = Vertical(Static(RAW_HINT, id="raw-hint"), RawArea(id="raw", soft_wrap=True, compact=True),
                        id="raw-view")
@@ -704,7 +704,7 @@ class OptionsForm(VerticalScroll):
     def compose(self) -> ComposeResult:
         from textual.widgets import Label
 
-        from netlab.ui.panes.checkbox import TickBox  # [x] / [ ], the label wrapped when narrow
+        from netlab.ui.widgets.checkbox import TickBox  # [x] / [ ], the label wrapped when narrow
 
         yield Label("Timeout, seconds (connect and each read)", classes="section")
         yield Input(self.opt["timeout"], id="opt-timeout", compact=True)

@@ -33,7 +33,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from netlab.ui import messages as m
-from netlab.ui.panes.conntable import COLUMNS, FOLLOWED, OWN, STATE_STYLES, ConnTableView
+from netlab.ui.widgets.conntable import COLUMNS, FOLLOWED, OWN, STATE_STYLES, ConnTableView
 
 if TYPE_CHECKING:  # the engine is imported after the first frame (see _model)
     from netlab.engine.netstat import ViewSpec
@@ -44,8 +44,8 @@ FAST_SCAN_MS = 200  # a send triggers a scan at once only when scans are this ch
 
 
 def _safe(value) -> str:
-    """Untrusted text made visible: ``render.safe``, imported when first needed."""
-    from netlab.ui.render import safe
+    """Untrusted text made visible: ``views.text.safe``, imported when first needed."""
+    from netlab.ui.views.text import safe
 
     return safe(value)
 

@@ -41,7 +41,7 @@ from textual.widget import MountError
 from textual.widgets import ContentSwitcher, Input, Select, Static
 
 from netlab.ui.messages import LookupRequested, PinRequested, TabSelected
-from netlab.ui.panes.tabstrip import LazyTabs, TabStrip
+from netlab.ui.widgets.tabstrip import LazyTabs, TabStrip
 
 if TYPE_CHECKING:
     from textual.widgets import Checkbox, DataTable
@@ -71,8 +71,8 @@ HINTS = ("enter looks the name up · [ ] tabs · on an A/AAAA row: p pins the na
 
 
 def _safe(value) -> str:
-    """Untrusted text made visible: ``render.safe``, imported when first needed."""
-    from netlab.ui.render import safe
+    """Untrusted text made visible: ``views.text.safe``, imported when first needed."""
+    from netlab.ui.views.text import safe
 
     return safe(value)
 
@@ -168,7 +168,7 @@ class DnsPane(LazyTabs, Vertical):
         """The options line under the tables: mounted with them, after the first frame."""
         yield Select(TRANSPORTS, value="udp", allow_blank=False, compact=True, id="dns-transport",
                      tooltip="udp (TCP again when truncated), tcp, tls (DoT, 853), https (DoH, 443)")
-        from netlab.ui.panes.checkbox import TickBox  # [x] / [ ], not colour only
+        from netlab.ui.widgets.checkbox import TickBox  # [x] / [ ], not colour only
 
         yield TickBox("RD", True, compact=True, id="dns-rd", tooltip="Recursion desired")
         yield TickBox("DO", False, compact=True, id="dns-do", tooltip="DNSSEC OK (adds EDNS)")
@@ -190,7 +190,7 @@ class DnsPane(LazyTabs, Vertical):
         """The section tables, the trace, the getaddrinfo text and the history."""
         from textual.widgets import DataTable
 
-        from netlab.ui.panes.tables import DnsTable
+        from netlab.ui.widgets.dnstable import DnsTable
 
         def table(cls, wid: str) -> DataTable:
             return cls(id=wid, cursor_type="row", zebra_stripes=True)
@@ -420,7 +420,7 @@ class DnsPane(LazyTabs, Vertical):
             self.app.bell()
             return
         if table is None:
-            from netlab.ui.panes.tables import DnsTable
+            from netlab.ui.widgets.dnstable import DnsTable
 
             table = self.query_one("#dns-table", DnsTable)
         section = {"dns-table": "answer", "dns-authority": "authority", "dns-additional": "additional"}.get(

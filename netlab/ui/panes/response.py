@@ -3,7 +3,7 @@ tabs for the body, headers, raw bytes, hex, timing and the connection.
 
 While a send runs the app calls ``begin()`` and ``apply(event)`` for every engine event
 (the head and headers show before the body is complete; a progress bar shows bytes and
-rate).  When it is done the app sets ``prepared`` (a ``render.Prepared``, computed in
+rate).  When it is done the app sets ``prepared`` (a ``views.exchange.Prepared``, computed in
 the worker) and ``watch_prepared`` draws every tab.
 
 On a finished exchange: ``/`` searches the active tab (Body, Raw, Hex, Connection; the
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -25,46 +26,25 @@ from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, Static
 
 from netlab.ui.messages import TabSelected
-from netlab.ui.panes.lineview import LineView
-from netlab.ui.panes.tabstrip import LazyTabs, TabStrip
-from netlab.ui.panes.waterfall import Waterfall
+from netlab.ui.widgets.tabstrip import LazyTabs, TabStrip
+
+if TYPE_CHECKING:
+    from netlab.ui.views.timing import LiveTimings
+    from netlab.ui.widgets.lineview import LineView  # with the tabs, after the first frame
 
 TABS = ("body", "headers", "raw", "hex", "timing", "connection")
 SEARCHABLE = ("body", "raw", "hex", "connection")
 CLIP_LIMIT = 1 << 20  # bytes of body text copied to the clipboard at most (OSC 52 carries it base64)
-BAR = 24  # cells of the progress bar
-_STEP = "bold cyan"
 
 
 def _safe(value) -> str:
-    """Untrusted text made visible: ``render.safe``, imported when first needed."""
-    from netlab.ui.render import safe
+    """Untrusted text made visible: ``views.text.safe``, imported when first needed."""
+    from netlab.ui.views.text import safe
 
     return safe(value)
 
 
-def _size(n: float) -> str:
-    from netlab.ui.render import fmt_bytes
-
-    return fmt_bytes(n)
-
-
 TICK = 0.1  # seconds between two redraws of the waterfall while a send runs
-
-
-class _LiveTimings:
-    """Phase durations from event timestamps, for the waterfall while a send runs: the
-    phase in progress (``running``) counts up; after a failure or a cancel the phase it
-    stopped in is ``cut``; a phase never reached stays 0 (shown as ``-``)."""
-
-    __slots__ = ("dns", "connect", "tls", "send", "ttfb", "download", "total", "running", "cut", "note")
-
-    def __init__(self) -> None:
-        for k in ("dns", "connect", "tls", "send", "ttfb", "download", "total"):
-            setattr(self, k, 0.0)
-        self.running: str | None = None
-        self.cut: str | None = None
-        self.note = ""
 
 
 class ResponseView(LazyTabs, Vertical):
@@ -109,7 +89,7 @@ class ResponseView(LazyTabs, Vertical):
         self._times: dict[str, float] = {}
         self._tls = False  # the send in flight makes a TLS handshake on a new connection
         self._ticker = None  # the Timer that redraws the waterfall while a send runs
-        self._stopped: _LiveTimings | None = None  # the waterfall when a send failed: its cut phase
+        self._stopped: LiveTimings | None = None  # the waterfall when a send failed: its cut phase
         self._failed_phase = ""  # the phase of the Failed event of the send shown ("cancelled": escape)
         self._body_started = 0.0
         self.in_flight = False
@@ -134,7 +114,9 @@ class ResponseView(LazyTabs, Vertical):
     def lazy_tabs(self) -> list:
         """Every tab, Body too: mounted after the first frame, they pull from ``content``."""
         get = self.content.get
-        from netlab.ui.panes.tables import HeadersTable  # a DataTable: imported after the first frame
+        from netlab.ui.widgets.headerstable import HeadersTable  # a DataTable: imported after the first frame
+        from netlab.ui.widgets.lineview import LineView
+        from netlab.ui.widgets.waterfall import Waterfall
 
         body = Vertical(Static(self.content["body_note"], id="body-note"),
                         LineView(id="body-view", source=partial(get, "body")), id="resp-body")
@@ -156,7 +138,7 @@ class ResponseView(LazyTabs, Vertical):
         self.content["body"], self.content["body_note"] = lines, note
         for widget in self.query("#body-note").results(Static):
             widget.update(note)
-        for view in self.query("#body-view").results(LineView):
+        for view in self.query("#body-view"):
             view.pull()
 
     def _set(self, name: str, value) -> None:
@@ -230,7 +212,7 @@ class ResponseView(LazyTabs, Vertical):
             return
         bar = self.search_bar
         if bar is None:
-            from netlab.ui.panes.searchbar import SearchBar
+            from netlab.ui.widgets.searchbar import SearchBar
 
             bar = SearchBar(id="resp-search")
             await self.mount(bar)  # the last child: under the tabs
@@ -279,7 +261,7 @@ class ResponseView(LazyTabs, Vertical):
     def _search_here(self) -> None:
         """The tab changed during a search: search the new tab, from its top line on screen."""
         view = self.search_view()
-        for other in self.query(LineView):
+        for other in self.query("LineView"):
             if other is not view:
                 other.clear_search()
         if view is None:
@@ -291,7 +273,7 @@ class ResponseView(LazyTabs, Vertical):
     def _end_search(self) -> None:
         """Clear the search: highlights gone, the search line hidden."""
         self._query = ""
-        for view in self.query(LineView):
+        for view in self.query("LineView"):
             view.clear_search()
         bar = self.search_bar
         if bar is not None:
@@ -300,7 +282,7 @@ class ResponseView(LazyTabs, Vertical):
 
     # -- save, pager, editor, clipboard --------------------------------------------------------
     def shown(self):
-        """The finished exchange shown (a render.Prepared), or None (nothing yet, or sending)."""
+        """The finished exchange shown (a views.exchange.Prepared), or None (nothing yet, or sending)."""
         return None if self.in_flight else self.prepared
 
     def _response(self, what: str):
@@ -325,8 +307,9 @@ class ResponseView(LazyTabs, Vertical):
         if what == "body" and not r.body_bytes:
             self.app.notify("the response has no body (S saves the raw response)", severity="warning")
             return
-        from netlab.ui.panes.prompt import PromptScreen
-        from netlab.ui.render import fmt_bytes
+        from netlab.ui.bodyfiles import save_name
+        from netlab.ui.screens.prompt import PromptScreen
+        from netlab.ui.views.text import fmt_bytes
 
         ex = self.prepared.exchange
         size = r.body_bytes if what == "body" else len(r.raw_head) + sum(len(i.raw) for i in r.informational) + \
@@ -368,13 +351,14 @@ class ResponseView(LazyTabs, Vertical):
         self._confirm = None
         r = prepared.exchange.response
         from netlab.ui import workers
+        from netlab.ui.bodyfiles import chunks, stored_note
 
-        self._work(workers.save_bytes, fd, path, partial(_chunks, r, what), _stored_note(r), group="save")
+        self._work(workers.save_bytes, fd, path, partial(chunks, r, what), stored_note(r), group="save")
         return None
 
     def on_file_saved(self, msg) -> None:
         msg.stop()
-        from netlab.ui.render import fmt_bytes
+        from netlab.ui.views.text import fmt_bytes
 
         path = _safe(msg.path)
         if msg.error:
@@ -391,6 +375,8 @@ class ResponseView(LazyTabs, Vertical):
         if not r.body_bytes:
             self.app.notify("the response has no body to open", severity="warning")
             return
+        from netlab.ui.bodyfiles import external_command
+
         argv, problem = external_command(kind)
         if problem:
             self.app.notify(problem, severity="error", timeout=10)
@@ -453,7 +439,7 @@ class ResponseView(LazyTabs, Vertical):
             self._copy_body()
 
     def _copy_header(self) -> None:
-        from netlab.ui.panes.tables import HeadersTable
+        from netlab.ui.widgets.headerstable import HeadersTable
 
         table = self.query_one("#resp-headers", HeadersTable)
         headers, trailers = self.content["headers"]
@@ -462,13 +448,15 @@ class ResponseView(LazyTabs, Vertical):
             self.app.notify("no header to copy", severity="warning")
             return
         name, value = rows[table.cursor_row]
-        self._clip(f"{_safe(name)}: {_safe(_wire(value))}", f"copied the header {_safe(name)}")
+        from netlab.ui.views.text import header_bytes
+
+        self._clip(f"{_safe(name)}: {_safe(header_bytes(value))}", f"copied the header {_safe(name)}")
 
     def _copy_body(self) -> None:
         r = self._response("copy")
         if r is None:
             return
-        from netlab.ui.render import fmt_bytes
+        from netlab.ui.views.text import fmt_bytes
 
         if not r.body_bytes:
             self.app.notify("the response has no body to copy", severity="warning")
@@ -477,6 +465,8 @@ class ResponseView(LazyTabs, Vertical):
             self.app.notify(f"the body is binary ({fmt_bytes(r.body_bytes)}): nothing copied · s saves it, "
                             "v shows it as a hex dump", severity="warning")
             return
+        from netlab.ui.views.body import body_text
+
         text = body_text(r, CLIP_LIMIT)
         if text is None:
             self.app.notify(f"the body is larger than {fmt_bytes(CLIP_LIMIT)}: too much for the clipboard, nothing "
@@ -531,80 +521,39 @@ class ResponseView(LazyTabs, Vertical):
         if self._ticker is None:
             self._ticker = self.set_interval(TICK, self._tick)
         self._end_search()
-        self._status(Text.assemble(("● ", _STEP), ("sending ", ""), (_safe(what), "bold")))
+        self._status(Text.assemble(("● ", "bold cyan"), ("sending ", ""), (_safe(what), "bold")))
         self._clear_tabs()
         self.query_one("#resp-progress").display = False
 
     def apply(self, event) -> None:
         """Show one engine event."""
+        from netlab.ui.views.status import live_status, progress_text
+
         kind = type(event).__name__
         t = self._times
         t[kind] = event.t
-        status = self.query_one("#resp-status", Static)
         if kind == "Resolving":
             t["start"] = event.t
-            self._status(Text.assemble(("● ", _STEP), f"resolving {_safe(event.name)} …"))
-        elif kind == "Resolved":
-            self._status(Text.assemble(("● ", _STEP), f"{_safe(event.name)} → {_safe(', '.join(event.addresses))} "
-                                       f"({event.source}, {event.elapsed_ms:.2f} ms) · connecting …"))
-        elif kind == "Connecting":
-            self._status(Text.assemble(("● ", _STEP), f"connecting to {_safe(event.address)}"
-                                       f"{f':{event.port}' if event.port else ''} ({event.family}) …"))
-        elif kind == "ConnectFailed":
-            self._status(Text.assemble(("● ", "bold yellow"), f"connect to {_safe(event.address)} failed: "
-                                       f"{_safe(event.message)} · trying the next address …"))
         elif kind == "Connected":
-            from netlab.ui.render import fmt_addr
-
             t["connected"] = event.t
             self._pair = (tuple(event.local), tuple(event.remote))
-            how = "reusing" if event.reused else "connected"
-            self._status(Text.assemble(("● ", _STEP), f"{how} {fmt_addr(event.local)} → {fmt_addr(event.remote)} …"))
-        elif kind == "TLSDone":
-            self._status(Text.assemble(("● ", _STEP), f"TLS {_safe(event.version)} {_safe(event.cipher)} · sending …"))
-        elif kind == "RequestSent":
-            self._status(Text.assemble(("● ", _STEP), f"sent {event.nbytes} bytes · waiting for the response …"))
-        elif kind == "InformationalHead":
-            self._status(Text.assemble(("● ", _STEP),
-                                       f"informational {event.status} {_safe(event.reason)} · waiting …"))
         elif kind == "ResponseHead":
             self._body_started = event.t
-            from netlab.ui.render import status_style
-
-            status.update(Text.assemble((f" {_safe(event.http_version)} {event.status} {_safe(event.reason)} ",
-                                         status_style(event.status)), ("  receiving the body …", "dim")))
             self._show_headers(event.headers, ())
         elif kind == "BodyChunk":
-            self._progress(event)
-        elif kind == "Complete":
+            progress = self.query_one("#resp-progress", Static)
+            progress.display = True
+            progress.update(progress_text(event, self._body_started))
+        elif kind in ("Complete", "Failed"):
             self.query_one("#resp-progress").display = False
-            self._status(Text.assemble(("● ", _STEP), f"received {_size(event.body_bytes)} body in "
-                                       f"{event.total_ms:.1f} ms · preparing the views …"))
-        elif kind == "Failed":
+        if kind == "Failed":
             self._failed_phase = event.phase
-            self.query_one("#resp-progress").display = False
+        line = live_status(event)
+        if line is not None:
+            self._status(line)
         self._live_waterfall()
         if kind == "Failed":
             self._stopped = self.content.get("timing")
-
-    def _progress(self, event) -> None:
-        box = self.query_one("#resp-progress", Static)
-        box.display = True
-        elapsed = max(event.t - (self._body_started or event.t), 1e-6)
-        rate = event.total / elapsed if event.t > self._body_started else 0
-        t = Text(no_wrap=True)
-        if event.expected:
-            done = min(1.0, event.total / event.expected)
-            cells = int(done * BAR)
-            t.append("█" * cells, "green")
-            t.append("░" * (BAR - cells), "dim")
-            t.append(f" {done:4.0%} ")
-            t.append(f"{_size(event.total)} of {_size(event.expected)}")
-        else:
-            t.append("receiving ", "dim")
-            t.append(f"{_size(event.total)} (no Content-Length)")
-        t.append(f" · {_size(rate)}/s", "cyan")
-        box.update(t)
 
     def _tick(self) -> None:
         """Every TICK seconds: redraw the waterfall while a send runs; stop when it is over."""
@@ -615,58 +564,10 @@ class ResponseView(LazyTabs, Vertical):
             self._ticker = None
 
     def _live_waterfall(self) -> None:
-        """The waterfall from the events so far: each phase runs from the event that starts
-        it to the one that ends it; the one with a start and no end yet is in progress (its
-        time counts up to now), or, after ``Failed``, the one the send stopped in."""
-        from netlab.ui.panes.waterfall import PHASES
+        """The Timing tab from the events so far (``views.timing.live_timings``)."""
+        from netlab.ui.views.timing import live_timings
 
-        t = self._times
-        failed = t.get("Failed")
-        end = t.get("Complete") or failed
-        now = end or time.monotonic()
-        live = _LiveTimings()
-        new = "Connecting" in t  # a reused connection has no connect and no TLS handshake
-        tls = self._tls and new
-        first = t.get("InformationalHead") or t.get("ResponseHead")
-        spans = (("dns", t.get("Resolving"), t.get("Resolved")),
-                 ("connect", t.get("Connecting"), t.get("Connected")),
-                 ("tls", t.get("Connected") if tls else None, t.get("TLSDone")),
-                 ("send", t.get("TLSDone") if tls else t.get("Connected"), t.get("RequestSent")),
-                 ("ttfb", t.get("RequestSent"), first),
-                 ("download", first, t.get("Complete")))
-        open_phase = None
-        for key, began, ended in spans:
-            if began is None:
-                continue
-            if ended is None:
-                open_phase = key
-            setattr(live, key, ((ended or now) - began) * 1000)
-        live.total = (now - t["start"]) * 1000
-        what = dict((k, w) for k, w, _ in PHASES)
-        if failed is not None:
-            live.cut = open_phase
-            verb = "cancelled" if self._failed_phase == "cancelled" else f"failed ({self._failed_phase})"
-            live.note = f"{verb} during {what[open_phase]}" if open_phase else verb
-        elif end is None:
-            live.running = open_phase
-            live.note = f"in flight: {what[open_phase]} …" if open_phase else "in flight …"
-        self._set("timing", live)
-
-    def _final_timings(self, prepared):
-        """What the Timing tab shows for a finished exchange: the engine's timings; for one
-        that failed while we watched it, with the phase it stopped in (cut, its time until
-        then) and the note, so no phase it never reached shows a time."""
-        timings, stopped = prepared.exchange.timings, self._stopped
-        self._stopped = None
-        if stopped is None or prepared.exchange.error is None or prepared.history_id is not None:
-            return timings  # a stored exchange (history) has no live picture
-        final = _LiveTimings()
-        for key in ("dns", "connect", "tls", "send", "ttfb", "download", "total"):
-            setattr(final, key, getattr(timings, key))
-        if stopped.cut is not None and not getattr(final, stopped.cut):
-            setattr(final, stopped.cut, getattr(stopped, stopped.cut))
-        final.cut, final.note = stopped.cut, stopped.note
-        return final
+        self._set("timing", live_timings(self._times, self._tls, self._failed_phase))
 
     # -- done --------------------------------------------------------------------------------
     def not_sent(self, text: str) -> None:
@@ -691,7 +592,10 @@ class ResponseView(LazyTabs, Vertical):
         c = prepared.exchange.connection
         self._pair = (tuple(c.local), tuple(c.remote)) if c is not None and c.family != "AF_UNIX" else None
         self._show_connection()
-        self._set("timing", self._final_timings(prepared))
+        from netlab.ui.views.timing import final_timings
+
+        stopped, self._stopped = self._stopped, None
+        self._set("timing", final_timings(prepared, stopped))
 
     def watch_follow(self, follow) -> None:
         if self._follows(follow):
@@ -713,11 +617,12 @@ class ResponseView(LazyTabs, Vertical):
             if follow is None:
                 self._set("connection", prepared.connection)
                 return
-            from netlab.ui.render import connection_lines
+            from netlab.ui.views.connection import connection_lines
 
             self._set("connection", connection_lines(prepared.exchange, follow))
         elif follow is not None:  # still sending: the states so far
-            from netlab.ui.render import Lines, follow_lines
+            from netlab.ui.views.connection import follow_lines
+            from netlab.ui.views.lines import Lines
 
             self._set("connection", Lines.of(follow_lines(follow)))
 
@@ -735,104 +640,8 @@ class ResponseView(LazyTabs, Vertical):
 
     def header_rows(self) -> list[tuple[str, str]]:
         """(name, value) as shown in the Headers tab (for tests)."""
-        from netlab.ui.panes.tables import HeadersTable
+        from netlab.ui.widgets.headerstable import HeadersTable
 
         table = self.query_one("#resp-headers", HeadersTable)
         return [(table.get_row_at(i)[1].plain, table.get_row_at(i)[2].plain) for i in range(table.row_count)]
 
-
-def save_name(url: str, response, raw: bool = False) -> str:
-    """A file name for the body (or, ``raw``, the raw response) from the URL's last path
-    segment, letters, digits, ``.``, ``_`` and ``-`` kept: ``/files/report.pdf`` →
-    ``report.pdf``; ``/ip`` → ``ip.txt`` (a suffix from the Content-Type); ``/`` → the host."""
-    import re
-    from urllib.parse import unquote, urlsplit
-
-    from netlab.ui.workers import _suffix
-
-    try:
-        parts = urlsplit(url)
-        segment, host = unquote(parts.path.rstrip("/").rpartition("/")[2]), parts.hostname or ""
-    except ValueError:
-        segment, host = "", ""
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", segment).strip("._-")[:100]
-    named = "." in clean[1:]  # the segment has a suffix of its own (report.pdf)
-    if not clean:
-        clean = re.sub(r"[^A-Za-z0-9._-]+", "_", host).strip("._-")[:100] or "response"
-    if raw:
-        return (clean.rpartition(".")[0] if named else clean) + ".raw"
-    return clean if named else clean + _suffix(response)
-
-
-def external_command(kind: str) -> tuple[list[str], str | None]:
-    """(argv, problem): $PAGER (default less) for ``kind`` "pager"; $VISUAL or $EDITOR
-    (default vi, then nano) for "editor"; the file name is added at the end."""
-    import os
-    import shlex
-    import shutil
-
-    if kind == "pager":
-        names, spec = ("PAGER",), os.environ.get("PAGER") or "less"
-    else:
-        names = ("VISUAL", "EDITOR")
-        spec = os.environ.get("VISUAL") or os.environ.get("EDITOR") or \
-            next((e for e in ("vi", "nano") if shutil.which(e)), "")
-        if not spec:
-            return [], "no editor: set $EDITOR (vi and nano are not installed)"
-    try:
-        argv = shlex.split(spec)
-    except ValueError as exc:
-        return [], f"cannot read ${' or $'.join(names)} {_safe(spec)!r}: {exc}"
-    if not argv:
-        return [], f"${names[0]} is empty"
-    return argv, None
-
-
-def _chunks(response, what: str):
-    """The bytes to save: the body as received (after chunked framing, before any
-    Content-Encoding is undone), or everything received (1xx heads, head, wire body)."""
-    if what == "raw":
-        for info in response.informational:
-            yield info.raw
-        yield response.raw_head
-        yield from (response.raw_body_store or response.body_store).iter_chunks()
-    else:
-        yield from response.body_store.iter_chunks()
-
-
-def _stored_note(response) -> str:
-    """A history entry may keep only the first bytes of a body: say so."""
-    store = response.body_store
-    if getattr(store, "truncated", False):
-        return f"the history kept only {store.size} of its {store.full_size} body bytes"
-    return ""
-
-
-def body_text(response, limit: int) -> str | None:
-    """The body as text (Content-Encoding undone, UTF-8 where valid, other bytes as
-    ``\\xNN``, CR LF as LF), or None when it is longer than ``limit`` bytes."""
-    from netlab.engine.errors import NetlabError
-    from netlab.ui.render import iter_body
-
-    def read(decode: bool) -> bytes | None:
-        out = bytearray()
-        for chunk in iter_body(response, decode, size=limit + 1):
-            out += chunk
-            if len(out) > limit:
-                return None
-        return bytes(out)
-
-    try:
-        data = read(True)
-    except NetlabError:
-        data = read(False)
-    return None if data is None else data.decode("utf-8", "backslashreplace").replace("\r\n", "\n")
-
-
-def _wire(value: str) -> bytes | str:
-    """A header value back as the bytes received (the engine keeps them as Latin-1 text),
-    so that it shows like a body: UTF-8 where valid, any other byte as ``\\xNN``."""
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value

@@ -19,7 +19,7 @@ KIND_STYLE = {"added": "green", "removed": "red", "changed": "yellow", "heading"
 
 
 def _safe(value) -> str:
-    from netlab.ui.render import safe
+    from netlab.ui.views.text import safe
 
     return safe(value)
 
@@ -37,7 +37,7 @@ def _status(ex) -> str:
 
 
 def _size(ex) -> str:
-    from netlab.ui.render import fmt_bytes
+    from netlab.ui.views.text import fmt_bytes
 
     r = ex.response
     if r is None:
@@ -96,7 +96,7 @@ def diff_texts(a, b, a_id: int, b_id: int, d=None) -> list[Text]:
     """The screen's lines comparing exchange ``a`` (history ``a_id``) with ``b``.
     ``d``: their ``ExchangeDiff`` (computed here when not given)."""
     from netlab.engine.diff import body_lines, compare
-    from netlab.ui.render import fmt_ms
+    from netlab.ui.views.text import fmt_ms
 
     if d is None:
         d = compare(a, b)

@@ -68,7 +68,7 @@ class HelpScreen(ModalScreen):
             scroll.border_title = "Help"
             scroll.border_subtitle = "esc closes"
             yield Static(help_text(self.sections), id="help-text")
-        from netlab.ui.panes.keybar import KeyBar
+        from netlab.ui.widgets.keybar import KeyBar
 
         yield KeyBar()
 

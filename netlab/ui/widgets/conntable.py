@@ -47,7 +47,7 @@ ARROW = " → "  # between the addresses of a stacked row
 
 #: state → colour, as ss/htop users read them: green up, yellow opening, magenta closing,
 #: red where a pile-up means a bug (CLOSE_WAIT: the application did not close), dim done
-from netlab.ui.styles import STATE_STYLES  # noqa: E402 - one colour per TCP state (render draws them too)
+from netlab.ui.styles import STATE_STYLES  # noqa: E402 - one colour per TCP state (the Connection tab draws them too)
 
 OWN = "bold cyan"
 FOLLOWED = "bold yellow"
@@ -67,8 +67,8 @@ def fmt_age(seconds: float) -> str:
 
 
 def _safe(value) -> str:
-    """Untrusted text made visible: ``render.safe``, imported when first needed."""
-    from netlab.ui.render import safe
+    """Untrusted text made visible: ``views.text.safe``, imported when first needed."""
+    from netlab.ui.views.text import safe
 
     return safe(value)
 

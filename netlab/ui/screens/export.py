@@ -22,8 +22,8 @@ from textual.widgets import Checkbox, OptionList, Static
 from textual.widgets.option_list import Option
 
 from netlab.ui.messages import ExportsComputed
-from netlab.ui.panes.checkbox import TickBox
-from netlab.ui.panes.lineview import LineView
+from netlab.ui.widgets.checkbox import TickBox
+from netlab.ui.widgets.lineview import LineView
 
 FORMATS = (
     ("raw", "the exact request bytes"),
@@ -81,7 +81,7 @@ class ExportScreen(ModalScreen):
         self._confirm: str | None = None  # a path that exists: enter again replaces it
 
     def compose(self) -> ComposeResult:
-        from netlab.ui.render import safe
+        from netlab.ui.views.text import safe
 
         with Vertical(id="export-box") as box:
             box.border_title = f"Export {safe(self.source)}"
@@ -92,7 +92,7 @@ class ExportScreen(ModalScreen):
                           id="export-secrets", compact=True)
             yield Static(id="export-notes")
             yield LineView(id="export-preview")
-        from netlab.ui.panes.keybar import KeyBar
+        from netlab.ui.widgets.keybar import KeyBar
 
         yield KeyBar()
 
@@ -195,7 +195,7 @@ class ExportScreen(ModalScreen):
         self.dismiss()
 
     def action_save(self) -> None:
-        from netlab.ui.panes.prompt import PromptScreen
+        from netlab.ui.screens.prompt import PromptScreen
 
         item = self._ready()
         if item is None:

@@ -1,13 +1,13 @@
 """LineView: a scrollable view of many lines that renders only the visible ones.
 
 Its source is a count and a function giving line *i* as ``rich.text.Text`` (see
-``render.Lines``): a hex dump of 16 MiB is 1M lines, computed as they scroll into view.
+``views.lines.Lines``): a hex dump of 16 MiB is 1M lines, computed as they scroll into view.
 Text is drawn as-is (no markup); the source escapes untrusted bytes.  A source that can
 lay itself out for a width (``Lines.fit``: a hex view's bytes a row, wrapped text) is
 fitted to the view's width when shown and again when the view is resized.
 
 It can search itself (``search``, ``next_match``): the matches are listed by a worker
-thread from the lines' plain text or a hex view's bytes (``render.Search``), each line's
+thread from the lines' plain text or a hex view's bytes (``views.search.Search``), each line's
 matches are highlighted as it is drawn (styles on the already escaped Text, so the
 escaping stays), and it reports where it stands with ``SearchReport`` messages.
 """
@@ -44,11 +44,11 @@ class LineView(ScrollView, can_focus=True):
         self._count = 0
         self._line: Callable[[int], Text] = lambda i: Text("")
         self._cache: LRUCache[int, Strip] = LRUCache(1024)
-        self._source = source  # gives the render.Lines to show (or None): see pull()
-        self.lines = None  # the render.Lines shown (fitted to the width)
+        self._source = source  # gives the views.lines.Lines to show (or None): see pull()
+        self.lines = None  # the views.lines.Lines shown (fitted to the width)
         self._given = None  # ... as given, before fitting
         self._fitted_for = -1  # the width it was fitted for
-        self._search = None  # a render.Search: its matches are highlighted
+        self._search = None  # a views.search.Search: its matches are highlighted
         self._search_id = 0
         self._stop: threading.Event | None = None  # stops the running search's worker
         self.matches: list | None = None  # the current search's matches (None: still being listed)
@@ -72,8 +72,8 @@ class LineView(ScrollView, can_focus=True):
         """Show a new source from the top (any search is dropped)."""
         self.clear_search()
         self._given = None
-        if lines is None and count:  # (an empty view needs no Lines: render loads after the first frame)
-            from netlab.ui.render import Lines
+        if lines is None and count:  # (an empty view needs no Lines: the views load after the first frame)
+            from netlab.ui.views.lines import Lines
 
             lines = Lines(count, line, width)
         self.lines = lines
@@ -86,7 +86,7 @@ class LineView(ScrollView, can_focus=True):
         self.refresh()
 
     def show(self, lines) -> None:
-        """Show a ``render.Lines`` (fitted to the view's width when it can be)."""
+        """Show a ``views.lines.Lines`` (fitted to the view's width when it can be)."""
         given = lines if lines.fit is not None else None
         if given is not None and self.size.width > 0:
             lines = self._fitted(given)
@@ -196,7 +196,7 @@ class LineView(ScrollView, can_focus=True):
     def search(self, query: str, match_case: bool = False, origin: int | None = None) -> None:
         """Highlight ``query`` now and list its matches in a worker; then go to the first
         match at or after line ``origin`` (default: where the last search started)."""
-        from netlab.ui.render import Search
+        from netlab.ui.views.search import Search
 
         self._stop_search()
         if origin is not None:

@@ -22,7 +22,7 @@ from netlab.ui.messages import HttpEntriesChosen
 
 
 def _safe(value) -> str:
-    from netlab.ui.render import safe
+    from netlab.ui.views.text import safe
 
     return safe(value)
 
@@ -44,7 +44,7 @@ def open_http_file(app) -> None:
     """Ask for a .http file, parse it and show its requests."""
     from netlab.engine import NetlabError
     from netlab.engine.httpfile import parse_file
-    from netlab.ui.panes.prompt import PromptScreen
+    from netlab.ui.screens.prompt import PromptScreen
 
     parsed: dict = {}
 
@@ -98,7 +98,7 @@ class RequestListScreen(ModalScreen):
             yield Static(Text("enter loads into the composer · ctrl+j sends · a sends all in order · esc closes",
                               "dim italic"), id="requests-help")
             yield DataTable(id="requests-table", cursor_type="row", zebra_stripes=True)
-        from netlab.ui.panes.keybar import KeyBar
+        from netlab.ui.widgets.keybar import KeyBar
 
         yield KeyBar()
 

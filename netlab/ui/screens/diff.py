@@ -12,8 +12,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 
-from netlab.ui.panes.lineview import LineView
 from netlab.ui.views.diff import diff_texts
+from netlab.ui.widgets.lineview import LineView
 
 __all__ = ["DiffScreen", "diff_texts"]
 
@@ -39,7 +39,7 @@ class DiffScreen(ModalScreen):
             box.border_title = f"Compare #{self.a_id} → #{self.b_id}"
             box.border_subtitle = "esc closes"
             yield LineView(id="diff-view")
-        from netlab.ui.panes.keybar import KeyBar
+        from netlab.ui.widgets.keybar import KeyBar
 
         yield KeyBar()
 

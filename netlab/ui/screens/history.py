@@ -24,8 +24,8 @@ HINT = "enter loads · r replays exactly · ctrl+r replays the last one"
 
 
 def _safe(value) -> str:
-    """Untrusted text made visible: ``render.safe``, imported when first needed."""
-    from netlab.ui.render import safe
+    """Untrusted text made visible: ``views.text.safe``, imported when first needed."""
+    from netlab.ui.views.text import safe
 
     return safe(value)
 
@@ -184,7 +184,7 @@ class HistoryScreen(ModalScreen):
 
     def compose(self) -> ComposeResult:
         yield HistoryPane(id="history")
-        from netlab.ui.panes.keybar import KeyBar
+        from netlab.ui.widgets.keybar import KeyBar
 
         yield KeyBar()
 
@@ -192,3 +192,17 @@ class HistoryScreen(ModalScreen):
         pane = self.query_one(HistoryPane)
         pane.entries = self._entries
         pane.focus_table()
+
+
+def toggle_history(app) -> None:
+    """F6: open the history list (and read it again), or close it."""
+    from netlab.ui import workers
+
+    if app.services.store is None:
+        app.notify("history is off", markup=False)
+        return
+    if isinstance(app.screen, HistoryScreen):
+        app.pop_screen()
+        return
+    app.push_screen(HistoryScreen(app.history_entries))
+    app._thread(workers.refresh_history, app.services, group="history")
