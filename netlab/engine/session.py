@@ -110,6 +110,20 @@ class Exchange:
     attempts: list[tuple[str, str]] = field(default_factory=list)  # (address, why it failed)
     bytes_received: int = 0
     keep_alive: bool = False  # the connection went back to the pool
+    # The kernel's struct tcp_info at the exchange's end: its bytes (parsed when read) or,
+    # for an exchange from the history, the parsed numbers.
+    tcp_info_raw: bytes | dict | None = None
+
+    @property
+    def tcp_info(self) -> dict | None:
+        """rtt, cwnd, MSS, retransmits, segments and bytes of the exchange's connection
+        (``ss -ti``'s numbers), as the JSON's ``tcp_info``."""
+        raw = self.tcp_info_raw
+        if isinstance(raw, (bytes, bytearray)):
+            from netlab.engine.capture.tcpinfo import parse
+
+            return parse(bytes(raw))
+        return raw
 
     @property
     def ok(self) -> bool:
@@ -147,6 +161,7 @@ class Exchange:
             "tls": self.tls.to_dict() if self.tls else None,
             "response": response,
             "timings_ms": self.timings.to_dict(),
+            "tcp_info": self.tcp_info,
             "error": self.error.to_dict() if self.error else None,
         }
 
@@ -524,6 +539,7 @@ class Engine:
             if not reader.done:
                 reader.keep_partial_head()  # a head cut short by a timeout or reset stays viewable
             x.ex.bytes_received = reader.received
+            x.ex.tcp_info_raw = conn.tcp_info_raw()  # one getsockopt, before the socket is pooled or closed
             if x.first is not None:
                 t.download = (time.monotonic() - x.first) * 1000
         x.ex.keep_alive = reader.keep_alive

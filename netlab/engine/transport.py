@@ -128,6 +128,16 @@ class Conn:
         (rtt_us,) = struct.unpack_from("I", raw, 68)
         return rtt_us / 1000.0
 
+    def tcp_info_raw(self) -> bytes | None:
+        """The kernel's ``struct tcp_info`` for this connection as bytes (one getsockopt;
+        ``netlab.engine.capture.tcpinfo.parse`` reads it when someone asks), or None."""
+        if self.family == "AF_UNIX" or not hasattr(socket, "TCP_INFO"):
+            return None
+        try:
+            return self.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 144)
+        except OSError:
+            return None
+
     def is_idle_alive(self) -> bool:
         """For a pooled connection: True when the peer has not closed it or sent stray bytes."""
         try:

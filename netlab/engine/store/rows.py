@@ -148,7 +148,7 @@ def encode(ex: Exchange, body_cap: int, store_bodies: bool) -> tuple:
             raw_body, raw_body_bytes, raw_body_truncated = _capped(r.raw_body_store, body_cap,
                                                                    store_bodies)
     extra = _dumps({"attempts": [list(a) for a in ex.attempts], "bytes_received": ex.bytes_received,
-                    "keep_alive": ex.keep_alive})
+                    "keep_alive": ex.keep_alive, "tcp_info": ex.tcp_info})
     values = {
         "started": ex.started, "method": req.method, "url": req.url,
         "status": r.status if r is not None and r.status else None,
@@ -213,4 +213,5 @@ def decode(row: dict) -> Exchange:
         error=_error(row["error_phase"], row["error_message"], row["error_hint"]),
         started=row["started"], attempts=[tuple(a) for a in extra.get("attempts", [])],
         bytes_received=extra.get("bytes_received", 0), keep_alive=bool(extra.get("keep_alive")),
+        tcp_info_raw=extra.get("tcp_info"),
     )

@@ -182,3 +182,16 @@ def test_without_privileges_the_exchange_runs_and_capture_says_why(lab_server):
     assert "CAP_NET_RAW" in doc["capture"]["error"]["message"]
     assert "setcap cap_net_raw+ep" in doc["capture"]["error"]["hint"]
     assert doc["capture"]["packets"] == 0
+
+
+def test_every_exchange_carries_its_tcp_info(lab_server):
+    engine = Engine()
+    try:
+        ex = engine.send(Request.from_url(f"http://127.0.0.1:{lab_server.port}/bytes/3000"))
+    finally:
+        engine.close()
+    info = ex.to_dict()["tcp_info"]
+    assert info == ex.tcp_info and info["total_retrans"] == 0 and info["segs_in"] >= 2
+    assert info["bytes_received"] >= len(ex.response.raw_head) + 3000
+    assert info["bytes_acked"] >= len(ex.request.data)
+    assert info["snd_mss"] > 0 and info["rtt_ms"] >= 0
