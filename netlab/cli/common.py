@@ -97,4 +97,5 @@ def exchange_options(args):
         dns_server=dns_server_option(args.dns_server) if args.dns_server else settings.dns_address,
         unix_socket=args.unix_socket,
         max_body_bytes=pick("max_body", settings.max_body),
+        keylog=getattr(args, "keylog", None),
     ).checked(OPTION_FLAGS)

@@ -14,6 +14,8 @@ def add_arguments(p) -> None:
                    help="capture the exchange's packets (root or CAP_NET_RAW): --json gains packets, the "
                         "output a packet list on stderr")
     p.add_argument("--pcap", metavar="FILE", help="write the captured frames to FILE as pcap (implies --packets)")
+    p.add_argument("--keylog", metavar="FILE",
+                   help="append the TLS session keys to FILE (SSLKEYLOGFILE format): Wireshark decrypts the pcap")
 
 
 class Capture:

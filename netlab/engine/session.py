@@ -53,6 +53,7 @@ class Options:
     max_body_bytes: int | None = DEFAULT_MAX_BODY
     spill_bytes: int = SPILL_BYTES
     reuse: bool = True
+    keylog: str | None = None  # append the TLS session keys here (SSLKEYLOGFILE format), for Wireshark
 
     def with_pins(self, *texts: str) -> "Options":
         return replace(self, resolve=self.resolve + tuple(parse_pin(t) for t in texts))
@@ -502,7 +503,8 @@ class Engine:
         step = clock.next()
         conn.settimeout(step)
         try:
-            info = start_tls(conn, x.request.host, cafile=x.opts.cafile, insecure=x.opts.insecure)
+            info = start_tls(conn, x.request.host, cafile=x.opts.cafile, insecure=x.opts.insecure,
+                             keylog=x.opts.keylog)
         except NetlabError as err:
             if err.phase != "timeout" or clock.short:
                 raise clock.timed_out(err, f"during the TLS handshake with {conn.remote_text}") from None

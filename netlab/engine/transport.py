@@ -247,11 +247,17 @@ def open_unix(path: str, timeout: float | None) -> Conn:
     return Conn(sock, "AF_UNIX", (sock.getsockname() or "", 0), (path, 0))
 
 
-def _context(cafile: str | None, insecure: bool) -> ssl.SSLContext:
+def _context(cafile: str | None, insecure: bool, keylog: str | None = None) -> ssl.SSLContext:
     try:
         ctx = ssl.create_default_context(cafile=cafile)
     except (OSError, ssl.SSLError) as exc:
         raise NetlabError("tls", f"cannot load CA file {cafile!r}: {exc}", "check the --cacert path") from None
+    if keylog is not None:  # SSLKEYLOGFILE lines: Wireshark decrypts a capture of the same session
+        try:
+            ctx.keylog_filename = keylog
+        except OSError as exc:
+            raise NetlabError("tls", f"cannot write the key log {keylog!r}: {exc.strerror}",
+                              "check the --keylog path") from None
     if insecure:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
@@ -262,11 +268,12 @@ def _context(cafile: str | None, insecure: bool) -> ssl.SSLContext:
 _CTX_CACHE: dict[tuple, ssl.SSLContext] = {}
 
 
-def start_tls(conn: Conn, sni: str | None, *, cafile: str | None = None, insecure: bool = False) -> TLSInfo:
-    key = (cafile, insecure)
+def start_tls(conn: Conn, sni: str | None, *, cafile: str | None = None, insecure: bool = False,
+              keylog: str | None = None) -> TLSInfo:
+    key = (cafile, insecure, keylog)
     ctx = _CTX_CACHE.get(key)
     if ctx is None:
-        ctx = _CTX_CACHE[key] = _context(cafile, insecure)
+        ctx = _CTX_CACHE[key] = _context(cafile, insecure, keylog)
     server_hostname = sni
     if conn._timeout is not None and conn._timeout > 0:
         conn.sock.settimeout(conn._timeout)  # OpenSSL works with Python's timeouts, not the kernel's

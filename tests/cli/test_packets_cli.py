@@ -103,3 +103,18 @@ def test_labnet_refuses_bad_hops_and_says_root(run_cli, monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     r = run_cli("labnet", "up")
     assert r.code == 1 and "needs root" in r.err
+
+
+@root_only
+def test_keylog_names_the_client_random_of_the_captured_hello(run_cli, nginx, tmp_path):
+    keylog = tmp_path / "keys.log"
+    r = run_cli("send", "--json", "--packets", "--keylog", str(keylog), "--cacert", nginx.ca_path, "--no-history",
+                nginx.tls_url + "/")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    hello = next(p for p in doc["packets"] if p["dir"] == "out" and p["payload_bytes"]).get("payload").encode("latin-1")
+    assert hello[0] == 0x16 and hello[5] == 0x01  # a TLS handshake record holding a ClientHello
+    client_random = hello[11:43].hex()
+    lines = keylog.read_text().splitlines()
+    assert lines and all(line.split()[1] == client_random for line in lines if not line.startswith("#"))
+    assert any(line.startswith(("CLIENT_TRAFFIC_SECRET_0", "CLIENT_RANDOM")) for line in lines)

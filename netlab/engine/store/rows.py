@@ -55,6 +55,8 @@ def _addr(value) -> tuple[str, int]:
 def _encode_options(opts: Options) -> str:
     out = {}
     for f in dataclasses.fields(Options):
+        if f.name == "keylog":  # an output of that one send (like -o), not part of the request to replay
+            continue
         value = getattr(opts, f.name)
         if f.name == "resolve":
             value = [pin_text(p) for p in value]
