@@ -29,6 +29,7 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,bench]' \
   2> >(grep -v '^WARNING: Location' >&2)  # this machine's pip config names local mirrors that may be absent
 # The architecture is checked by tools, not by review alone (pyproject.toml says what each checks).
+.venv/bin/ruff check netlab tests bench scripts  # pyflakes, pycodestyle, isort, bugbear, complexity <= 15
 .venv/bin/lint-imports --config pyproject.toml
-.venv/bin/mypy --config-file pyproject.toml     # netlab/engine type-checks clean ([tool.mypy] files)
+.venv/bin/mypy --config-file pyproject.toml     # netlab/engine and netlab/lab type-check clean ([tool.mypy] files)
 exec .venv/bin/python -m pytest --hypothesis-profile=ci "$@"
