@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Input, Static
 
 from netlab.ui import requesttext as rt
@@ -361,6 +361,7 @@ class Composer(LazyTabs, Vertical):
     # -- actions -----------------------------------------------------------------------------
     def lazy_tabs(self) -> list:
         """The Raw and Options tabs: mounted after the first frame."""
+        from netlab.ui.widgets.optionsform import OptionsForm
         from netlab.ui.widgets.rawarea import RawArea
 
         raw = Vertical(Static(RAW_HINT, id="raw-hint"), RawArea(id="raw", soft_wrap=True, compact=True),
@@ -691,32 +692,3 @@ class UrlInput(Input):
 def _pin_text(pin) -> str:
     addrs = ",".join(f"[{a}]" if ":" in a else a for a in pin.addresses)
     return f"{pin.host}:{pin.port if pin.port is not None else '*'}:{addrs}"
-
-
-class OptionsForm(VerticalScroll):
-    """Timeouts, insecure TLS, resolve pin, Unix socket and DNS server; built from ``opt``
-    when mounted."""
-
-    def __init__(self, opt: dict, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.opt = opt
-
-    def compose(self) -> ComposeResult:
-        from textual.widgets import Label
-
-        from netlab.ui.widgets.checkbox import TickBox  # [x] / [ ], the label wrapped when narrow
-
-        yield Label("Timeout, seconds (connect and each read)", classes="section")
-        yield Input(self.opt["timeout"], id="opt-timeout", compact=True)
-        yield TickBox("Insecure TLS: do not verify the certificate (curl -k)", self.opt["insecure"],
-                      id="opt-insecure", compact=True)
-        yield Label("Resolve pin: HOST:PORT:ADDR, several separated by spaces (curl --resolve)", classes="section")
-        yield Input(self.opt["resolve"], id="opt-resolve", compact=True, placeholder="example.com:80:127.0.0.1")
-        yield Label("Unix socket: send HTTP over this socket path (curl --unix-socket)", classes="section")
-        yield Input(self.opt["unix"], id="opt-unix", compact=True, placeholder="/run/app.sock")
-        yield Label("DNS server: resolve the host with ADDR[:PORT], skipping /etc/hosts (netlab send --dns-server)",
-                    classes="section")
-        yield Input(self.opt["dns"], id="opt-dns", compact=True, placeholder="127.0.0.1:5353 (empty: the system's)")
-        yield Label("Head timeout, seconds from the request sent to the whole response head; 0: none "
-                    "(netlab send --head-timeout)", classes="section")
-        yield Input(self.opt["head_timeout"], id="opt-head_timeout", compact=True)

@@ -45,7 +45,7 @@ from netlab.ui.widgets.tabstrip import LazyTabs, TabStrip
 
 if TYPE_CHECKING:
     from textual.widgets import Checkbox, DataTable
-# DataTable (netlab/ui/panes/tables.py: DnsTable) and Checkbox are imported where the tables
+# DataTable (netlab/ui/widgets/dnstable.py: DnsTable) and Checkbox are imported where the tables
 # and the options line are built, after the first frame.
 
 RDTYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "PTR", "SRV", "CAA", "HTTPS", "SVCB", "DNSKEY", "DS",
@@ -109,13 +109,6 @@ def _is_ip(text: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-class SystemText(Static):
-    """The getaddrinfo tab's text.  It takes the focus, as the tables do, so that the pane
-    keeps the keys on this tab ([ ] go on, arrows scroll) instead of the focus falling out."""
-
-    can_focus = True
 
 
 class DnsPane(LazyTabs, Vertical):
@@ -191,6 +184,7 @@ class DnsPane(LazyTabs, Vertical):
         from textual.widgets import DataTable
 
         from netlab.ui.widgets.dnstable import DnsTable
+        from netlab.ui.widgets.systemtext import SystemText
 
         def table(cls, wid: str) -> DataTable:
             return cls(id=wid, cursor_type="row", zebra_stripes=True)

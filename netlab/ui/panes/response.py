@@ -4,7 +4,8 @@ tabs for the body, headers, raw bytes, hex, timing and the connection.
 While a send runs the app calls ``begin()`` and ``apply(event)`` for every engine event
 (the head and headers show before the body is complete; a progress bar shows bytes and
 rate).  When it is done the app sets ``prepared`` (a ``views.exchange.Prepared``, computed in
-the worker) and ``watch_prepared`` draws every tab.
+the worker) and ``watch_prepared`` draws every tab.  What the tabs show is drawn in
+netlab/ui/views/ (status, body, raw, hexdump, timing, connection); this pane holds them.
 
 On a finished exchange: ``/`` searches the active tab (Body, Raw, Hex, Connection; the
 LineView does the searching, the SearchBar edits the query), ``s``/``S`` save the body /
