@@ -339,7 +339,7 @@ def _secret_headers(path: str, lines: dict, table, problems: list) -> tuple[str,
             continue
         items = value if isinstance(value, list) else [value]
         for item in items:
-            if not isinstance(item, str) or not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", item.strip()):
+            if not isinstance(item, str) or not re.fullmatch(defaults.TOKEN_PATTERN, item.strip()):
                 what = repr(item) if isinstance(item, str) else _kind(item)
                 line = lines.get(dotted)
                 problems.append(Problem(f"settings {path}{f', line {line}' if line else ''}: {dotted}: {what} is "

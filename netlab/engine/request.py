@@ -60,8 +60,7 @@ def host_port(host: str, port: int | str | None = None) -> str:
 
 def format_host(host: str, port: int, scheme: str) -> str:
     """The Host header value: brackets for IPv6, port only when not the default."""
-    h = f"[{host}]" if ":" in host else host
-    return h if DEFAULT_PORTS.get(scheme) == port else f"{h}:{port}"
+    return host_port(host, None if DEFAULT_PORTS.get(scheme) == port else port)
 
 
 def parse_target(url: str) -> Target:
@@ -70,9 +69,7 @@ def parse_target(url: str) -> Target:
     A URL without a scheme gets ``http://`` the way curl does it."""
     if not isinstance(url, str) or not url.strip():
         raise NetlabError("usage", "no URL given")
-    url = url.strip()
-    if "://" not in url:
-        url = "http://" + url
+    url = with_scheme(url.strip())
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -37,6 +37,8 @@ from __future__ import annotations
 import re
 import threading
 
+from netlab.engine.defaults import HEAD_END_PATTERN, TOKEN_PATTERN
+
 __all__ = ["DEFAULT_HEADERS", "SENSITIVE", "MASK", "URL_MASK", "sensitive_names", "is_sensitive", "mask_value",
            "mask_headers", "mask_request_bytes", "mask_url", "url_has_password"]
 
@@ -64,7 +66,7 @@ MASK = "********"
 URL_MASK = "****"
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)[ \t]+\S")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TOKEN = re.compile(TOKEN_PATTERN)
 _WITH_SCHEME = frozenset({"authorization", "proxy-authorization"})
 
 
@@ -152,7 +154,7 @@ def _line_pattern(names: frozenset) -> re.Pattern:
 
 
 # A request line whose target is absolute-form with a userinfo: METHOD SP scheme://authority
-_ABSOLUTE = re.compile(rb"\A([!#$%&'*+\-.^_`|~0-9A-Za-z]+[ \t]+[A-Za-z][A-Za-z0-9+.\-]*://)([^/?# \t\r\n]*)")
+_ABSOLUTE = re.compile(rb"\A(" + TOKEN_PATTERN.encode() + rb"[ \t]+[A-Za-z][A-Za-z0-9+.\-]*://)([^/?# \t\r\n]*)")
 
 
 def mask_request_bytes(data: bytes, show_secrets: bool = False, names=None) -> bytes:
@@ -163,7 +165,7 @@ def mask_request_bytes(data: bytes, show_secrets: bool = False, names=None) -> b
     if show_secrets:
         return data
     names = sensitive_names() if names is None else names
-    m = re.search(rb"\r?\n\r?\n", data)
+    m = re.search(HEAD_END_PATTERN, data)
     head, body = (data[:m.end()], data[m.end():]) if m else (data, b"")
 
     def repl(mt: re.Match) -> bytes:

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+from netlab.engine import defaults
 from netlab.engine import events as ev
 from netlab.engine.errors import NetlabError
 from netlab.engine.http1 import (
@@ -33,14 +34,14 @@ from netlab.engine.transport import Conn, TLSInfo, idle_dead, open_tcp, open_uni
 __all__ = ["Engine", "Options", "Exchange", "Timings", "ConnectionInfo", "CancelToken"]
 
 RECV_SIZE = 256 * 1024
-HEAD_TIMEOUT = 30.0  # s: Options.head_timeout's default, request sent -> final head received
-DEFAULT_MAX_BODY = 1 << 30  # 1 GiB
-TEXT_BODY_LIMIT = 1 << 20  # --json carries the body as text up to this size
+HEAD_TIMEOUT = defaults.HEAD_TIMEOUT  # s: Options.head_timeout's default, request sent -> final head received
+DEFAULT_MAX_BODY = defaults.MAX_BODY
+TEXT_BODY_LIMIT = defaults.TEXT_BODY_LIMIT  # --json carries the body as text up to this size
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    timeout: float = 10.0  # connect, and each read
+    timeout: float = defaults.TIMEOUT  # connect, and each read
     deadline: float | None = None  # whole exchange (like curl --max-time)
     head_timeout: float | None = HEAD_TIMEOUT  # request sent -> whole response head received; None: no limit
     insecure: bool = False
@@ -48,7 +49,7 @@ class Options:
     resolve: tuple[Pin, ...] = ()
     unix_socket: str | None = None
     dns_server: tuple[str, int] | None = None
-    max_header_bytes: int = 64 * 1024
+    max_header_bytes: int = defaults.MAX_HEADER_BYTES
     max_headers: int = MAX_HEADERS  # header lines in one head (curl's limit)
     max_body_bytes: int | None = DEFAULT_MAX_BODY
     spill_bytes: int = SPILL_BYTES

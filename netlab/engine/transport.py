@@ -112,7 +112,9 @@ class Conn:
         host, port = self.remote
         if self.family == "AF_UNIX":
             return host
-        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        from netlab.engine.request import host_port
+
+        return host_port(host, port)
 
     def rtt_ms(self) -> float | None:
         """Smoothed RTT from the kernel's TCP_INFO (Linux), in ms."""

@@ -431,7 +431,10 @@ def test_cli_404_is_a_response(run_cli, lab_server):
 
 # --------------------------------------------------------------------------------- --json
 
-JSON_KEYS = {"request", "dns", "connection", "tls", "response", "timings_ms", "error"}
+JSON_KEYS = {"request", "dns", "connection", "tls", "response", "timings_ms", "tcp_info", "error", "route"}
+TCP_INFO_KEYS = {"rtt_ms", "rttvar_ms", "snd_cwnd", "snd_mss", "rcv_mss", "total_retrans", "segs_out", "segs_in",
+                 "bytes_acked", "bytes_received"}
+ROUTE_KEYS = {"interface", "source", "gateway", "next_hop_mac", "neighbour_state", "mtu"}
 REQUEST_KEYS = {"method", "url", "host", "port", "scheme", "bytes", "raw"}
 DNS_KEYS = {"name", "addresses", "used", "source", "elapsed_ms"}
 CONNECTION_KEYS = {"family", "local", "remote", "reused", "rtt_ms"}
@@ -454,6 +457,10 @@ def _json(res) -> dict:
         assert set(doc["response"]) == RESPONSE_KEYS
     if doc["error"] is not None:
         assert set(doc["error"]) == {"phase", "message", "hint"}
+    if doc["tcp_info"] is not None:
+        assert set(doc["tcp_info"]) == TCP_INFO_KEYS
+    if doc["route"] is not None:
+        assert set(doc["route"]) == ROUTE_KEYS
     assert "Traceback" not in res.err
     return doc
 

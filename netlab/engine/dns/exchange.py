@@ -23,6 +23,7 @@ import dns.message
 import dns.query
 
 from netlab.engine.dns.model import DOH_MAX_REPLY, DOH_MEDIA_TYPE, printable
+from netlab.engine.request import host_port
 from netlab.engine.transport import dns_tcp, dns_tls, dns_udp, time_left
 
 __all__ = ["Wire", "exchange", "classify", "doh_available", "doh_missing"]
@@ -153,8 +154,7 @@ def _ask_https(q, where, port, end, wire: Wire, hostname: str, path: str, cafile
     http = _http_module()
     if not doh_available() or http is None:
         raise _HttpStatus(doh_missing())
-    host = f"[{hostname}]" if ":" in hostname else hostname
-    url = f"https://{host}:{port}{path}"
+    url = f"https://{host_port(hostname, port)}{path}"
     wire.url = url
     ctx = _tls_context(cafile, insecure, ["h2", "http/1.1"])
     try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
+from netlab.engine.defaults import TIMEOUT
 from netlab.engine.errors import NetlabError
 from netlab.engine.request import Request, find_header, format_host
 from netlab.engine.secrets import mask_headers, mask_request_bytes, mask_url, sensitive_names
@@ -278,7 +279,7 @@ def python_socket(request: Request, options, source: str | None = None, masked=(
             if p.host == request.host.lower() and p.port in (None, request.port):
                 pin = p
                 break
-    timeout = options.timeout if options is not None else 10.0
+    timeout = options.timeout if options is not None else TIMEOUT
     out = _docstring(request, source, "the exact request netlab sent, over a plain socket.")
     out += ["",
             "Standard library only.  It prints the response bytes exactly as they arrive (status",
@@ -471,7 +472,7 @@ def python_requests(request: Request, options, source: str | None = None, masked
         out += [f"#   {c}" for c in computed]
     out += comments
     extra = _requests_options(request, options, out, notes)
-    timeout = options.timeout if options is not None else 10.0
+    timeout = options.timeout if options is not None else TIMEOUT
     args = [_str(request.method or "GET"), "url", "headers=headers"]
     if request.body:
         args.append("data=data")

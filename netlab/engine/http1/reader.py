@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import h11
 
+from netlab.engine import defaults
 from netlab.engine.errors import NetlabError
 from netlab.engine.http1.chunked import TRAILER, ChunkedBody, declared_too_big
 from netlab.engine.http1.head import (
@@ -28,7 +29,7 @@ from netlab.engine.http1.response import Informational, Response
 from netlab.engine.http1.store import SPILL_BYTES, BodyStore
 from netlab.engine.request import is_token
 
-MAX_HEADERS = 5000  # header lines in one response head, as curl allows
+MAX_HEADERS = defaults.MAX_HEADERS  # header lines in one response head, as curl allows
 # One exchange's head bytes in all: every 1xx head, the final head and the trailer
 # section (curl stops at 300 KiB of headers in total, MAX_HTTP_RESP_HEADER_SIZE), and
 # how many interim (1xx) responses may come before the final one.  A larger per-head
@@ -85,7 +86,7 @@ class ResponseReader:
                  "_spill_at", "_pending", "_in_body", "_direct", "received", "done", "leftover", "_connection",
                  "_head_bytes", "_head_total", "_chunk")
 
-    def __init__(self, method: str, *, request_close: bool = False, max_header_bytes: int = 64 * 1024,
+    def __init__(self, method: str, *, request_close: bool = False, max_header_bytes: int = defaults.MAX_HEADER_BYTES,
                  max_body_bytes: int | None = None, body_path: str | None = None,
                  spill_at: int = SPILL_BYTES, max_headers: int = MAX_HEADERS) -> None:
         self.method = method or "GET"

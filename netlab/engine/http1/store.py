@@ -6,7 +6,9 @@ import hashlib
 import os
 import tempfile
 
-SPILL_BYTES = 4 * 1024 * 1024  # bodies above this go to a temporary file
+from netlab.engine import defaults
+
+SPILL_BYTES = defaults.SPILL_BYTES  # bodies above this go to a temporary file
 
 
 class BodyStore:

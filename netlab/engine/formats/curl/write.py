@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from netlab.engine.defaults import TIMEOUT
 from netlab.engine.formats.curl.lexer import CurlError
 from netlab.engine.formats.pin import pin_text
 from netlab.engine.request import HEAD_END, Request, format_host, is_token
@@ -251,7 +252,7 @@ def _option_args(options) -> list[str]:
             args += ["--abstract-unix-socket", quote(options.unix_socket[1:])]
         else:
             args += ["--unix-socket", quote(options.unix_socket)]
-    if options.timeout != 10.0:
+    if options.timeout != TIMEOUT:
         args += ["--connect-timeout", f"{options.timeout:g}"]
     if options.deadline is not None:
         args += ["--max-time", f"{options.deadline:g}"]

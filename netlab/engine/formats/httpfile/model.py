@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
+from netlab.engine.defaults import TIMEOUT
 from netlab.engine.errors import NetlabError
 from netlab.engine.formats.pin import pin_text
 from netlab.engine.rawtext import from_raw_text, to_raw_text
@@ -17,7 +18,7 @@ __all__ = ["HttpFile", "HttpEntry", "EntryOptions", "HttpFileError", "assemble",
            "is_http_path", "HTTP_SUFFIXES", "DEFAULT_TIMEOUT"]
 
 HTTP_SUFFIXES = (".http", ".rest")
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = TIMEOUT  # the engine's (netlab/engine/defaults.py)
 
 
 class HttpFileError(NetlabError):
