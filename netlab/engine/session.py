@@ -115,6 +115,12 @@ class Exchange:
     # The kernel's struct tcp_info at the exchange's end: its bytes (parsed when read) or,
     # for an exchange from the history, the parsed numbers.
     tcp_info_raw: bytes | dict | None = None
+    # Following redirects (netlab.engine.redirects.follow): the hops before this exchange, in
+    # order, each a whole exchange ([]: none were needed); None: this send did not follow them.
+    redirects: list[Exchange] | None = None
+    # What following or the cookie jar did to this exchange's request (a method changed to GET,
+    # credentials dropped for a new origin, a Cookie header added); None: neither was in play.
+    notes: list[str] | None = None
 
     @property
     def tcp_info(self) -> dict | None:
@@ -155,7 +161,7 @@ class Exchange:
                 "body": body,
                 "raw_head": r.raw_head.decode("latin-1"),
             }
-        return {
+        doc = {
             "request": {"method": req.method, "url": req.url, "host": req.host, "port": req.port,
                         "scheme": req.scheme, "bytes": len(req.data), "raw": req.data.decode("latin-1")},
             "dns": self.dns.to_dict() if self.dns else None,
@@ -166,6 +172,11 @@ class Exchange:
             "tcp_info": self.tcp_info,
             "error": self.error.to_dict() if self.error else None,
         }
+        if self.notes is not None:  # keys of a send that followed redirects or kept cookies only
+            doc["notes"] = list(self.notes)
+        if self.redirects is not None:
+            doc["redirects"] = [hop.to_dict() for hop in self.redirects]
+        return doc
 
 
 class CancelToken:
