@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # Each command and the module that defines and runs it, in the order `netlab --help` lists them.
 COMMANDS = {"send": "send", "serve": "serve", "history": "history", "replay": "history", "conns": "conns",
-            "dns": "dns", "settings": "settings", "labnet": "labnet"}
+            "dns": "dns", "settings": "settings", "labnet": "labnet", "stack": "stack"}
 SUBCOMMANDS = tuple(COMMANDS)
 
 

@@ -22,6 +22,7 @@ SUMMARIES = {
     "dns": "look a name up like dig: any type, any server, UDP/TCP/TLS/HTTPS, --trace",
     "settings": "show the settings file, the values in effect and any problems",
     "labnet": "build or remove the lab network: namespaces with real routers (root)",
+    "stack": "the same GET through socket, http.client, urllib, urllib3 and requests: what each adds",
 }
 
 # The command line's name of each Options field, for messages about a value.

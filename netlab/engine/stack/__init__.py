@@ -23,7 +23,7 @@ from .record import Recorder
 from .wire import WireResponse, header_marks, header_value, request_method, split_requests, split_responses
 
 __all__ = ["CLIENT_NAMES", "MISSING_HINT", "REDIRECT_CODES", "StackResult", "header_marks", "run_client",
-           "run_stack"]
+           "run_stack", "seed_request"]
 
 CLIENT_NAMES = ("socket", "http.client", "urllib", "urllib3", "requests")  # bottom of the stack first
 MISSING_HINT = "not installed: pip install 'netlab[stack]'"
@@ -56,6 +56,13 @@ class StackResult:
                 "statuses": list(self.statuses), "connections": self.connections, "redirects": self.redirects,
                 "decompressed": self.decompressed, "elapsed_ms": round(self.elapsed_ms, 3), "error": self.error,
                 "tls": tls or None}
+
+
+def seed_request(target: Target) -> bytes:
+    """The raw socket's request: what every other client's headers are marked against."""
+    from .clients import seed_request as seed
+
+    return seed(target)
 
 
 def _exchanges(rec: Recorder) -> list[tuple[bytes, WireResponse | None]]:

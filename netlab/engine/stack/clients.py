@@ -44,9 +44,14 @@ def _http_client_classes(rec: Recorder) -> dict[type, type]:
     return {http.client.HTTPConnection: RecordedHTTPConnection, http.client.HTTPSConnection: RecordedHTTPSConnection}
 
 
+def seed_request(target: Target) -> bytes:
+    """The seed's hand-written GET: the request line, Host and Connection: close."""
+    return (f"GET {target.target} HTTP/1.1\r\nHost: {format_host(target.host, target.port, target.scheme)}\r\n"
+            "Connection: close\r\n\r\n").encode("latin-1")
+
+
 def run_socket(url: str, target: Target, timeout: float, rec: Recorder) -> bytes:
-    request = (f"GET {target.target} HTTP/1.1\r\nHost: {format_host(target.host, target.port, target.scheme)}\r\n"
-               "Connection: close\r\n\r\n").encode("latin-1")
+    request = seed_request(target)
     sock = socket.create_connection((target.host, target.port), timeout=timeout)
     if target.scheme == "https":
         sock = ssl.create_default_context().wrap_socket(sock, server_hostname=target.host)
@@ -127,7 +132,7 @@ def run_urllib3(url: str, target: Target, timeout: float, rec: Recorder) -> byte
     import urllib3
 
     manager = urllib3.PoolManager()
-    manager.pool_classes_by_scheme = _urllib3_pools(rec)  # type: ignore[assignment]
+    manager.pool_classes_by_scheme = _urllib3_pools(rec)
     try:
         return manager.request("GET", url, timeout=timeout).data
     finally:

@@ -112,20 +112,20 @@ class _Recording:
     _netlab_conn: Connection
 
     def send(self, data, *args):
-        return _outgoing(self._netlab_conn, super().send, data, args)  # type: ignore[misc]
+        return _outgoing(self._netlab_conn, super().send, data, args)
 
     def sendall(self, data, *args):
-        return _outgoing(self._netlab_conn, super().sendall, data, args)  # type: ignore[misc]
+        return _outgoing(self._netlab_conn, super().sendall, data, args)
 
     def write(self, data):  # ssl.SSLSocket only
-        return _outgoing(self._netlab_conn, super().write, data, ())  # type: ignore[misc]
+        return _outgoing(self._netlab_conn, super().write, data, ())
 
     def recv(self, *args):
-        return _incoming(self._netlab_conn, super().recv, args)  # type: ignore[misc]
+        return _incoming(self._netlab_conn, super().recv, args)
 
     def recv_into(self, buffer, *args):
-        return _incoming(self._netlab_conn, super().recv_into, (buffer, *args), buffer)  # type: ignore[misc]
+        return _incoming(self._netlab_conn, super().recv_into, (buffer, *args), buffer)
 
     def read(self, *args):  # ssl.SSLSocket only: read(len, buffer=None)
         buffer = args[1] if len(args) > 1 else None
-        return _incoming(self._netlab_conn, super().read, args, buffer)  # type: ignore[misc]
+        return _incoming(self._netlab_conn, super().read, args, buffer)

@@ -94,8 +94,8 @@ def split_responses(data: bytes, methods: list[str]) -> list[WireResponse]:
         m = _HEAD_END.search(data, pos)
         if m is None:
             head = data[pos:]
-            status = _STATUS.match(head)
-            out.append(WireResponse(head, int(status.group(1)) if status else None, b""))
+            partial = _STATUS.match(head)
+            out.append(WireResponse(head, int(partial.group(1)) if partial else None, b""))
             break
         head = data[pos:m.end()]
         found = _STATUS.match(head)
