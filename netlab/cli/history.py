@@ -53,6 +53,13 @@ def add_parsers(sub) -> None:
     r.add_argument("-i", "--include", action="store_true",
                    help="put the response head on standard output too when -v shows it on stderr (as curl -v -i)")
     add_exchange_limits(r, head_timeout_only=True)  # --head-timeout S: the stored options' otherwise
+    from netlab.cli.args import number
+    from netlab.engine.redirects import DEFAULT_MAX_REDIRECTS
+
+    r.add_argument("--max-redirs", type=number(int, "--max-redirs", 0, 10_000), default=DEFAULT_MAX_REDIRECTS,
+                   metavar="N", help="an exchange sent with -L is replayed as a chain: its first request's bytes "
+                                     "again, following at most N redirects (default "
+                                     f"{DEFAULT_MAX_REDIRECTS}), with a fresh cookie jar if the chain used one")
     add_load_arguments(r)  # --repeat N, --concurrency C
 
 
@@ -168,7 +175,10 @@ def cmd_replay(args, out, err) -> int:
         if args.verbose and not args.json:
             err.write(f"* replaying #{ident}: {_request_line(stored)} ({len(stored.request.data)} bytes)\n")
         with Engine(stored.options) as engine:
-            ex = engine.send(stored.request, on_event, options=stored.options)
+            if stored.redirects is not None:  # sent with -L: the chain again, from its first request
+                ex = _replay_chain(engine, stored, args, on_event, err)
+            else:
+                ex = engine.send(stored.request, on_event, options=stored.options)
         try:
             new_id = history.add(ex)
             if args.verbose and not args.json:
@@ -182,9 +192,39 @@ def cmd_replay(args, out, err) -> int:
     return report(ex, shown, out, err)
 
 
+def _replay_chain(engine, stored, args, on_event, err):
+    """Replay a chain sent with -L: its first request's exact bytes with the first hop's
+    options, following redirects again (each new hop is sent as the rules make it now).  If
+    the chain used a cookie jar, a fresh one; a Cookie header the jar had put in the first
+    request seeds it (as host-only cookies of that host) instead of staying a header of the
+    user's, so that later Set-Cookie answers still reach the later hops."""
+    from netlab.cli.output import hop_printer
+    from netlab.engine import Request
+    from netlab.engine.cookies import Jar
+    from netlab.engine.redirects import JAR_ADDED, follow, used_jar
+
+    chain = [*stored.redirects, stored]
+    first = chain[0]
+    request, jar = first.request, None
+    if used_jar(chain):
+        jar = Jar()
+        value = request.header("cookie")
+        if value and not request.is_raw and any(n.startswith(JAR_ADDED) for n in first.notes or ()):
+            jar.add_string(value, request.url)
+            request = Request.from_url(request.url, request.method,
+                                       [(n, v) for n, v in request.headers if n.lower() != "cookie"], request.body)
+    options = stored.options if first is stored else first.options.checked(OPTION_FLAGS)
+    if options is not stored.options and given(args, "head_timeout"):
+        from dataclasses import replace
+
+        options = replace(options, head_timeout=args.head_timeout)
+    return follow(engine, request, on_event, options=options, max_redirects=args.max_redirs, jar=jar,
+                  on_hop=None if args.json else hop_printer(args, err))
+
+
 def cmd_history_show(args, out, err) -> int:
     """One stored exchange, in full: the `send --json` object, or what `send -v -i` prints."""
-    from netlab.cli.output import exchange_json, print_human, report_error, verbose_printer
+    from netlab.cli.output import exchange_json, print_hop, print_human, report_error, verbose_printer
 
     try:
         [(ident, ex)] = stored_exchanges([args.id], err, "history show")
@@ -192,13 +232,19 @@ def cmd_history_show(args, out, err) -> int:
         return exc.code
     if args.json:
         doc = exchange_json(ex)
-        doc["request"]["url"] = mask_url(doc["request"]["url"])  # a stored URL's password stays stored
+        for one in (doc, *doc.get("redirects", ())):
+            one["request"]["url"] = mask_url(one["request"]["url"])  # a stored URL's password stays stored
         out.write(json.dumps(doc, indent=2) + "\n")
         out.flush()
         return EXIT_OK
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ex.started)) if ex.started else "-"
     out.write(f"* #{ident} {started}: {_request_line(ex)}\n")
     show = verbose_printer(out)
+    wire = SimpleNamespace(verbose=True, include=True)
+    for number, hop in enumerate(ex.redirects or (), 1):  # sent with -L: each hop before the last
+        for event in _stored_events(hop):
+            show(event)
+        print_hop(hop, number, wire, out)
     for event in _stored_events(ex):
         show(event)
     print_human(ex, SimpleNamespace(verbose=True, include=True, output=None, compressed=False,

@@ -68,11 +68,61 @@ def _print_raw(err, prefix: str, data: bytes) -> None:
         err.write(f"{prefix}{line}\n")
 
 
+def print_request_bytes(request, out) -> None:
+    """A request's exact bytes as `send -v` shows them (``> `` lines, line endings written
+    out): `send --dry-run`."""
+    _print_raw(out, "> ", request.data)
+
+
+def _request_line(ex) -> str:
+    from netlab.engine.secrets import mask_url
+
+    method, url = ex.request.method, mask_url(ex.request.url)
+    return f"{safe_text(method, keep_newlines=False)} {safe_text(url, keep_newlines=False)}"
+
+
+def print_notes(ex, err) -> None:
+    """What following redirects or the cookie jar did to this exchange's request."""
+    for note in ex.notes or ():
+        err.write(f"*   {safe_text(note, keep_newlines=False)}\n")
+
+
+def print_hop(ex, number: int, args, err) -> None:
+    """One redirect hop on stderr: its request line and notes, then with -v its bytes both
+    ways, else its status line and Location (the lines curl -v shows of a hop)."""
+    err.write(f"* hop {number}: {_request_line(ex)}\n")
+    print_notes(ex, err)
+    r = ex.response
+    if args.verbose:
+        _print_wire(ex, args, err)
+    elif r is not None and r.status:
+        err.write(f"< {safe_text(r.http_version, keep_newlines=False)} {r.status} "
+                  f"{safe_text(r.reason, keep_newlines=False)}\n")
+        location = r.header("location")
+        if location is not None:
+            err.write(f"< {_field('Location', location)}\n")
+    err.flush()
+
+
+def hop_printer(args, err):
+    """An on_hop callback for netlab.engine.redirects.follow: each hop as it is followed."""
+    count = [0]
+
+    def show(ex) -> None:
+        count[0] += 1
+        print_hop(ex, count[0], args, err)
+
+    return show
+
+
 def print_human(ex, args, out, err) -> None:
     """The exchange as `netlab send` shows it.  Each head is shown once: on stdout (as
     curl -i), or with -v on stderr as its raw bytes (``< `` lines, as curl -v) and on
     stdout too only when -i asks for it (as curl -v -i)."""
     r = ex.response
+    if ex.redirects:  # the last of a chain; its hops were shown as they were followed
+        err.write(f"* hop {len(ex.redirects) + 1} (last): {_request_line(ex)}\n")
+    print_notes(ex, err)
     if args.verbose:
         _print_wire(ex, args, err)
     if r is None or not r.status:
@@ -154,8 +204,9 @@ def exchange_json(ex, extras: dict | None = None) -> dict:
     number for one step (the resolver's own clock reads a hair less).  ``extras``: what
     a live send adds below the socket (route, capture, packets: netlab/cli/packets.py)."""
     doc = ex.to_dict()
-    if doc.get("dns") and doc.get("timings_ms") and "dns" in doc["timings_ms"]:
-        doc["dns"]["elapsed_ms"] = doc["timings_ms"]["dns"]
+    for one in (doc, *doc.get("redirects", ())):
+        if one.get("dns") and one.get("timings_ms") and "dns" in one["timings_ms"]:
+            one["dns"]["elapsed_ms"] = one["timings_ms"]["dns"]
     if extras:
         doc.update(extras)
     return doc

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from netlab.cli.common import EXIT_FAIL, EXIT_USAGE, SUMMARIES, exchange_options
+from netlab.cli.common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, SUMMARIES, exchange_options
 
 
 def add_parsers(sub) -> None:
@@ -43,6 +43,7 @@ def add_parsers(sub) -> None:
                    help="put the response head on standard output before the body (the default without -v; "
                         "with -v as curl -v -i does)")
     p.add_argument("--json", action="store_true", help="print the whole exchange as one JSON object")
+    add_follow_arguments(p)
     p.add_argument("--no-history", action="store_true", help="do not record this exchange in the history")
     p.add_argument("--no-history-bodies", action="store_true",
                    help="record the exchange without its response body (also: NETLAB_HISTORY_BODIES=0)")
@@ -50,6 +51,34 @@ def add_parsers(sub) -> None:
     from netlab.cli.packets import add_arguments as add_packet_arguments
 
     add_packet_arguments(p)  # --packets, --pcap
+
+
+def add_follow_arguments(p) -> None:
+    """-L, --max-redirs, -b, -c and --dry-run (issue 15)."""
+    from netlab.cli.args import number
+    from netlab.engine.redirects import DEFAULT_MAX_REDIRECTS
+
+    p.add_argument("-L", "--location", action="store_true",
+                   help="follow redirects (301, 302, 303, 307, 308), each hop a whole exchange shown in order "
+                        "(its status line and Location on stderr; --json: \"redirects\"). 303, and 302 after "
+                        "any method but HEAD, and 301 after POST continue as GET without the body; 307 and 308 "
+                        "repeat the method and the body. -X sets the FIRST request's method only: unlike curl -X "
+                        "with -L, it is not forced on every hop. A new origin (scheme, host or port) drops "
+                        "Authorization, Proxy-Authorization and your Cookie header; --max-time bounds the whole chain")
+    p.add_argument("--max-redirs", type=number(int, "--max-redirs", 0, 10_000), default=DEFAULT_MAX_REDIRECTS,
+                   metavar="N", help=f"with -L: follow at most N redirects, then fail (default "
+                                     f"{DEFAULT_MAX_REDIRECTS}, as requests); a request that would repeat one "
+                                     "already sent in the chain, byte for byte, fails as a loop at once")
+    p.add_argument("-b", "--cookie", dest="cookies", action="append", default=[], metavar="'N=V; ...'|FILE",
+                   help="send cookies: 'NAME=VALUE; ...' (for the URL's host, host-only, path /; curl sends them "
+                        "to every host) or a Netscape-format FILE (curl -c's; a missing FILE is an empty jar). "
+                        "Set-Cookie answers go into the jar and on to each later hop they match (repeatable)")
+    p.add_argument("-c", "--cookie-jar", metavar="FILE",
+                   help="after the exchange, write every cookie of the jar to FILE in the Netscape format curl "
+                        "reads (mode 0600)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the exact request bytes (as -v shows them: \\r\\n written out) and exit "
+                        "without connecting; with -L, no redirect is followed")
 
 
 def _read_source(spec: str, what: str) -> bytes:
@@ -93,9 +122,50 @@ def build_request(args):
     return Request.from_url(args.url, method, headers, body)
 
 
+def _jar(args, request, err):
+    """The cookie jar -b and -c ask for (None without them); NetlabError("usage") if -b is bad."""
+    if not args.cookies and not args.cookie_jar:
+        return None
+    from netlab.engine.cookies import Jar
+
+    jar = Jar()
+    for spec in args.cookies:
+        if "=" in spec:  # curl's rule: with '=' the cookies themselves, else a file
+            jar.add_string(spec, request.url)
+        elif not jar.add_file(spec) and args.verbose:
+            from netlab.engine.text import safe_text
+
+            err.write(f"* -b {safe_text(spec, keep_newlines=False)}: no such file, no cookies read from it\n")
+    return jar
+
+
+def _dry_run(args, request, jar, out, err) -> int:
+    """--dry-run: the request's exact bytes (the jar's Cookie in them), nothing sent."""
+    from netlab.cli.output import print_request_bytes
+
+    if jar is not None:
+        request = jar.apply(request)
+    if args.json:
+        import json
+
+        doc = {"request": {"method": request.method, "url": request.url, "host": request.host,
+                           "port": request.port, "scheme": request.scheme, "bytes": len(request.data),
+                           "raw": request.data.decode("latin-1")}, "sent": False}
+        out.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        print_request_bytes(request, out)
+    if args.location:
+        err.write("* --dry-run: nothing was sent, so no redirect was followed (-L)\n")
+    out.flush()
+    return EXIT_OK
+
+
+_NOT_WITH_INTEROP = (("location", "-L"), ("cookies", "-b"), ("cookie_jar", "-c"), ("dry_run", "--dry-run"))
+
+
 def run(args, out=None, err=None) -> int:
     from netlab.cli.interop import send_interop, wants_interop
-    from netlab.cli.output import report, verbose_printer
+    from netlab.cli.output import hop_printer, report, verbose_printer
     from netlab.cli.packets import Capture
     from netlab.cli.store import record
     from netlab.engine import Engine, NetlabError
@@ -104,19 +174,33 @@ def run(args, out=None, err=None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     if wants_interop(args):  # a .http file, or --curl 'curl ...'
+        given = [flag for dest, flag in _NOT_WITH_INTEROP if getattr(args, dest, None)]
+        if given:
+            err.write(f"netlab: {', '.join(given)} work with a URL, not yet with a .http file or --curl\n")
+            return EXIT_USAGE
         return send_interop(args, out, err)
     try:
         opts = exchange_options(args)
         request = build_request(args)
+        jar = _jar(args, request, err)
     except NetlabError as exc:
         err.write(f"netlab: {safe_text(exc.message, keep_newlines=False)}\n")
         return EXIT_USAGE
+    if args.dry_run:
+        return _dry_run(args, request, jar, out, err)
     on_event = verbose_printer(err) if args.verbose and not args.json else None
     capture = Capture(args, request, opts)
     capture.start()  # before the SYN (and the DNS query) leaves
     try:
         with Engine(opts) as engine:
-            ex = engine.send(request, on_event, body_path=args.output)
+            if args.location or jar is not None:
+                from netlab.engine.redirects import follow
+
+                ex = follow(engine, request, on_event, max_redirects=args.max_redirs, jar=jar,
+                            redirects=args.location, body_path=args.output,
+                            on_hop=None if args.json else hop_printer(args, err))
+            else:
+                ex = engine.send(request, on_event, body_path=args.output)
     except OSError as exc:  # -o FILE cannot be opened
         err.write(f"netlab: cannot write {args.output!r}: {exc.strerror}\n")
         return EXIT_USAGE
@@ -124,6 +208,13 @@ def run(args, out=None, err=None) -> int:
     if not args.no_history:
         record(ex, err, store_bodies=False if getattr(args, "no_history_bodies", False) else None)
     status = report(ex, args, out, err, extras)
+    if args.cookie_jar and jar is not None:
+        try:
+            jar.save(args.cookie_jar)
+        except OSError as exc:
+            err.write(f"netlab: cannot write the cookie jar {safe_text(args.cookie_jar, keep_newlines=False)}: "
+                      f"{safe_text(exc.strerror or str(exc), keep_newlines=False)}\n")
+            status = status or EXIT_FAIL
     if args.pcap and extras["capture"]["error"] is not None:
         err.write(f"netlab: no pcap written to {safe_text(args.pcap, keep_newlines=False)}: the capture failed\n")
         return EXIT_FAIL

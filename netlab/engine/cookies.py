@@ -19,14 +19,14 @@ and session cookies are saved with expiry 0 for curl to read back.
 from __future__ import annotations
 
 import copy
+import http.cookiejar
 import os
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from http.cookiejar import HTTPONLY_ATTR, Cookie, CookieJar, DefaultCookiePolicy, LoadError, MozillaCookieJar
-from http.cookiejar import eff_request_host as _eff_request_host
-from typing import TYPE_CHECKING
+from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy, LoadError, MozillaCookieJar
+from typing import TYPE_CHECKING, Any
 
 from netlab.engine.errors import NetlabError
 from netlab.engine.request import Request, host_port
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from netlab.engine.session import Exchange
 
 __all__ = ["Jar", "CookieInfo", "with_header", "ADDED_AFTER"]
+
+_cookiejar: Any = http.cookiejar  # names its stubs leave out: eff_request_host, HTTPONLY_ATTR
+HTTPONLY_ATTR: str = _cookiejar.HTTPONLY_ATTR  # how MozillaCookieJar marks an HttpOnly cookie ("#HttpOnly_")
 
 # The headers a Cookie header from the jar goes after, when they lead the head (curl's order:
 # Host, User-Agent, Accept, Accept-Encoding, then Cookie, then the user's own headers).
@@ -177,7 +180,7 @@ class Jar:
         for c in reader:
             if c.expires == 0:  # curl's session cookie
                 c.expires, c.discard = None, True
-            if c.is_expired(now):
+            if c.is_expired(int(now)):
                 continue
             self._jar.set_cookie(c)
         return True
@@ -186,7 +189,7 @@ class Jar:
         """``-b 'NAME=VALUE; NAME2=VALUE2'``: session cookies of ``url``'s host (host-only,
         path /), sent wherever the jar's rules send them.  Returns the names added."""
         request = Request.from_url(url)
-        _host, erhn = _eff_request_host(_UrlRequest(request))
+        _host, erhn = _cookiejar.eff_request_host(_UrlRequest(request))
         names = []
         for part in text.split(";"):
             name, sep, value = part.strip().partition("=")
@@ -203,7 +206,7 @@ class Jar:
     # -- using it ------------------------------------------------------------------------
     def header_for(self, request: Request) -> str | None:
         """The Cookie header value the jar has for ``request`` (None: no cookie matches)."""
-        adapter = _UrlRequest(request)
+        adapter: Any = _UrlRequest(request)
         self._jar.add_cookie_header(adapter)
         return adapter.added
 
@@ -224,10 +227,11 @@ class Jar:
         headers = r.headers
         if not any(n.lower() in ("set-cookie", "set-cookie2") for n, _ in headers):
             return []
-        req = _UrlRequest(exchange.request)
+        req: Any = _UrlRequest(exchange.request)
+        response: Any = _Headers(headers)
         stored = []
         with self._lock:
-            for c in self._jar.make_cookies(_Headers(headers), req):  # a removal happens in here
+            for c in self._jar.make_cookies(response, req):  # a removal happens in here
                 if any(k.lower() == "httponly" for k in getattr(c, "_rest", {})):
                     c.set_nonstandard_attr(HTTPONLY_ATTR, "")  # so save() marks it, as curl does
                 self._jar.set_cookie_if_ok(c, req)

@@ -41,12 +41,15 @@ if TYPE_CHECKING:
     from netlab.engine.cookies import Jar
     from netlab.engine.session import CancelToken, Engine, Exchange, Options
 
-__all__ = ["follow", "REDIRECT_STATUSES", "DEFAULT_MAX_REDIRECTS", "next_method", "is_redirect"]
+__all__ = ["follow", "REDIRECT_STATUSES", "DEFAULT_MAX_REDIRECTS", "next_method", "is_redirect", "JAR_ADDED",
+           "JAR_STORED", "used_jar"]
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 DEFAULT_MAX_REDIRECTS = 30  # requests' Session.max_redirects (curl's default is 50)
 _BODY_HEADERS = frozenset({"content-length", "content-type", "transfer-encoding"})
 _CREDENTIALS = ("Authorization", "Proxy-Authorization", "Cookie")
+JAR_ADDED = "Cookie added by the jar"  # how the notes open when the jar did something
+JAR_STORED = "stored in the jar from Set-Cookie"
 
 
 def is_redirect(ex: "Exchange") -> bool:
@@ -139,7 +142,12 @@ def _with_jar(jar: "Jar | None", request: Request) -> tuple[Request, list[str]]:
     from netlab.engine.cookies import with_header
 
     names = [part.split("=", 1)[0].strip() for part in value.split(";")]
-    return with_header(request, "Cookie", value), [f"Cookie added by the jar: {', '.join(names)}"]
+    return with_header(request, "Cookie", value), [f"{JAR_ADDED}: {', '.join(names)}"]
+
+
+def used_jar(chain: "list[Exchange]") -> bool:
+    """Did a cookie jar add or keep a cookie anywhere in ``chain`` (its notes say so)?"""
+    return any(note.startswith((JAR_ADDED, JAR_STORED)) for ex in chain for note in ex.notes or ())
 
 
 def _copy_body(ex: "Exchange", path: str) -> None:
@@ -169,7 +177,7 @@ def follow(engine: "Engine", request: Request, on_event: "Callable[[ev.Event], N
             return engine.send(request, on_event, options=opts, cancel=cancel, body_path=body_path)
     chain: list[Exchange] = []
     end = None if opts.deadline is None else time.monotonic() + opts.deadline
-    base, notes = request, []
+    base, notes = request, list[str]()
     sent, jar_notes = _with_jar(jar, base)
     seen = {sent.data}
     while True:
@@ -179,7 +187,7 @@ def follow(engine: "Engine", request: Request, on_event: "Callable[[ev.Event], N
         if jar is not None:
             stored = jar.store(ex)
             if stored:
-                ex.notes.append(f"stored in the jar from Set-Cookie: {', '.join(stored)}")
+                ex.notes.append(f"{JAR_STORED}: {', '.join(stored)}")
         if not redirects or ex.error is not None or not is_redirect(ex):
             break
         error, step = _next(ex, base, jar, chain, max_redirects, seen, cancel, end)
@@ -204,8 +212,10 @@ def _next(ex: "Exchange", base: Request, jar: "Jar | None", chain: list, max_red
     """(error, None) when the chain stops at ``ex``, else (None, (base, notes, sent, jar notes))
     of the next hop."""
     if len(chain) >= max_redirects:
-        return NetlabError("limit", f"more than {max_redirects} redirects (the limit, --max-redirs {max_redirects}); "
-                           f"this {ex.response.status if ex.response else ''} response was not followed",
+        plural = "" if max_redirects == 1 else "s"
+        return NetlabError("limit", f"more than {max_redirects} redirect{plural} (the limit, --max-redirs "
+                           f"{max_redirects}); this {ex.response.status if ex.response else ''} response was not "
+                           "followed",
                            "raise --max-redirs N, or look at the hops (-v, --json): the server may loop"), None
     try:
         nxt, notes = next_request(base, ex)

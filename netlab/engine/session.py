@@ -161,7 +161,7 @@ class Exchange:
                 "body": body,
                 "raw_head": r.raw_head.decode("latin-1"),
             }
-        doc = {
+        doc: dict = {
             "request": {"method": req.method, "url": req.url, "host": req.host, "port": req.port,
                         "scheme": req.scheme, "bytes": len(req.data), "raw": req.data.decode("latin-1")},
             "dns": self.dns.to_dict() if self.dns else None,

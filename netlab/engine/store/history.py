@@ -46,12 +46,12 @@ from dataclasses import dataclass
 
 from netlab.engine.session import Exchange
 from netlab.engine.store.private import check_private, make_private_dirs
-from netlab.engine.store.rows import COLUMNS, StoredBody, decode, encode
+from netlab.engine.store.rows import COLUMNS, HOP_COLUMNS, StoredBody, decode, encode
 
 __all__ = ["History", "HistoryEntry", "HistoryError", "StoredBody", "default_path", "bodies_from_env",
            "check_private", "SCHEMA_VERSION", "APPLICATION_ID"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the hop table (redirects followed with -L)
 APPLICATION_ID = 0x6E6C6162  # "nlab" in the SQLite header: marks the file as ours
 BUSY_TIMEOUT_S = 10.0
 _SQLITE_CORRUPT = 11
@@ -89,8 +89,14 @@ CREATE TABLE exchange (
 );
 CREATE INDEX exchange_started ON exchange (started);
 """
+# Each hop of a chain sent with -L, before its last exchange (that one is the exchange row):
+# the same columns as an exchange, keyed by the last exchange's id and the hop's place (1, 2, ...).
+_HOP_TABLE = (f"CREATE TABLE hop (exchange_id INTEGER NOT NULL, position INTEGER NOT NULL, {', '.join(COLUMNS)}, "
+              "PRIMARY KEY (exchange_id, position))")
+_SCHEMA += _HOP_TABLE + ";\n"
 
 _INSERT = f"INSERT INTO exchange ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_INSERT_HOP = f"INSERT INTO hop ({', '.join(HOP_COLUMNS)}) VALUES ({', '.join('?' * len(HOP_COLUMNS))})"
 
 
 def default_path() -> str:
@@ -262,14 +268,18 @@ class History:
     def add(self, exchange: Exchange) -> int:
         """Store ``exchange``; returns its id.  Raises HistoryError when the store fails."""
         row = encode(exchange, self.body_cap, self.store_bodies)
+        hops = [encode(hop, self.body_cap, self.store_bodies) for hop in exchange.redirects or ()]
         with self._lock:
             conn = self._live()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 cur = conn.execute(_INSERT, row)
+                for position, hop in enumerate(hops, 1):  # the chain's hops, under the last one's id
+                    conn.execute(_INSERT_HOP, (cur.lastrowid, position, *hop))
                 if self.max_entries:  # keep the newest max_entries, in the same transaction
                     conn.execute("DELETE FROM exchange WHERE id <= (SELECT id FROM exchange ORDER BY id DESC "
                                  "LIMIT 1 OFFSET ?)", (self.max_entries,))
+                    conn.execute("DELETE FROM hop WHERE exchange_id NOT IN (SELECT id FROM exchange)")
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 if conn.in_transaction:
@@ -295,7 +305,12 @@ class History:
         rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM exchange WHERE id = ?", (int(id),))
         if not rows:
             raise KeyError(id)
-        return decode(dict(zip(COLUMNS, rows[0])))
+        exchange = decode(dict(zip(COLUMNS, rows[0])))
+        if exchange.redirects is not None:  # sent with -L: every hop before it, in order
+            hops = self._query(f"SELECT {', '.join(COLUMNS)} FROM hop WHERE exchange_id = ? ORDER BY position",
+                               (int(id),))
+            exchange.redirects = [decode(dict(zip(COLUMNS, hop))) for hop in hops]
+        return exchange
 
     def close(self) -> None:
         with self._lock:
@@ -324,8 +339,8 @@ class History:
                 raise HistoryError(f"cannot read history {self.path}: {exc}") from None
 
 
-# Migrations from schema version v to v + 1, as lists of statements (none yet).
-_MIGRATIONS: dict[int, list[str]] = {}
+# Migrations from schema version v to v + 1, as lists of statements.
+_MIGRATIONS: dict[int, list[str]] = {1: [_HOP_TABLE]}
 
 
 class _Foreign(Exception):

@@ -1,6 +1,8 @@
 """An Exchange as one row of the history table, and back: the request exactly as sent, its
 options (pins in their ``--resolve`` text), the DNS, connection and TLS details, the response
-(bodies capped), the timings and the error.  JSON for the structured columns, BLOBs for bytes."""
+(bodies capped), the timings and the error.  JSON for the structured columns, BLOBs for bytes.
+A followed chain (``send -L``) is its last exchange's row (``extra``: followed, notes) and one
+row per hop before it in the hop table (HOP_COLUMNS), in the same shape."""
 
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ from netlab.engine.resolve import Resolution, parse_pin
 from netlab.engine.session import ConnectionInfo, Exchange, Options, Timings
 from netlab.engine.transport import TLSInfo
 
-__all__ = ["COLUMNS", "StoredBody", "encode", "decode"]
+__all__ = ["COLUMNS", "HOP_COLUMNS", "StoredBody", "encode", "decode"]
 
 COLUMNS = ("started", "method", "url", "status", "duration_ms", "error_phase", "error_message", "error_hint",
             "reused", "request", "request_body", "request_data", "options", "dns", "connection", "tls",
             "response", "raw_head", "body", "body_bytes", "body_truncated", "raw_body", "raw_body_bytes",
             "raw_body_truncated", "timings", "extra")
+# The hop table: each hop of a followed chain, by the id of the chain's last exchange and its place
+HOP_COLUMNS = ("exchange_id", "position", *COLUMNS)
 
 
 class StoredBody(BodyStore):
@@ -149,8 +153,13 @@ def encode(ex: Exchange, body_cap: int, store_bodies: bool) -> tuple:
         if r.raw_body_store is not None:
             raw_body, raw_body_bytes, raw_body_truncated = _capped(r.raw_body_store, body_cap,
                                                                    store_bodies)
-    extra = _dumps({"attempts": [list(a) for a in ex.attempts], "bytes_received": ex.bytes_received,
-                    "keep_alive": ex.keep_alive, "tcp_info": ex.tcp_info})
+    more = {"attempts": [list(a) for a in ex.attempts], "bytes_received": ex.bytes_received,
+            "keep_alive": ex.keep_alive, "tcp_info": ex.tcp_info}
+    if ex.notes is not None:
+        more["notes"] = list(ex.notes)
+    if ex.redirects is not None:  # sent with -L: the hops are rows of their own (encode_hops)
+        more["followed"] = True
+    extra = _dumps(more)
     values = {
         "started": ex.started, "method": req.method, "url": req.url,
         "status": r.status if r is not None and r.status else None,
@@ -216,4 +225,6 @@ def decode(row: dict) -> Exchange:
         started=row["started"], attempts=[tuple(a) for a in extra.get("attempts", [])],
         bytes_received=extra.get("bytes_received", 0), keep_alive=bool(extra.get("keep_alive")),
         tcp_info_raw=extra.get("tcp_info"),
+        notes=list(extra["notes"]) if isinstance(extra.get("notes"), list) else None,
+        redirects=[] if extra.get("followed") else None,  # History.get adds the hops
     )
