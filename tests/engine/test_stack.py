@@ -5,6 +5,7 @@ recorder on a real socket pair."""
 from __future__ import annotations
 
 import socket
+import threading
 
 from netlab.engine.stack import header_marks, run_stack
 from netlab.engine.stack.record import Recorder
@@ -63,3 +64,25 @@ def test_a_refused_connection_is_each_clients_error():
     results = run_stack(f"127.0.0.1:{port}/", timeout=2, clients=("socket", "http.client"))
     assert [r.client for r in results] == ["socket", "http.client"]
     assert all(r.error and "refused" in r.error.lower() for r in results)
+
+
+def test_urllib3_retries_a_read_timeout_three_times_by_default():
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        [r] = run_stack(f"http://127.0.0.1:{listener.getsockname()[1]}/", timeout=0.2, clients=("urllib3",))
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert r.connections == 4 and len(r.requests) == 4 and r.statuses == ()  # Retry(3): 1 + 3
+    assert r.error.startswith("MaxRetryError: HTTPConnectionPool(") and "Read timed out" in r.error

@@ -119,13 +119,14 @@ def _urllib3_pools(rec: Recorder) -> dict[str, type]:
             super().connect()
             rec.adopt(self.sock)
 
-    class HTTPPool(urllib3.HTTPConnectionPool):
+    # Named as urllib3's own: the pool's class name is in urllib3's error messages.
+    class HTTPConnectionPool(urllib3.HTTPConnectionPool):
         ConnectionCls = RecordedHTTPConnection
 
-    class HTTPSPool(urllib3.HTTPSConnectionPool):
+    class HTTPSConnectionPool(urllib3.HTTPSConnectionPool):
         ConnectionCls = RecordedHTTPSConnection
 
-    return {"http": HTTPPool, "https": HTTPSPool}
+    return {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
 
 
 def run_urllib3(url: str, target: Target, timeout: float, rec: Recorder) -> bytes:

@@ -68,7 +68,8 @@ class Recorder:
         conn = Connection(len(self.connections), self._order, tls, recorded)
         self.connections.append(conn)
         if recorded:
-            sock.__class__ = type(f"Recording{type(sock).__name__}", (_Recording, type(sock)),
+            # named as its own class: a socket's repr (in some error messages) stays the same
+            sock.__class__ = type(type(sock).__name__, (_Recording, type(sock)),
                                   {"__slots__": (), "_netlab_conn": conn})
 
 
