@@ -24,6 +24,7 @@ import os
 import tempfile
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from http.cookiejar import Cookie, CookieJar, DefaultCookiePolicy, LoadError, MozillaCookieJar
 from typing import TYPE_CHECKING, Any
@@ -166,7 +167,9 @@ class Jar:
         ``missing_ok``)."""
         reader = MozillaCookieJar()
         try:
-            reader.load(path, ignore_discard=True, ignore_expires=True)
+            with warnings.catch_warnings():  # a malformed line: LoadError below, not cookiejar's traceback
+                warnings.simplefilter("ignore")
+                reader.load(path, ignore_discard=True, ignore_expires=True)
         except FileNotFoundError:
             if missing_ok:
                 return False
