@@ -122,7 +122,7 @@ class Services:
 
 def start_lab(services: Services, post: Post) -> None:
     try:
-        from netlab.engine.labserver import LabServer
+        from netlab.lab import LabServer
 
         services.lab = LabServer("127.0.0.1", 0).start()
     except Exception as exc:  # noqa: BLE001 - reported to the user, the app still works

@@ -44,7 +44,7 @@ def probe(modules: list[str], extra: str = "") -> dict:
 
 def test_discovery_finds_the_engine():
     mods = engine_modules()
-    for expected in ("session", "http1", "request", "resolve", "transport", "errors", "events", "labserver"):
+    for expected in ("session", "http1", "request", "resolve", "transport", "errors", "events", "defaults"):
         assert f"netlab.engine.{expected}" in mods
     on_disk = {p.stem for p in ENGINE_DIR.glob("*.py") if p.stem != "__init__"}
     assert {m.rsplit(".", 1)[1] for m in mods if m != "netlab.engine"} >= on_disk

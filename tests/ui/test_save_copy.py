@@ -264,7 +264,7 @@ async def test_copy_status_header_body_and_curl(make_app, tcp_peer):
 
 
 async def test_a_binary_body_is_not_copied_and_pages_as_a_hex_dump(make_app, lab_server, tmp_path, monkeypatch):
-    from netlab.engine.labserver import lab_bytes
+    from netlab.lab import lab_bytes
 
     pager, paged = _recorder(tmp_path, "pager")
     monkeypatch.setenv("PAGER", pager)
