@@ -196,3 +196,39 @@ def test_body_path_gets_the_last_body(fresh, engine, tmp_path):
     assert ex.error is None
     assert out.read_bytes() == ex.response.body and b'"path": "/echo"' in out.read_bytes()
     assert ex.redirects[0].response.body == b"moved\n"
+
+
+# ------------------------------------------------------------------------ the history
+
+
+def test_history_keeps_the_chain_and_migrates_a_v1_file(fresh, engine, tmp_path):
+    import sqlite3
+
+    from netlab.engine.store import history as store
+
+    path = tmp_path / "v1.sqlite3"
+    old = sqlite3.connect(path)  # a history written by netlab before the hop table
+    for stmt in store._SCHEMA.replace(store._HOP_TABLE + ";", "").split(";"):
+        if stmt.strip():
+            old.execute(stmt)
+    old.execute(f"PRAGMA application_id = {store.APPLICATION_ID}")
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+    os_path = str(path)
+    ex = follow(engine, Request.from_url(f"{fresh.url}/r/302?to=/r/307%3Fto%3D/echo"), jar=Jar())
+    plain = engine.send(Request.from_url(f"{fresh.url}/echo"))
+    with store.History(os_path, max_entries=2) as h:
+        assert h.notice is None
+        first = h.add(ex)
+        back = h.get(first)
+        assert h.add(plain) and h.get(h.last_id()).redirects is None
+        h.add(plain)  # the chain falls out of the newest two: its hops go too
+        assert h._query("SELECT COUNT(*) FROM hop", ())[0][0] == 0
+    assert [hop.request.data for hop in back.redirects] == [hop.request.data for hop in ex.redirects]
+    assert [hop.response.status for hop in back.redirects] == [302, 307]
+    assert back.to_dict()["redirects"] == ex.to_dict()["redirects"]
+    assert back.notes == ex.notes and back.redirects[1].notes == ex.redirects[1].notes
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == store.SCHEMA_VERSION == 2
+    raw.close()

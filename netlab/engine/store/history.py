@@ -10,7 +10,9 @@ from it, so ``get(id).to_dict()`` has the shape of ``netlab send --json`` and
     ex = history.get(id)
     Engine().send(ex.request, options=ex.options)
 
-sends the same bytes to the same target again.
+sends the same bytes to the same target again.  A chain sent with -L is its last exchange's row
+and, in the hop table (schema 2), a row per hop before it; ``get`` gives the last exchange with
+``redirects`` holding the hops in order.
 
 The file holds secrets (cookies, tokens): it is created 0600 in a 0700 directory.  It is
 used only when nobody else could have written it or could swap it (``check_private``, the
