@@ -7,8 +7,8 @@ The history file is ``netlab.engine.store.history.default_path()`` ($NETLAB_HIST
 options (timeout, TLS settings, --resolve pins, Unix socket), stores the new exchange
 too, and prints it the way ``netlab send`` does; an exchange sent with -L is replayed as a
 chain (its first request's bytes, the redirects followed again, every hop stored and shown).
-``history show ID`` prints a stored exchange as ``netlab send -v -i`` would have (all on standard output), or with --json
-in the ``netlab send --json`` shape.  ID is a number from ``netlab history``, ``last``
+``history show ID`` prints a stored exchange as ``netlab send -v -i`` would have (all on
+standard output), or with --json in the ``netlab send --json`` shape.  ID is a number from ``netlab history``, ``last``
 or ``prev`` (the one before last) everywhere.  ``replay ID --repeat N`` is a load run
 instead (netlab/cli/load.py): a latency summary, nothing stored."""
 
