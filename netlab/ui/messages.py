@@ -39,8 +39,10 @@ class ExchangeEvent(Message):
 
     def can_replace(self, message: Message) -> bool:
         # Progress is noisy: a body chunk may be superseded by the next one of the same send.
+        from netlab.engine.events import BodyChunk
+
         return (isinstance(message, ExchangeEvent) and message.send_id == self.send_id
-                and type(message.event).__name__ == type(self.event).__name__ == "BodyChunk")
+                and isinstance(message.event, BodyChunk) and isinstance(self.event, BodyChunk))
 
 
 class ExchangeDone(Message):

@@ -33,11 +33,12 @@ def exchange_event(app, msg) -> None:
     to the connection table."""
     if msg.send_id != app._send_id:
         return
+    from netlab.engine import events as ev
+
     app.response.apply(msg.event)
-    kind = type(msg.event).__name__
-    if kind in ("Connecting", "Connected"):
+    if isinstance(msg.event, (ev.Connecting, ev.Connected)):
         app.connections.note_event(msg.event)
-    if kind == "Connected":
+    if isinstance(msg.event, ev.Connected):
         app.services.remember(msg.event.local, msg.event.remote)
         app.connections.scan_soon()
 

@@ -275,10 +275,11 @@ class ConnectionsPane(Vertical):
     # -- following the exchange's connection ---------------------------------------------------
     def note_event(self, event) -> None:
         """An engine event of the current send: Connecting and Connected start a follow."""
-        kind = type(event).__name__
-        if kind == "Connecting":
+        from netlab.engine import events as ev
+
+        if isinstance(event, ev.Connecting):
             self._connecting_t = event.t
-        elif kind == "Connected" and event.family in ("AF_INET", "AF_INET6"):
+        elif isinstance(event, ev.Connected) and event.family in ("AF_INET", "AF_INET6"):
             self._model()
             follow = self.tracker.start(event.local, event.remote, reused=event.reused, connected_t=event.t,
                                         connecting_t=None if event.reused else self._connecting_t,

@@ -528,32 +528,33 @@ class ResponseView(LazyTabs, Vertical):
 
     def apply(self, event) -> None:
         """Show one engine event."""
+        from netlab.engine import events as ev
         from netlab.ui.views.status import live_status, progress_text
 
-        kind = type(event).__name__
         t = self._times
-        t[kind] = event.t
-        if kind == "Resolving":
-            t["start"] = event.t
-        elif kind == "Connected":
-            t["connected"] = event.t
-            self._pair = (tuple(event.local), tuple(event.remote))
-        elif kind == "ResponseHead":
-            self._body_started = event.t
-            self._show_headers(event.headers, ())
-        elif kind == "BodyChunk":
-            progress = self.query_one("#resp-progress", Static)
-            progress.display = True
-            progress.update(progress_text(event, self._body_started))
-        elif kind in ("Complete", "Failed"):
-            self.query_one("#resp-progress").display = False
-        if kind == "Failed":
+        t[type(event).__name__] = event.t  # each step's time by its event's name: the live waterfall reads them
+        match event:
+            case ev.Resolving():
+                t["start"] = event.t
+            case ev.Connected():
+                t["connected"] = event.t
+                self._pair = (tuple(event.local), tuple(event.remote))
+            case ev.ResponseHead():
+                self._body_started = event.t
+                self._show_headers(event.headers, ())
+            case ev.BodyChunk():
+                progress = self.query_one("#resp-progress", Static)
+                progress.display = True
+                progress.update(progress_text(event, self._body_started))
+            case ev.Complete() | ev.Failed():
+                self.query_one("#resp-progress").display = False
+        if isinstance(event, ev.Failed):
             self._failed_phase = event.phase
         line = live_status(event)
         if line is not None:
             self._status(line)
         self._live_waterfall()
-        if kind == "Failed":
+        if isinstance(event, ev.Failed):
             self._stopped = self.content.get("timing")
 
     def _tick(self) -> None:

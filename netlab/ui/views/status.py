@@ -50,33 +50,35 @@ BAR = 24  # cells of the progress bar
 def live_status(event) -> Text | None:
     """The status line while a send runs, after engine event ``event`` (None: the event
     does not change it)."""
-    kind = type(event).__name__
-    if kind == "Resolving":
-        return Text.assemble(("● ", STEP), f"resolving {safe(event.name)} …")
-    if kind == "Resolved":
-        return Text.assemble(("● ", STEP), f"{safe(event.name)} → {safe(', '.join(event.addresses))} "
-                             f"({event.source}, {event.elapsed_ms:.2f} ms) · connecting …")
-    if kind == "Connecting":
-        return Text.assemble(("● ", STEP), f"connecting to {safe(event.address)}"
-                             f"{f':{event.port}' if event.port else ''} ({event.family}) …")
-    if kind == "ConnectFailed":
-        return Text.assemble(("● ", "bold yellow"), f"connect to {safe(event.address)} failed: "
-                             f"{safe(event.message)} · trying the next address …")
-    if kind == "Connected":
-        how = "reusing" if event.reused else "connected"
-        return Text.assemble(("● ", STEP), f"{how} {fmt_addr(event.local)} → {fmt_addr(event.remote)} …")
-    if kind == "TLSDone":
-        return Text.assemble(("● ", STEP), f"TLS {safe(event.version)} {safe(event.cipher)} · sending …")
-    if kind == "RequestSent":
-        return Text.assemble(("● ", STEP), f"sent {event.nbytes} bytes · waiting for the response …")
-    if kind == "InformationalHead":
-        return Text.assemble(("● ", STEP), f"informational {event.status} {safe(event.reason)} · waiting …")
-    if kind == "ResponseHead":
-        return Text.assemble((f" {safe(event.http_version)} {event.status} {safe(event.reason)} ",
-                              status_style(event.status)), ("  receiving the body …", "dim"))
-    if kind == "Complete":
-        return Text.assemble(("● ", STEP), f"received {fmt_bytes(event.body_bytes)} body in "
-                             f"{event.total_ms:.1f} ms · preparing the views …")
+    from netlab.engine import events as ev
+
+    match event:
+        case ev.Resolving():
+            return Text.assemble(("● ", STEP), f"resolving {safe(event.name)} …")
+        case ev.Resolved():
+            return Text.assemble(("● ", STEP), f"{safe(event.name)} → {safe(', '.join(event.addresses))} "
+                                 f"({event.source}, {event.elapsed_ms:.2f} ms) · connecting …")
+        case ev.Connecting():
+            return Text.assemble(("● ", STEP), f"connecting to {safe(event.address)}"
+                                 f"{f':{event.port}' if event.port else ''} ({event.family}) …")
+        case ev.ConnectFailed():
+            return Text.assemble(("● ", "bold yellow"), f"connect to {safe(event.address)} failed: "
+                                 f"{safe(event.message)} · trying the next address …")
+        case ev.Connected():
+            how = "reusing" if event.reused else "connected"
+            return Text.assemble(("● ", STEP), f"{how} {fmt_addr(event.local)} → {fmt_addr(event.remote)} …")
+        case ev.TLSDone():
+            return Text.assemble(("● ", STEP), f"TLS {safe(event.version)} {safe(event.cipher)} · sending …")
+        case ev.RequestSent():
+            return Text.assemble(("● ", STEP), f"sent {event.nbytes} bytes · waiting for the response …")
+        case ev.InformationalHead():
+            return Text.assemble(("● ", STEP), f"informational {event.status} {safe(event.reason)} · waiting …")
+        case ev.ResponseHead():
+            return Text.assemble((f" {safe(event.http_version)} {event.status} {safe(event.reason)} ",
+                                  status_style(event.status)), ("  receiving the body …", "dim"))
+        case ev.Complete():
+            return Text.assemble(("● ", STEP), f"received {fmt_bytes(event.body_bytes)} body in "
+                                 f"{event.total_ms:.1f} ms · preparing the views …")
     return None
 
 
