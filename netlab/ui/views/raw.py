@@ -37,47 +37,34 @@ def _marker(text: str, style: str = MARK) -> Text:
     return Text(f"── {text} ──", style, no_wrap=True)
 
 
-def _chunk_segments(raw: bytes) -> list[tuple]:
-    """Split a chunked wire body into ("size", line, n), ("data", bytes), ("crlf", bytes),
-    ("trailer", line), ("final", line), ("partial", bytes)."""
+def _chunk_segments(response, shown: bytes) -> list[tuple]:
+    """The chunked wire body's first ``shown`` bytes as ("size", line, n), ("data", bytes),
+    ("crlf", bytes), ("trailer", line), ("final", line), ("partial", bytes), from the chunk
+    boundaries the engine found while framing it (``Response.chunks``): no second parse.
+    Bytes after the last framed chunk (a cut-off or malformed body) are "partial"."""
     out: list[tuple] = []
-    pos, n = 0, len(raw)
-    while pos < n:
-        eol = raw.find(b"\n", pos)
-        if eol < 0:
-            out.append(("partial", raw[pos:]))
+    limit = len(shown)
+    pos = 0
+    for chunk in response.chunks():
+        if chunk.start >= limit:
             return out
-        line = raw[pos : eol + 1]
-        pos = eol + 1
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            out.append(("partial", line + raw[pos:]))
+        out.append(("size", shown[chunk.start : chunk.start + chunk.line], chunk.size))
+        pos = chunk.start + chunk.line
+        if chunk.size == 0:  # the trailer section: field lines, then the blank line
+            for line in shown[pos:].splitlines(keepends=True):
+                out.append(("final" if not line.strip() else "trailer", line))
             return out
-        out.append(("size", line, size))
-        if size == 0:
-            while pos < n:
-                eol = raw.find(b"\n", pos)
-                if eol < 0:
-                    out.append(("partial", raw[pos:]))
-                    return out
-                line = raw[pos : eol + 1]
-                pos = eol + 1
-                if not line.strip():
-                    out.append(("final", line))
-                    return out
-                out.append(("trailer", line))
-            return out
-        data = raw[pos : pos + size]
+        data = shown[pos : pos + chunk.size]
         out.append(("data", data))
         pos += len(data)
-        if len(data) < size:
+        if len(data) < chunk.size:
             return out
-        for end in (b"\r\n", b"\n"):
-            if raw.startswith(end, pos):
-                out.append(("crlf", end))
-                pos += len(end)
-                break
+        end = shown[pos : pos + 2]
+        if end:
+            out.append(("crlf", end))
+            pos += len(end)
+    if pos < limit:
+        out.append(("partial", shown[pos:]))
     return out
 
 
@@ -137,7 +124,7 @@ def _raw_body(out: list[Text], response) -> int:
     if looks_binary(shown[:8192]):
         shown = shown[:RAW_BINARY_LIMIT]  # escaped binary is unreadable at length: the Hex tab shows it
     if response.framing == "chunked":
-        for seg in _chunk_segments(shown):
+        for seg in _chunk_segments(response, shown):
             _raw_chunk(out, seg)
     elif shown:
         _wire(out, shown)
