@@ -61,11 +61,13 @@ def cmd_tui(argv: Sequence[str]) -> int:
 
     p = Parser(prog="netlab", description="Open the netlab TUI.")
     p.add_argument("url", nargs="?", help="URL to pre-fill (default: the built-in lab server's /ip)")
+    p.add_argument("--packets", action="store_true",
+                   help="capture each exchange's packets (the Packets tab; root or CAP_NET_RAW)")
     p.add_argument("--version", action="version", version=f"netlab {__version__}")
     args = p.parse_args(argv)
     from netlab.ui.app import run_app
 
-    return run_app(args.url)
+    return run_app(args.url, packets=args.packets)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -65,15 +65,10 @@ class Capture:
 
 def route_json(ex) -> dict | None:
     """The route to the exchange's peer (netlink), or None (Unix socket, no connection)."""
-    conn = ex.connection
-    if conn is None or conn.family not in ("AF_INET", "AF_INET6"):
-        return None
-    from netlab.engine.capture.route import route_to
+    from netlab.engine.capture.route import route_of
 
-    try:
-        return route_to(conn.remote[0]).as_json()
-    except (OSError, ValueError):
-        return None
+    route = route_of(ex)
+    return route.as_json() if route is not None else None
 
 
 def _labnet_for(host: str):

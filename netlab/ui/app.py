@@ -39,9 +39,10 @@ class NetlabApp(App):
     BINDINGS = APP_BINDINGS
 
     def __init__(self, url: str | None = None, *, lab: bool = True, live_connections: bool = True,
-                 history: bool = True, history_path: str | None = None) -> None:
+                 history: bool = True, history_path: str | None = None, packets: bool = False) -> None:
         super().__init__()
         self.start_url = url
+        self.start_packets = packets  # `netlab --packets`: the composer's capture box starts ticked
         self.use_lab = lab and not url
         self.live_connections = live_connections
         from netlab.ui import usersettings
@@ -90,6 +91,7 @@ class NetlabApp(App):
         from netlab.ui import usersettings
 
         usersettings.apply(self)  # the composer's and DNS pane's defaults; the file's problems, once
+        self.composer.opt["packets"] = self.start_packets
         if self.start_url:
             self.composer.load_url(self.start_url)
         elif self.use_lab:
@@ -284,7 +286,7 @@ class NetlabApp(App):
         self.composer.load_url(msg.url + "/ip")
 
 
-def run_app(url: str | None = None) -> int:
+def run_app(url: str | None = None, *, packets: bool = False) -> int:
     """``netlab [URL]``: with no URL the built-in lab server is the target."""
     import sys
 
@@ -292,6 +294,6 @@ def run_app(url: str | None = None) -> int:
     # switch interval a worker can wait that long between two socket calls, and the
     # timings would show the wait.  A 0.5 ms interval keeps them close to the wire.
     sys.setswitchinterval(0.0005)
-    app = NetlabApp(url)
+    app = NetlabApp(url, packets=packets)
     app.run()
     return app.return_code or 0

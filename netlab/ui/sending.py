@@ -11,7 +11,8 @@ from __future__ import annotations
 
 
 def start(app, request, options) -> None:
-    """Send ``request`` now, cancelling any send in flight and what was still queued."""
+    """Send ``request`` now, cancelling any send in flight and what was still queued;
+    redirects, cookies and capture as the composer's Options tab says."""
     from netlab.engine import CancelToken
     from netlab.ui import workers
 
@@ -24,7 +25,8 @@ def start(app, request, options) -> None:
     app.response.begin(app._send_id, f"{request.method} {request.url}")
     if app.grid.compact:
         app.action_show_pane("response")
-    app._thread(workers.send, app.services, request, options, app._cancel, app._send_id, group="send")
+    app._thread(workers.send, app.services, request, options, app._cancel, app._send_id, app.composer.send_how(),
+                group="send")
     app.refresh_bindings()
 
 

@@ -16,6 +16,18 @@ from netlab.ui import messages as m
 
 Post = Callable[[object], object]
 
+
+@dataclass(frozen=True)
+class SendHow:
+    """How a send runs beyond its engine Options (the composer's Options tab): follow
+    redirects (each hop its own exchange), keep cookies in the session's jar, capture the
+    exchange's packets (root or CAP_NET_RAW)."""
+
+    follow: bool = False
+    max_redirects: int = 30
+    cookies: bool = False
+    packets: bool = False
+
 SWEEP_INTERVAL = 1.0  # seconds between sweeps of the keep-alive pool: a CLOSE_WAIT lives at most about this long
 
 
@@ -77,6 +89,15 @@ class Services:
         self.feed = ConnFeed()
         self.lab = None
         self.exchange_pairs: dict = {}  # (local, remote) of recent exchanges, both ends, oldest first
+        self._jar = None  # the session's cookie jar (engine.cookies.Jar), made when first used
+
+    def jar(self):
+        with self._lock:
+            if self._jar is None:
+                from netlab.engine.cookies import Jar
+
+                self._jar = Jar()
+            return self._jar
 
     def engine(self):
         with self._lock:
@@ -132,18 +153,31 @@ def start_lab(services: Services, post: Post) -> None:
     post(m.LabReady(services.lab.url))
 
 
-def send(services: Services, request, options, cancel, send_id: int, post: Post) -> None:
-    """Send one request, forwarding every engine event; store it; post the render."""
+def send(services: Services, request, options, cancel, send_id: int, how: SendHow = SendHow(), *,
+         post: Post) -> None:
+    """Send one request (following redirects, with the session's cookies, captured, as
+    ``how`` says), forwarding every engine event; store it; post the render."""
     from netlab.ui.views.exchange import prepare
 
     def on_event(event) -> None:
         post(m.ExchangeEvent(send_id, event))
 
-    ex = services.engine().send(request, on_event, options=options, cancel=cancel)
-    if ex.connection is not None:
-        services.remember(ex.connection.local, ex.connection.remote)
+    capture = _start_capture(request, options) if how.packets else None
+    if how.follow or how.cookies:
+        from netlab.engine.redirects import follow
+
+        ex = follow(services.engine(), request, on_event, options=options, cancel=cancel,
+                    max_redirects=how.max_redirects, jar=services.jar() if how.cookies else None,
+                    redirects=how.follow)
+    else:
+        ex = services.engine().send(request, on_event, options=options, cancel=cancel)
+    for hop in [*(ex.redirects or ()), ex]:
+        if hop.connection is not None:
+            services.remember(hop.connection.local, hop.connection.remote)
+    below = _below(ex, capture, options)
     try:
         prepared = prepare(ex)
+        prepared.extra["below"] = below
     except Exception as exc:  # noqa: BLE001 - never leave the viewer waiting
         post(m.Problem(f"cannot show this exchange: {type(exc).__name__}: {exc}"))
         prepared = None
@@ -154,6 +188,30 @@ def send(services: Services, request, options, cancel, send_id: int, post: Post)
         except Exception as exc:  # noqa: BLE001
             post(m.Problem(f"history: the exchange was not saved: {exc}"))
         refresh_history(services, post)
+
+
+def _start_capture(request, options):
+    """A capture around one send, started before its SYN (and DNS query) leaves."""
+    from netlab.engine.capture import ExchangeCapture
+
+    ports = [request.port] + ([options.dns_server[1]] if options.dns_server else [])
+    capture = ExchangeCapture(ports)
+    capture.start()
+    return capture
+
+
+def _below(ex, capture, options) -> dict:
+    """What lies under the exchange's socket: the route (netlink) and, when captured, the
+    packets (the connection stays pooled: its FIN comes later and is not waited for)."""
+    from netlab.engine.capture.route import route_of
+
+    route = route_of(ex)
+    below: dict = {"route": route.as_json() if route is not None else None}
+    if capture is not None:
+        below["capture"] = capture.finish(ex, dns_server=options.dns_server)
+        below["packets"] = capture.packets
+        below["frames"] = capture.frames  # for a pcap saved from the Packets tab
+    return below
 
 
 def refresh_history(services: Services, post: Post, limit: int = 500) -> None:

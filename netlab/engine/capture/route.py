@@ -61,6 +61,17 @@ def route_to(address: str) -> Route:
         return Route(name or f"if{oif}", source, gateway, mac, state, mtu)
 
 
+def route_of(exchange) -> Route | None:
+    """The route to an exchange's peer, or None (a Unix socket, no connection, no answer)."""
+    conn = getattr(exchange, "connection", None)
+    if conn is None or conn.family not in ("AF_INET", "AF_INET6"):
+        return None
+    try:
+        return route_to(conn.remote[0])
+    except (OSError, ValueError):
+        return None
+
+
 def _link(nl: socket.socket, index: int) -> tuple[str | None, int | None, str | None]:
     ifinfo = struct.pack("BxHiII", socket.AF_UNSPEC, 0, index, 0, 0)
     for msg_type, body in _request(nl, RTM_GETLINK, NLM_F_REQUEST, ifinfo):

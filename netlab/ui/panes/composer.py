@@ -63,7 +63,8 @@ class Composer(LazyTabs, Vertical):
         self.border_subtitle = "F2"
         # the send options; the Options tab edits them (it is mounted after the first frame);
         # cacert and max_time have no field: they come from a curl command, a .http entry or history
-        self.opt: dict = {"timeout": "10", "head_timeout": "30", "insecure": False, "resolve": "", "unix": "",
+        self.opt: dict = {"timeout": "10", "head_timeout": "30", "insecure": False, "follow": False, "cookies": False,
+                          "packets": False, "resolve": "", "unix": "",
                           "dns": "", "cacert": "", "max_time": ""}
         self._note: tuple[bytes, str, str] | None = None  # (data, url, text): shown while they are unchanged
         self._curl_error: tuple[str, str] | None = None  # (URL bar text, why it is not a curl command we read)
@@ -433,10 +434,20 @@ class Composer(LazyTabs, Vertical):
         event.stop()
         if self._restoring:
             return
-        if self.opt["insecure"] != event.value:
+        key = (event.checkbox.id or "").removeprefix("opt-")
+        if key not in self.opt:
+            return
+        if self.opt[key] != event.value:
             self._remember()
-        self.opt["insecure"] = event.value
+        self.opt[key] = event.value
         self._show_status()
+
+    def send_how(self):
+        """Redirects, cookies and capture for the next send (the Options tab's boxes)."""
+        from netlab.ui.workers import SendHow
+
+        return SendHow(follow=bool(self.opt["follow"]), cookies=bool(self.opt["cookies"]),
+                       packets=bool(self.opt["packets"]))
 
     # -- undo / redo: the whole request (bytes, URL, options) before each edit ----------------
     def _state(self) -> tuple:
@@ -644,6 +655,9 @@ def _options_said(opt: dict) -> list[str]:
         said.append("pin " + " ".join(resolve))
     if opt["insecure"]:
         said.append("insecure TLS")
+    for key, name in (("follow", "follow redirects"), ("cookies", "cookie jar"), ("packets", "capture packets")):
+        if opt.get(key):
+            said.append(name)
     for key, name, default in (("unix", "unix", ""), ("dns", "dns", ""), ("timeout", "timeout", "10"),
                                ("head_timeout", "head timeout", "30"), ("max_time", "max time", ""),
                                ("cacert", "cacert", "")):

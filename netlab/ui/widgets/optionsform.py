@@ -34,3 +34,9 @@ class OptionsForm(VerticalScroll):
         yield Label("Head timeout, seconds from the request sent to the whole response head; 0: none "
                     "(netlab send --head-timeout)", classes="section")
         yield Input(self.opt["head_timeout"], id="opt-head_timeout", compact=True)
+        yield TickBox("Follow redirects: each hop its own exchange, at most 30 (curl -L)", self.opt["follow"],
+                      id="opt-follow", compact=True)
+        yield TickBox("Cookie jar: keep this session's cookies and send them back (curl -b/-c)", self.opt["cookies"],
+                      id="opt-cookies", compact=True)
+        yield TickBox("Capture packets: the exchange below the socket, Packets tab (root or CAP_NET_RAW)",
+                      self.opt["packets"], id="opt-packets", compact=True)
