@@ -83,3 +83,47 @@ def stored_note(response) -> str:
         return f"the history kept only {store.size} of its {store.full_size} body bytes"
     return ""
 
+
+
+# -- the captured frames as pcap (the Packets tab's w) ----------------------------------------------
+
+def pcap_name(exchange) -> str:
+    """``ip.pcap`` for ``/ip``: the save name's stem with ``.pcap``."""
+    url = getattr(getattr(exchange, "request", None), "url", "") or ""
+    stem = save_name(url, None, raw=True).rpartition(".")[0] or "exchange"
+    return stem + ".pcap"
+
+
+def no_pcap_reason(prepared, in_flight: bool, below: dict) -> str:
+    """Why ``w`` has no frames to save, and what to do."""
+    if prepared is None:
+        return "no exchange to save packets of yet" + (" (a request is in flight)" if in_flight else "")
+    capture = below.get("capture")
+    if capture is None:
+        return ("no packets were captured for this exchange: tick Capture packets in the composer's Options tab "
+                "(F8) or start netlab --packets, then send again")
+    error = capture.get("error")
+    if error:
+        hint = f" · {safe(error.get('hint'))}" if error.get("hint") else ""
+        return f"the capture failed: {safe(error.get('message'))}{hint}"
+    return f"no frames were captured on {safe(capture.get('interface') or '?')}: nothing to save"
+
+
+def save_pcap(fd: int, path: str, frames: list, post) -> None:
+    """Write ``frames`` as pcap to ``path`` (opened as ``fd`` by the prompt: mode 0600) with
+    ``engine.capture.pcap.write``; a worker thread.  Posts FileSaved."""
+    from netlab.ui import messages as m
+
+    try:
+        os.close(fd)
+        from netlab.engine.capture.pcap import write
+
+        count = write(path, frames)
+        size = os.path.getsize(path)
+    except OSError as exc:
+        post(m.FileSaved(path, 0, exc.strerror or str(exc)))
+        return
+    except Exception as exc:  # noqa: BLE001 - a frame dpkt cannot write: said, not a crash
+        post(m.FileSaved(path, 0, f"{type(exc).__name__}: {exc}"))
+        return
+    post(m.FileSaved(path, size, None, f"{count} frames · tcpdump -r or Wireshark opens it"))

@@ -1,15 +1,15 @@
 """The response viewer: a live status line and progress while an exchange runs, then
-tabs for the body, headers, raw bytes, hex, timing and the connection.
+tabs for the body, headers, raw bytes, hex, timing, the connection and its packets.
 
 While a send runs the app calls ``begin()`` and ``apply(event)`` for every engine event
 (the head and headers show before the body is complete; a progress bar shows bytes and
 rate).  When it is done the app sets ``prepared`` (a ``views.exchange.Prepared``, computed in
 the worker) and ``watch_prepared`` draws every tab.  What the tabs show is drawn in
-netlab/ui/views/ (status, body, raw, hexdump, timing, connection); this pane holds them.
+netlab/ui/views/ (status, body, raw, hexdump, timing, connection, packets); this pane holds them.
 
 On a finished exchange: ``/`` searches the active tab (Body, Raw, Hex, Connection; the
 LineView does the searching, the SearchBar edits the query), ``s``/``S`` save the body /
-the raw response, ``v``/``e`` open the body in $PAGER / $EDITOR (the app suspended),
+the raw response, ``w`` the captured frames as pcap, ``v``/``e`` open the body in $PAGER / $EDITOR (the app suspended),
 ``y``, ``Y``, ``C`` copy (a header or the body, the status line, the request as curl).
 """
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from netlab.ui.views.timing import LiveTimings
     from netlab.ui.widgets.lineview import LineView  # with the tabs, after the first frame
 
-TABS = ("body", "headers", "raw", "hex", "timing", "connection")
+TABS = ("body", "headers", "raw", "hex", "timing", "connection", "packets")
 SEARCHABLE = ("body", "raw", "hex", "connection")
 CLIP_LIMIT = 1 << 20  # bytes of body text copied to the clipboard at most (OSC 52 carries it base64)
 
@@ -67,6 +67,9 @@ class ResponseView(LazyTabs, Vertical):
                 tooltip="Write the body's exact bytes to a file (as curl -o: gzip stays gzip)"),
         Binding("S", "save('raw')", "Save raw", show=False, id="response_save_raw",
                 tooltip="Write the raw response to a file: the head and the body as on the wire"),
+        Binding("w", "save('pcap')", "Save pcap", show=False, id="response_save_pcap",
+                tooltip="Write the exchange's captured frames as a pcap file (tcpdump -r, Wireshark open it); "
+                        "capture: the composer's Options tab or netlab --packets"),
         Binding("v", "open_body('pager')", "Pager", show=False, id="response_pager",
                 tooltip="Read the body in $PAGER (less): decoded text, control characters escaped"),
         Binding("e", "open_body('editor')", "Editor", show=False, id="response_editor",
@@ -98,7 +101,7 @@ class ResponseView(LazyTabs, Vertical):
         # What each tab shows.  The tabs, Body too, are mounted after the first frame (Lazy)
         # and take their content from here when they mount.
         self.content: dict[str, object] = {"body": None, "body_note": "", "headers": ((), ()), "raw": None,
-                                           "hex": None, "connection": None, "timing": None}
+                                           "hex": None, "connection": None, "timing": None, "packets": None}
         self._query, self._match_case = "", False  # the search (empty: none)
         self._origin = 0  # the line a search starts from: the view's top line when / was pressed
         self._confirm: str | None = None  # a path that exists: a second enter overwrites it
@@ -117,6 +120,7 @@ class ResponseView(LazyTabs, Vertical):
         get = self.content.get
         from netlab.ui.widgets.headerstable import HeadersTable  # a DataTable: imported after the first frame
         from netlab.ui.widgets.lineview import LineView
+        from netlab.ui.widgets.packetview import PacketsView
         from netlab.ui.widgets.waterfall import Waterfall
 
         body = Vertical(Static(self.content["body_note"], id="body-note"),
@@ -125,7 +129,8 @@ class ResponseView(LazyTabs, Vertical):
                 LineView(id="resp-raw", source=partial(get, "raw")),
                 LineView(id="resp-hex", source=partial(get, "hex")),
                 Waterfall(id="resp-timing", source=partial(get, "timing")),
-                LineView(id="resp-connection", source=partial(get, "connection"))]
+                LineView(id="resp-connection", source=partial(get, "connection")),
+                PacketsView(id="resp-packets", source=partial(get, "packets"))]
 
     async def ensure_tabs(self) -> None:
         """Mount the tabs (once) and show the active one."""
@@ -182,6 +187,8 @@ class ResponseView(LazyTabs, Vertical):
             return
         if widget.id == "resp-body":
             widget = self.query_one("#body-view")
+        elif widget.id == "resp-packets":
+            widget = widget.focus_target()
         if widget.can_focus:
             widget.focus()
 
@@ -300,6 +307,9 @@ class ResponseView(LazyTabs, Vertical):
         self.run_worker(partial(fn, *args, post=self.post_message), thread=True, group=group, exit_on_error=False)
 
     def action_save(self, what: str) -> None:
+        if what == "pcap":
+            self._save_pcap()
+            return
         r = self._response("save")
         if r is None or what == "body" and not r.body_bytes:
             self.app.key_hold.release()  # no prompt opens
@@ -324,6 +334,28 @@ class ResponseView(LazyTabs, Vertical):
         self.app.push_screen(PromptScreen(title, value=save_name(ex.request.url, r, raw=what == "raw"), help=help_,
                                           check=partial(self._save_to, self.prepared, what), id="save-prompt"))
 
+    def _save_pcap(self) -> None:
+        """``w``: the prompt for a pcap file of the exchange's captured frames (or why there are none)."""
+        prepared = self.shown()
+        below = (prepared.extra.get("below") or {}) if prepared is not None else {}
+        frames = below.get("frames") or []
+        if not frames:
+            self.app.key_hold.release()  # no prompt opens
+            from netlab.ui.bodyfiles import no_pcap_reason
+
+            self.app.notify(no_pcap_reason(prepared, self.in_flight, below), severity="warning", timeout=8)
+            return
+        import os
+
+        from netlab.ui.bodyfiles import pcap_name
+        from netlab.ui.screens.prompt import PromptScreen
+
+        help_ = (f"{len(frames)} frames as tcpdump -w writes them (tcpdump -r, Wireshark) · mode 0600 · a relative "
+                 f"name is saved in {_safe(os.getcwd())} · an existing file is replaced only after a second enter")
+        self._confirm = None
+        self.app.push_screen(PromptScreen("Save the captured frames (pcap) to", value=pcap_name(prepared.exchange),
+                                          help=help_, check=partial(self._save_to, prepared, "pcap"), id="save-prompt"))
+
     def _save_to(self, prepared, what: str, value: str) -> str | None:
         """The prompt's check: open the file (errors are shown in the prompt, naming the
         path) and let a worker write the bytes; None closes the prompt."""
@@ -343,13 +375,19 @@ class ResponseView(LazyTabs, Vertical):
             self._confirm = path
             return f"{shown} exists: enter again to replace it, or change the name"
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if exists else os.O_EXCL), 0o666)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if exists else os.O_EXCL),
+                         0o600 if what == "pcap" else 0o666)  # (frames hold the exchange's bytes, as --pcap)
         except FileExistsError:
             self._confirm = path
             return f"{shown} exists now: enter again to replace it, or change the name"
         except OSError as exc:
             return f"cannot write {shown}: {exc.strerror or exc}"
         self._confirm = None
+        if what == "pcap":
+            from netlab.ui.bodyfiles import save_pcap
+
+            self._work(save_pcap, fd, path, list(prepared.extra["below"]["frames"]), group="save")
+            return None
         r = prepared.exchange.response
         from netlab.ui import workers
         from netlab.ui.bodyfiles import chunks, stored_note
@@ -594,6 +632,7 @@ class ResponseView(LazyTabs, Vertical):
         c = prepared.exchange.connection
         self._pair = (tuple(c.local), tuple(c.remote)) if c is not None and c.family != "AF_UNIX" else None
         self._show_connection()
+        self._set("packets", prepared)
         from netlab.ui.views.timing import final_timings
 
         stopped, self._stopped = self._stopped, None
@@ -616,12 +655,13 @@ class ResponseView(LazyTabs, Vertical):
         follow = self.follow if self._follows(self.follow) else None
         prepared = self.prepared
         if prepared is not None and not self.in_flight:
-            if follow is None:
+            below = prepared.extra.get("below")
+            if follow is None and below is None:
                 self._set("connection", prepared.connection)
                 return
             from netlab.ui.views.connection import connection_lines
 
-            self._set("connection", connection_lines(prepared.exchange, follow))
+            self._set("connection", connection_lines(prepared.exchange, follow, below))
         elif follow is not None:  # still sending: the states so far
             from netlab.ui.views.connection import follow_lines
             from netlab.ui.views.lines import Lines
@@ -634,7 +674,7 @@ class ResponseView(LazyTabs, Vertical):
     def _clear_tabs(self) -> None:
         self._show_body(None, "")
         self._set("headers", ((), ()))
-        for name in ("raw", "hex", "connection", "timing"):
+        for name in ("raw", "hex", "connection", "timing", "packets"):
             self._set(name, None)
 
     def _show_headers(self, headers, trailers) -> None:

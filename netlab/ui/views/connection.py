@@ -1,5 +1,7 @@
-"""The Connection tab: the connection, name resolution, TLS and certificate, the request's
-target; and a followed connection's TCP state history."""
+"""The Connection tab: the connection, the route under it (interface, source, gateway,
+next hop, MTU: ``ip route get``), the kernel's ``tcp_info`` for it (``ss -ti``), name
+resolution, TLS and certificate, the request's target; and a followed connection's TCP
+state history."""
 
 from __future__ import annotations
 
@@ -23,9 +25,10 @@ def _section(out: list[Text], title: str) -> None:
     out.append(Text(title, "bold underline"))
 
 
-def connection_lines(ex, follow=None) -> Lines:
+def connection_lines(ex, follow=None, below: dict | None = None) -> Lines:
     """The Connection tab; ``follow`` (a netstat.Follow of this connection) adds its TCP
-    state history right below the connection itself."""
+    state history right below the connection itself; ``below`` (the send worker's
+    ``extra["below"]``) the route."""
     out: list[Text] = []
     c = ex.connection
     _section(out, "Connection")
@@ -38,6 +41,7 @@ def connection_lines(ex, follow=None) -> Lines:
         _kv(out, "connection", "reused (keep-alive)" if c.reused else "new", "green" if c.reused else "")
         _kv(out, "RTT", fmt_ms(c.rtt_ms) + ("  (kernel TCP_INFO)" if c.rtt_ms is not None else ""))
         _kv(out, "after", "kept open for reuse" if ex.keep_alive else "closed")
+    _under(out, ex, below)
     if follow is not None:
         out.extend(follow_lines(follow))
     d = ex.dns
@@ -83,6 +87,53 @@ def connection_lines(ex, follow=None) -> Lines:
     for addr, why in ex.attempts:
         _kv(out, "attempt", f"{safe(addr)}: {safe(why)}", "red")
     return Lines.of(out)
+
+
+# -- below the socket: the route and tcp_info ---------------------------------------------------
+
+def _under(out: list[Text], ex, below: dict | None) -> None:
+    """The route and tcp_info sections, when known."""
+    if ex.connection is not None and below is not None and below.get("route"):
+        _route(out, below["route"])
+    info = getattr(ex, "tcp_info", None)
+    if info:
+        _tcp_info(out, info)
+
+
+def _route(out: list[Text], route: dict) -> None:
+    """The route to the peer as the kernel says it (``ip route get``, ``ip neigh``)."""
+    _section(out, "Route")
+    _kv(out, "interface", safe(route.get("interface") or "?"))
+    _kv(out, "source", safe(route.get("source") or "-"))
+    gateway = route.get("gateway")
+    _kv(out, "gateway", safe(gateway) if gateway else "direct (the peer is on the link: no router)")
+    mac, state = route.get("next_hop_mac"), route.get("neighbour_state")
+    if mac:
+        _kv(out, "next hop MAC", f"{safe(mac)}  ({safe(state or 'no neighbour entry')})")
+    elif (route.get("interface") or "") == "lo":
+        _kv(out, "next hop MAC", "none: loopback has no link-layer addresses")
+    else:
+        _kv(out, "next hop MAC", "not known" + (f" (neighbour {safe(state)})" if state else " (no neighbour entry)"),
+            NOTE)
+    mtu = route.get("mtu")
+    _kv(out, "MTU", f"{mtu} B" if mtu else "-")
+
+
+def _tcp_info(out: list[Text], info: dict) -> None:
+    """The kernel's ``struct tcp_info`` at the exchange's end (``ss -ti``'s numbers)."""
+    _section(out, "TCP (kernel tcp_info)")
+    if "rtt_ms" in info:
+        _kv(out, "rtt", f"{info['rtt_ms']:.3f} ms ± {info.get('rttvar_ms', 0):.3f} ms  (smoothed, and its variation)")
+    if "snd_cwnd" in info:
+        _kv(out, "cwnd", f"{info['snd_cwnd']} segments  (congestion window)")
+    if "snd_mss" in info:
+        _kv(out, "MSS", f"send {info['snd_mss']} B · receive {info.get('rcv_mss', '-')} B")
+    if "total_retrans" in info:
+        _kv(out, "retransmits", str(info["total_retrans"]), "red" if info["total_retrans"] else "green")
+    if "segs_out" in info:
+        _kv(out, "segments", f"{info['segs_out']} out · {info.get('segs_in', '-')} in")
+    if "bytes_acked" in info:
+        _kv(out, "bytes", f"{info['bytes_acked']} acked · {info.get('bytes_received', '-')} received")
 
 
 # -- TCP states of a followed connection -------------------------------------------------------
