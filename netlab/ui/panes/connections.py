@@ -15,6 +15,11 @@ worker, quickly after a change, backing off while nothing happens) and taken fro
 every snapshot, and each change is posted as FollowChanged for the response viewer's
 Connection tab.
 
+Under the table, for the selected row (live only): the owning process's ancestry (htop's
+tree: ``login → zsh → python``) and the connection's ``tcp_info`` (``ss -ti``), looked up
+for that one row in a worker (``netstat.detail.row_detail``) when the cursor settles and
+again after every scan, so the numbers are live and the scan's cost does not grow.
+
 The pane's bottom border is its footer: the legend of the row markers (● netlab's own
 sockets, ◆ the connection of the exchange shown) and where the cursor is ("row N of M").
 """
@@ -41,6 +46,7 @@ if TYPE_CHECKING:  # the engine is imported after the first frame (see _model)
 SPARK = "▁▂▃▄▅▆▇█"
 PROTO_CYCLE = ((), ("tcp", "tcp6"), ("udp", "udp6"))  # both, TCP only, UDP only
 FAST_SCAN_MS = 200  # a send triggers a scan at once only when scans are this cheap
+DETAIL_DELAY = 0.15  # seconds the cursor rests on a row before its detail is looked up
 
 
 def _safe(value) -> str:
@@ -123,6 +129,7 @@ class ConnectionsPane(Vertical):
         self._connecting_t: float | None = None
         self._target: tuple | None = None  # a (local, remote) to put the cursor on once it shows
         self._footer = ""  # the bottom border's text now
+        self._detail_timer = None  # the lookup of the selected row's detail, once the cursor rests
 
     def compose(self) -> ComposeResult:
         yield Static(id="conn-status")
@@ -165,6 +172,57 @@ class ConnectionsPane(Vertical):
         if footer.plain != self._footer:
             self._footer = footer.plain
             self.border_subtitle = footer
+        if cursor is not None:
+            self._want_detail()
+
+    # -- the selected row's detail: process ancestry, tcp_info -----------------------------------
+    def _want_detail(self) -> None:
+        """Look the selected row's detail up once the cursor rests (live tables only)."""
+        if not self.live or self.table is None:
+            return
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self._detail_tick)
+
+    def _detail_tick(self) -> None:
+        self._detail_timer = None
+        row = self.selected_row()
+        if row is None:
+            box = self._detail_box()
+            if box is not None:
+                box.clear()
+            return
+        from functools import partial
+
+        from netlab.engine.netstat.detail import row_detail
+
+        self.run_worker(partial(row_detail, row), thread=True, group="conn-detail", exclusive=True,
+                        exit_on_error=False, name="conn-detail")
+
+    def _detail_box(self):
+        return next(iter(self.query("#conn-detail")), None)
+
+    async def on_worker_state_changed(self, event) -> None:
+        worker = event.worker
+        if worker.name != "conn-detail" or event.state.name != "SUCCESS":
+            return
+        event.stop()
+        detail = worker.result
+        row = self.selected_row()
+        if row is None or detail is None or detail.key != row.key:
+            return  # the cursor moved on meanwhile
+        box = self._detail_box()
+        if box is None:
+            from netlab.ui.widgets.conndetail import ConnDetail
+
+            box = ConnDetail(id="conn-detail")
+            await self.mount(box, after=self.view)
+        box.show(row, detail, row.key in self.table.own)
+
+    def detail_text(self) -> str:
+        """The detail lines under the table (for tests)."""
+        box = self._detail_box()
+        return box.plain if box is not None else ""
 
     def _model(self):
         """The table, the scan pacer and the follow tracker (made on first use)."""
@@ -271,6 +329,7 @@ class ConnectionsPane(Vertical):
         if self._target is not None:
             self._select_target()
         self._show_status()
+        self._want_detail()  # the selected row's numbers, live
 
     # -- following the exchange's connection ---------------------------------------------------
     def note_event(self, event) -> None:

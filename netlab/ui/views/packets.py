@@ -289,7 +289,7 @@ def summary(below: dict | None, ladder: Ladder | None) -> list[Text]:
         t.append(f" · {cap['sampled']} headers only (past the 16 MiB payload budget)", "yellow")
     if not any("tcp" in p and "F" in p["tcp"]["flags"] for p in ladder.packets):
         t.append(" · no FIN yet: the connection stays open for reuse", NOTE)
-    return [t, Text("↑↓ j k: a packet · enter: into its layers (and back) · w: save as pcap", NOTE)]
+    return [t, Text("↑↓ j k: a packet · enter: its layers (and back) · w: save as pcap", NOTE)]
 
 
 # -- the ladder ---------------------------------------------------------------------------------
@@ -302,9 +302,12 @@ def _time_w(ladder: Ladder) -> int:
 
 def _arrow_w(ladder: Ladder, width: int) -> int:
     """The arrow's width for a view ``width`` cells wide: room for the labels first."""
-    label = max((len(x) for x in ladder.labels), default=0) + (15 if ladder.rtt_ms is not None else 0)
-    want = width - _time_w(ladder) - 2 - min(label, 30)
-    return max(22, min(50, want))
+    label = max((len(x) for x in ladder.labels), default=0)
+    if ladder.rtt_ms is not None:
+        label = max(label, len(f"handshake 2/3: SYN-ACK · RTT {ladder.rtt_ms:.3f} ms"))
+    least = max((len(_inner(ladder, i, True)) + 6 for i in range(ladder.count)), default=18)
+    want = width - _time_w(ladder) - 2 - min(label, 40)
+    return max(min(least, 24), min(50, want))
 
 
 def _inner(ladder: Ladder, i: int, compact: bool) -> str:
@@ -335,6 +338,7 @@ def ladder_header(ladder: Ladder, width: int) -> Text:
     t.append(" " * pad)
     t.append(right, IN_STYLE)
     t.append("  what it carries", "dim")
+    t.truncate(width, overflow="ellipsis")
     return t
 
 
@@ -356,12 +360,15 @@ def ladder_line(ladder: Ladder, i: int, width: int) -> Text:
     body = "─" * lead + inner + "─" * (dashes - lead)
     t.append("├" + body + "▶" if out else "◀" + body + "┤", OUT_STYLE if out else IN_STYLE)
     label = ladder.labels[i]
+    if tw + arrow + 2 + len(label) > width:  # narrow: the arrow's direction says request or response
+        label = label.replace("request ", "").replace("response ", "")
     style = "cyan" if label.startswith("handshake") else "yellow" if "FIN" in label or "RST" in label else \
         "dim" if label in ("ACK",) else ""
     t.append("  ")
     t.append(label, style)
     if "tcp" in p and "S" in p["tcp"]["flags"] and "A" in p["tcp"]["flags"] and ladder.rtt_ms is not None:
         t.append(f" · RTT {ladder.rtt_ms:.3f} ms", "green")
+    t.truncate(width, overflow="ellipsis")
     return t
 
 

@@ -87,7 +87,7 @@ class PacketsView(Vertical):
         self.selected = 0
         ladder_view.styles.height = self.ladder.count
         ladder_view.show(pv.ladder_lines(self.ladder, self._width()))
-        self._head()
+        self.call_after_refresh(self._head)
         layers.show(pv.layers_lines(self.ladder, 0, self._width()))
 
     def _show_ladder(self, shown: bool) -> None:
@@ -98,11 +98,14 @@ class PacketsView(Vertical):
         return max(30, (self.size.width or 80) - 2)
 
     def _head(self) -> None:
+        """The ladder's column heads, laid out as the ladder's lines are (their width)."""
         if self.ladder is not None:
-            self.query_one("#pkt-head", Static).update(pv.ladder_header(self.ladder, self._width()))
+            lines = self.query_one(PacketLadder).lines
+            width = lines.width if lines is not None and lines.count else self._width()
+            self.query_one("#pkt-head", Static).update(pv.ladder_header(self.ladder, width))
 
     def on_resize(self, event) -> None:
-        self._head()
+        self.call_after_refresh(self._head)  # (once the ladder has laid its lines out again)
 
     def _select(self, index: int) -> None:
         """The ladder's cursor moved: open that packet's layers."""
