@@ -69,6 +69,8 @@ ACTIONS: dict[str, str] = {
     "open_http": "ctrl+o",
     "export": "ctrl+n",
     "compare_last": "ctrl+g",
+    "hops": "ctrl+f",
+    "cookies": "f12",
     "help": "f1",
     "quit": "f10,ctrl+q",
 }

@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 
 from netlab.ui import messages as m
 from netlab.ui import sending
-from netlab.ui.keys import APP_BINDINGS, KeyHold
+from netlab.ui.keys import APP_BINDINGS, KeyHold, ScreenActions
 from netlab.ui.panes.composer import Composer
 from netlab.ui.panes.connections import ConnectionsPane
 from netlab.ui.panes.dns import DnsPane
@@ -25,7 +25,7 @@ from netlab.ui.widgets.keybar import KeyBar
 from netlab.ui.widgets.titlebar import TitleBar
 
 
-class NetlabApp(App):
+class NetlabApp(ScreenActions, App):
     """The netlab TUI.  Test-only knobs: ``lab`` (start the lab server when there is no
     URL), ``live_connections`` (poll the connection table), ``history_path``/``history``."""
 

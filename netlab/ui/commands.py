@@ -9,7 +9,7 @@ from typing import Iterable
 
 from textual.binding import Binding
 
-from netlab.ui.keys import keys_text
+from netlab.ui.keys import HOPS_KEY, keys_text
 
 
 def _bindings(cls, keymap: dict[str, str] | None = None) -> list[Binding]:
@@ -38,18 +38,22 @@ def pane_classes():
 
 def modal_classes():
     """The screens and lines that open over the panes: each says its keys in F1 too."""
+    from netlab.ui.screens.cookies import CookiesScreen, CookieTable
     from netlab.ui.screens.diff import DiffScreen
     from netlab.ui.screens.export import ExportScreen
     from netlab.ui.screens.help import HelpScreen
     from netlab.ui.screens.history import HistoryScreen
+    from netlab.ui.screens.hops import HopsScreen, HopTable
     from netlab.ui.screens.prompt import PromptScreen
     from netlab.ui.screens.requestlist import RequestListScreen
+    from netlab.ui.screens.stack import StackScreen
     from netlab.ui.widgets.searchbar import SearchBar
 
     return [("Search line (/ in Response)", (SearchBar,)), ("Prompts (save, open)", (PromptScreen,)),
             ("Export (ctrl+n)", (ExportScreen,)), ("Compare (ctrl+g)", (DiffScreen,)),
             (".http requests (ctrl+o)", (RequestListScreen,)), ("History screen (F6)", (HistoryScreen,)),
-            ("Help (F1)", (HelpScreen,))]
+            (f"Redirect hops ({HOPS_KEY})", (HopsScreen, HopTable)), ("Cookies (F12)", (CookiesScreen, CookieTable)),
+            ("Stack (ctrl+p: Stack)", (StackScreen,)), ("Help (F1)", (HelpScreen,))]
 
 
 def help_sections(app_cls, keymap: dict[str, str] | None = None) -> list:
@@ -72,6 +76,8 @@ def system_commands(app, screen) -> Iterable:
         if b.description and app.check_action(b.action.split("(")[0], ()) is not False:
             yield SystemCommand(b.description, f"{b.tooltip or b.description}  ({keys_text(b.key)})",
                                 partial(app.run_action, b.action))
+    yield SystemCommand("Stack", "The composer's URL through each layer: socket, http.client, urllib, urllib3, "
+                        "requests: the bytes each sends, the headers each adds", app.action_stack)
     for title, classes in pane_classes():
         for cls in classes:
             for node in screen.query(cls.__name__):

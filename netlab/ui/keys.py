@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.keys import key_to_character
 
 _panes = Binding.Group("Panes", compact=True)
+HOPS_KEY = "ctrl+f"  # the response status line names it when an exchange has redirect hops
 
 APP_BINDINGS = [
     Binding("ctrl+j", "send", "Send", priority=True, id="send", tooltip="Send the composer's request"),
@@ -45,9 +46,36 @@ APP_BINDINGS = [
             tooltip="Export the exchange shown (in the composer: its request)"),
     Binding("ctrl+g", "compare_last", "Compare last", show=False, id="compare_last",
             tooltip="Compare the last two exchanges side by side"),
+    Binding(HOPS_KEY, "hops", "Redirect hops", show=False, id="hops",
+            tooltip="The redirect hops of the exchange shown: open one with all its tabs, or go back to the final"),
+    Binding("f12", "cookies", "Cookies", show=False, id="cookies",
+            tooltip="The session's cookie jar: name, value (masked), domain, path, expiry, who set it"),
     Binding("f1", "help", "Help", priority=True, id="help", tooltip="Every key, by pane (again: close it)"),
     Binding("f10,ctrl+q", "quit", "Quit", priority=True, id="quit", tooltip="Quit netlab"),
 ]
+
+
+
+class ScreenActions:
+    """The app's actions that open a screen over the panes (redirect hops, cookies, the
+    stack): a mixin of NetlabApp, so that app.py stays thin; the work is in navigation.py
+    and the screens are imported when opened."""
+
+    def action_hops(self) -> None:
+        from netlab.ui.navigation import open_hops
+
+        open_hops(self)
+
+    def action_cookies(self) -> None:
+        from netlab.ui.navigation import open_cookies
+
+        open_cookies(self)
+
+    def action_stack(self) -> None:
+        from netlab.ui.navigation import open_stack
+
+        open_stack(self)
+
 
 # Names a person types, for Textual's key names that are not (F1 and the footer).
 _NAMES = {"escape": "esc", "slash": "/", "backslash": "\\", "space": "space", "enter": "enter", "tab": "tab",

@@ -336,3 +336,21 @@ class ExternalFileReady(Message):
         self.argv = argv
         self.path = path
         self.error = error
+
+
+class HopPrepared(Message):
+    """A redirect hop rendered for the response viewer (posted to the hops screen by its worker)."""
+
+    def __init__(self, prepared: Any) -> None:
+        super().__init__()
+        self.prepared = prepared
+
+
+class StackDone(Message):
+    """The stack screen's run: one ``engine.stack.StackResult`` per client (``error``: why none)."""
+
+    def __init__(self, run_id: int, results: Any, error: str | None = None) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.results = results
+        self.error = error

@@ -155,6 +155,10 @@ def _global_effect(action: str, before: dict, after: dict, app, position: str) -
         assert after["screen"] == "ExportScreen"
     elif name == "compare_last":
         assert after["screen"] == "DiffScreen" or after["toasts"] > before["toasts"]
+    elif name == "hops":  # the exchange shown here followed no redirect: a word saying how to get hops
+        assert after["screen"] == "HopsScreen" or after["toasts"] > before["toasts"]
+    elif name == "cookies":
+        assert after["screen"] == "CookiesScreen"
     elif name == "cancel":  # nothing in flight, nothing maximised: nothing happens
         assert after["stack"] == before["stack"] and after["send_id"] == before["send_id"]
     elif name == "quit":

@@ -18,15 +18,21 @@ def status_style(status: int) -> str:
     return "bold black on green"
 
 
-def status_text(ex) -> Text:
+def status_text(ex, hop: tuple[int, int] | None = None) -> Text:
     """The response viewer's status line: status, body size and total time on the first
-    line, the connection (new or reused, the whole local ip:port → remote) on the next, then
-    any error.  It may wrap further, at spaces: the viewer never cuts an address."""
+    line (and the redirect hops, when the send followed some), the connection (new or
+    reused, the whole local ip:port → remote) on the next, then any error.  It may wrap
+    further, at spaces: the viewer never cuts an address.  ``hop``: (n, of) when ``ex`` is
+    hop n (from 1) of a chain of ``of`` exchanges, shown from the hops screen."""
     t = Text()
+    if hop is not None:
+        t.append(f" hop {hop[0]} of {hop[1]} ", "bold black on magenta")
+        t.append(" ")
     r = ex.response
     if r is not None and r.status:
         t.append(f" {safe(r.http_version, 20)} {r.status} {safe(r.reason, 60)} ", status_style(r.status))
         t.append(f"  {fmt_bytes(r.body_bytes)} · {fmt_ms(ex.timings.total)}")
+    _hops_said(t, ex, hop)
     if ex.connection is not None:
         if t.plain:
             t.append("\n")
@@ -41,6 +47,21 @@ def status_text(ex) -> Text:
         if ex.error.hint:
             t.append(f"\n   next: {safe(ex.error.hint)}", NOTE)
     return t
+
+
+def _hops_said(t: Text, ex, hop: tuple[int, int] | None) -> None:
+    """"2 redirects · ctrl+f hops" after the status of an exchange that followed redirects;
+    on a hop shown from the hops screen, the way back to the chain and the final."""
+    from netlab.ui.keys import HOPS_KEY
+
+    hops = len(ex.redirects or ())
+    if hop is None and not hops:
+        return
+    t.append(" · " if t.plain else " ")
+    if hop is not None:
+        t.append(f"{HOPS_KEY}: the other hops and the final", "magenta")
+    else:
+        t.append(f"{hops} redirect{'' if hops == 1 else 's'} · {HOPS_KEY} hops", "cyan")
 
 
 STEP = "bold cyan"  # the dot before a step of a send in flight
