@@ -59,8 +59,8 @@ class ExchangeCapture:
         return self.as_json()
 
     def as_json(self) -> dict:
-        return {"interface": self.interface, "packets": len(self.packets),
-                "sampled": self.sampled, "error": self.error.as_json() if self.error else None}
+        return {"interface": self.interface, "packets": len(self.packets), "sampled": self.sampled,
+                "dropped": self._sniffer.dropped, "error": self.error.as_json() if self.error else None}
 
 
 class HopsCapture:

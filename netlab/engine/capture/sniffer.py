@@ -21,9 +21,11 @@ SO_ATTACH_FILTER = 26
 SO_TIMESTAMPNS = 35
 SO_RCVBUFFORCE = 33
 PACKET_OUTGOING = 4
+SOL_PACKET, PACKET_STATISTICS = 263, 6
+RCVBUF = 32 << 20  # bytes the kernel holds for the capture between two reads (a 64 KiB loopback frame burst)
 SNAP = 128  # bytes kept of a frame past the payload budget: Ethernet + IPv6 + TCP with options
 KEEP_ALL = 0x40000
-BATCH = 0.002  # seconds the capture thread lets frames gather in the kernel between reads
+BATCH = 0.01  # seconds the capture thread lets frames gather in the kernel between reads
 
 
 class CaptureError(Exception):
@@ -107,6 +109,7 @@ class Sniffer:
         self.payload_budget = payload_budget
         self.frames: list[Frame] = []
         self.sampled = 0  # frames kept cut to SNAP bytes (past the budget)
+        self.dropped = 0  # frames the kernel dropped for want of buffer (PACKET_STATISTICS)
         self.kept = 0
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
@@ -150,9 +153,9 @@ class Sniffer:
         sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)  # the kernel copies the program
         sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)  # a burst of 64 KiB loopback frames
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
         except OSError:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
 
     def _run(self) -> None:
         sock = self._sock
@@ -192,6 +195,10 @@ class Sniffer:
                 os.close(fd)
             self._wake = None
         if self._sock is not None:
+            try:  # the kernel's count of frames it had to drop (reading it resets it)
+                self.dropped += struct.unpack("II", self._sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))[1]
+            except OSError:
+                pass
             # Closing a packet socket waits for the kernel's RCU grace period (~10 ms here):
             # not on the caller's time.
             threading.Thread(target=self._sock.close, name="capture close", daemon=True).start()
