@@ -638,13 +638,72 @@ class Composer(LazyTabs, Vertical):
             opts = _options_said(self.opt)
             if opts:  # a Unix socket path (from the history, say) may hold anything
                 t.append(" · " + _shown(" · ".join(opts)), "cyan")
+            self._show_added(t)
         self.query_one("#composer-status", Static).update(t)
+
+    def added_headers(self) -> list[str]:
+        """The headers of the request that netlab wrote by itself, as spelled in it."""
+        return netlab_added(self.data, self._url, self.host_auto)
+
+    def jar_adds(self) -> str | None:
+        """What the session's cookie jar adds at send ("Cookie: a, b"), when the Cookie jar
+        box is ticked and a cookie matches; None otherwise (no engine import then)."""
+        jar = getattr(self.app.services, "_jar", None) if self.opt.get("cookies") else None
+        if jar is None or not len(jar) or rt.get_header(rt.split_request(self.data, self._url).headers, "cookie"):
+            return None
+        from netlab.engine import NetlabError, Request
+
+        try:
+            value = jar.header_for(Request.raw(self.data, self.url if "://" in self.url else "http://" + self.url))
+        except (NetlabError, ValueError):
+            return None
+        return None if value is None else ", ".join(part.split("=", 1)[0].strip() for part in value.split(";"))
+
+    def _show_added(self, t: Text) -> None:
+        """"added by netlab: Host, Connection" after the status, the Raw tab's marks and hint."""
+        added = self.added_headers()
+        cookies = self.jar_adds()
+        said = ", ".join(_shown(n) for n in added)
+        if cookies:
+            said += (", " if said else "") + f"Cookie from the jar ({_shown(cookies)})"
+        if said:
+            t.append(f" · added by netlab: {said}", "dim")
+        raw, hint = self._maybe("#raw"), self._maybe("#raw-hint")
+        if raw is not None:
+            raw.mark(added)
+        if hint is not None:
+            more = Text.assemble((" · ", "dim"), ("+", "bold cyan"), (f" added by netlab: {said}", "dim")) if said \
+                else Text("")
+            hint.update(Text.assemble(RAW_HINT, more))
 
 
 RAW_HINT = Text.assemble(("enter", "bold"), (" CRLF · ", "dim"), ("\\n", "bold"), (" bare LF · ", "dim"),
                          ("\\r", "bold"), (" CR · ", "dim"), ("\\xNN", "bold"), (" byte · ", "dim"),
                          ("\\\\", "bold"), (" backslash", "dim"))
 UNDO_DEPTH = 200
+
+
+def netlab_added(data: bytes, url: str, host_auto: bool) -> list[str]:
+    """The header lines netlab wrote by itself rather than the user: Host while it follows
+    the URL (``host_auto``), a ``netlab/…`` User-Agent, Accept ``*/*``, a Content-Length
+    equal to the body's length (netlab keeps it in step), Connection ``close`` (the classic
+    request's).  A value the user changes makes the line theirs."""
+    fields = rt.split_request(data, url)
+    import re
+
+    end = re.search(rb"\r?\n\r?\n", data)
+    body = len(data) - end.end() if end else None
+    out = []
+    for line in fields.headers.splitlines():
+        name, sep, value = line.partition(":")
+        key, value = name.strip().lower(), value.strip()
+        if not sep or name != name.strip():
+            continue
+        if key == "host" and host_auto or key == "user-agent" and value.startswith("netlab/") or \
+                key == "accept" and value == "*/*" or key == "connection" and value.lower() == "close" or \
+                key == "content-length" and body is not None and value == str(body):
+            out.append(name)
+    return out
 
 
 def _options_said(opt: dict) -> list[str]:
