@@ -19,7 +19,7 @@ from tests.ui.conftest import send_and_wait, wait_for
 
 pytestmark = pytest.mark.anyio
 SIZE = (120, 40)
-RESPONSE_TABS = ("body", "headers", "raw", "hex", "timing", "connection")
+RESPONSE_TABS = ("body", "headers", "raw", "hex", "timing", "connection", "packets")
 DNS_TABS = ("answer", "authority", "additional", "trace", "system", "history")
 
 

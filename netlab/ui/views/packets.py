@@ -342,7 +342,13 @@ def ladder_header(ladder: Ladder, width: int) -> Text:
     return t
 
 
-def ladder_line(ladder: Ladder, i: int, width: int) -> Text:
+def _compact(ladder: Ladder, width: int) -> bool:
+    """True when some arrow cannot say "seq … ack … len …" in full: then every arrow uses tcpdump's form."""
+    room = _arrow_w(ladder, width) - 4
+    return any(len(_inner(ladder, i, False)) + 2 > room for i in range(ladder.count))
+
+
+def ladder_line(ladder: Ladder, i: int, width: int, compact: bool | None = None) -> Text:
     p = ladder.packets[i]
     arrow = _arrow_w(ladder, width)
     tw = _time_w(ladder)
@@ -350,9 +356,9 @@ def ladder_line(ladder: Ladder, i: int, width: int) -> Text:
     t.append(f"{p['t_ms']:>{tw - 2}.3f}  ", "dim")
     out = p["dir"] == "out"
     room = arrow - 2
-    inner = f" {_inner(ladder, i, False)} "
-    if len(inner) > room - 2:
-        inner = f" {_inner(ladder, i, True)} "
+    if compact is None:
+        compact = _compact(ladder, width)
+    inner = f" {_inner(ladder, i, compact)} "
     if len(inner) > room - 2:
         inner = inner[:max(0, room - 3)] + "…"
     dashes = room - len(inner)
@@ -375,10 +381,11 @@ def ladder_line(ladder: Ladder, i: int, width: int) -> Text:
 def ladder_lines(ladder: Ladder, width: int) -> Lines:
     """One line a packet (line i is packet i), laid out for ``width``; refits on resize."""
     cache: dict[int, Text] = {}
+    compact = _compact(ladder, width)
 
     def line(i: int) -> Text:
         if i not in cache:
-            cache[i] = ladder_line(ladder, i, width)
+            cache[i] = ladder_line(ladder, i, width, compact)
         return cache[i]
 
     return Lines(ladder.count, line, width, fit=partial(ladder_lines, ladder))
