@@ -45,6 +45,9 @@ netlab lab server ({software}) - the other side of the lab.
   /stream/N       N JSON lines, chunked, with a trailer (?delay_ms=M)
   /slow/MS        answers after MS milliseconds
   /redirect/N     N redirects, then "done"
+  /redirect-to    ?url=URL&status_code=3xx: one redirect to URL (default 302)
+  /cookies        the cookies your request sent, as JSON
+  /cookies/set    ?NAME=VALUE&...: Set-Cookie each, then a 302 to /cookies
   /gzip           a gzip-compressed JSON body
   /deflate        a deflate-compressed JSON body
 """
@@ -140,6 +143,52 @@ def _redirect(request: LabRequest, arg: str, stop: threading.Event) -> Response:
     return text(302, f"redirecting to {location}\n", [("Location", location)])
 
 
+def _redirect_to(request: LabRequest, arg: str, stop: threading.Event) -> Response:
+    """httpbin's /redirect-to: any 3xx (``status_code``, default 302) to ``url``, as given."""
+    urls = request.params("url")
+    if not urls or not urls[-1]:
+        raise RequestError(400, "url is required: /redirect-to?url=URL[&status_code=3xx]")
+    location = urls[-1]
+    if any(c in location for c in "\r\n\0"):
+        raise RequestError(400, "url must not hold CR, LF or NUL")
+    status = _int_arg((request.params("status_code") or ["302"])[-1], "status_code", 399)
+    if status < 300:
+        raise RequestError(400, f"status_code must be a 3xx, got {status}")
+    return text(status, f"redirecting to {location}\n", [("Location", location)])
+
+
+def _cookie_pairs(request: LabRequest) -> list[tuple[str, str]]:
+    pairs = []
+    for name, value in request.headers:
+        if name.lower() == "cookie":
+            for part in value.split(";"):
+                key, _, val = part.strip().partition("=")
+                if key:
+                    pairs.append((key, val))
+    return pairs
+
+
+def _cookies(request: LabRequest, arg: str, stop: threading.Event) -> Response:
+    """The cookies the request sent (its Cookie headers), as JSON: {"cookies": {name: value}}."""
+    body = json_body({"cookies": dict(_cookie_pairs(request))})
+    return Response(200, body, [("Content-Type", "application/json")])
+
+
+_COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_COOKIE_VALUE = re.compile(r"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")  # RFC 6265 cookie-octets
+
+
+def _cookies_set(request: LabRequest, arg: str, stop: threading.Event) -> Response:
+    """Set-Cookie for each query parameter (path /), then 302 to /cookies, as httpbin."""
+    headers = []
+    for name, value in request.query:
+        if not _COOKIE_NAME.fullmatch(name) or not _COOKIE_VALUE.fullmatch(value):
+            raise RequestError(400, f"not a cookie name and value: {name[:40]!r}={value[:40]!r}")
+        headers.append(("Set-Cookie", f"{name}={value}; Path=/"))
+    headers.append(("Location", "/cookies"))
+    return text(302, "cookies set; redirecting to /cookies\n", headers)
+
+
 def _compressed(request: LabRequest, flag: str, encoding: str) -> Response:
     data = json_body({flag: True, "method": request.method,
                       "headers": [list(pair) for pair in request.headers]})
@@ -169,6 +218,9 @@ _ROUTES: list[tuple[re.Pattern[str], _Handler]] = [
     (re.compile(r"/stream/([^/]*)"), _stream),
     (re.compile(r"/slow/([^/]*)"), _slow),
     (re.compile(r"/redirect/([^/]*)"), _redirect),
+    (re.compile(r"/redirect-to"), _redirect_to),
+    (re.compile(r"/cookies"), _cookies),
+    (re.compile(r"/cookies/set"), _cookies_set),
     (re.compile(r"/gzip"), _gzip),
     (re.compile(r"/deflate"), _deflate),
 ]

@@ -361,3 +361,52 @@ def test_deflate(server):
 @needs_curl
 def test_gzip_with_curl_compressed(server):
     assert json.loads(curl("--compressed", server.url + "/gzip").stdout)["gzipped"] is True
+
+
+# ------------------------------------------------------------------ redirects and cookies (httpbin's shapes)
+
+
+def test_redirect_to_any_3xx(server):
+    data = exchange(server, get("/redirect-to?url=/ip&status_code=307", "Connection: close\r\n"))
+    status_line, headers, _body = split_response(data)
+    assert status_line == "HTTP/1.1 307 Temporary Redirect" and headers["location"] == "/ip"
+    status_line, headers, _body = split_response(
+        exchange(server, get("/redirect-to?url=http%3A%2F%2F127.0.0.2%2Fx", "Connection: close\r\n")))
+    assert status_line.startswith("HTTP/1.1 302") and headers["location"] == "http://127.0.0.2/x"
+
+
+@pytest.mark.parametrize("query, why", [
+    ("", "url is required"),
+    ("?url=a%0d%0aSet-Cookie:%20x=1", "CR, LF or NUL"),
+    ("?url=/ip&status_code=200", "must be a 3xx"),
+    ("?url=/ip&status_code=x", "status_code must be a whole number"),
+])
+def test_redirect_to_refuses_bad_input(server, query, why):
+    status_line, headers, body = split_response(exchange(server, get("/redirect-to" + query, "Connection: close\r\n")))
+    assert status_line.startswith("HTTP/1.1 400") and why in body.decode() and "set-cookie" not in headers
+
+
+def test_cookies_set_then_echoed(server):
+    data = exchange(server, get("/cookies/set?a=1&b=two", "Connection: close\r\n"))
+    head = data.partition(b"\r\n\r\n")[0].decode()
+    assert head.startswith("HTTP/1.1 302") and "Location: /cookies" in head
+    assert "Set-Cookie: a=1; Path=/" in head and "Set-Cookie: b=two; Path=/" in head
+    _s, _h, body = split_response(exchange(server, get("/cookies", "Cookie: a=1; b=two\r\nConnection: close\r\n")))
+    assert json.loads(body) == {"cookies": {"a": "1", "b": "two"}}
+    status_line, _h, _b = split_response(exchange(server, get("/cookies/set?a%3Bb=1", "Connection: close\r\n")))
+    assert status_line.startswith("HTTP/1.1 400")
+
+
+@needs_curl
+def test_cookie_round_trip_matches_curl(server, tmp_path, run_cli):
+    """curl -L -c and netlab send -L -c against the same endpoints keep the same cookies."""
+    curl_jar, netlab_jar = tmp_path / "curl.txt", tmp_path / "netlab.txt"
+    out = curl("-L", "-c", str(curl_jar), server.url + "/cookies/set?k=v&n=2").stdout
+    r = run_cli("send", "-L", "--json", "-c", str(netlab_jar), "--no-history", server.url + "/cookies/set?k=v&n=2")
+    assert r.code == 0, r.err
+    assert json.loads(out) == json.loads(json.loads(r.out)["response"]["body"]) == {"cookies": {"k": "v", "n": "2"}}
+
+    def rows(path):
+        return sorted(tuple(line.split("\t")[-2:]) for line in path.read_text().splitlines()
+                      if line and not line.startswith("#"))
+    assert rows(curl_jar) == rows(netlab_jar) == [("k", "v"), ("n", "2")]
