@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import DataTable
 
 from netlab.ui.screens.cookies import CookiesScreen
-from netlab.ui.screens.hops import HopsScreen
+from netlab.ui.screens.hops import COLUMNS, HopsScreen
 from tests.ui.conftest import send_and_wait, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -82,16 +82,17 @@ async def test_the_hops_screen_lists_the_chain_and_shows_each_hop(make_app, lab_
         final = prepared.exchange
         chain = [*final.redirects, final]
         assert [h.response.status for h in chain] == [302, 302, 200]
-        assert "2 redirects · ctrl+f hops" in response_status(app)
+        assert "2 redirects (ctrl+f: hops)" in response_status(app)
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, HopsScreen), "the hops screen")
         table = app.screen.query_one("#hops-table", DataTable)
         got = rows(table)
-        assert [r[1] for r in got] == ["GET"] * 3
-        assert [r[2] for r in got] == [h.request.url for h in chain]
-        assert [r[3].strip() for r in got] == ["302", "302", "200"]
-        assert [r[4] for r in got] == [str(h.connection.local[1]) for h in chain]  # each hop's local port
-        assert [r[5] for r in got] == ["reused" if h.connection.reused else "new" for h in chain]
+        col = {name: i for i, name in enumerate(COLUMNS)}
+        assert [r[col["method"]] for r in got] == ["GET"] * 3
+        assert [r[col["url"]] for r in got] == [h.request.url for h in chain]
+        assert [r[col["status"]].strip() for r in got] == ["302", "302", "200"]
+        assert [r[col["port"]] for r in got] == [str(h.connection.local[1]) for h in chain]  # each hop's local port
+        assert [r[col["conn"]] for r in got] == ["reused" if h.connection.reused else "new" for h in chain]
         assert got[2][0].startswith("● 3") and "final" in got[2][0]  # the one shown, and the final
         assert "redirected here by 302" in got[1][7]
         assert "b back to the final" in str(app.screen.query_one("#hops-hint").render())  # it says its keys

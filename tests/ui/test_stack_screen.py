@@ -43,7 +43,7 @@ async def test_the_stack_screen_shows_each_client_and_what_it_adds(make_app, lab
         by = {r.client: r for r in screen.results}
         # the raw socket sends the seed's request and follows nothing; requests follows the 302
         assert by["socket"].statuses == (302,) and by["socket"].redirects == 0
-        assert "  + User-Agent: python-urllib" in text  # urllib's own User-Agent, marked as added
+        assert "  + User-Agent: Python-urllib/" in text  # urllib's own User-Agent, marked as added
         if by["requests"].version is not None:
             assert by["requests"].statuses == (302, 200) and by["requests"].redirects == 1
             assert "request 2 of 2" in text and "< HTTP/1.1 200" in text

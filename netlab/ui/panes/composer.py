@@ -667,7 +667,7 @@ class Composer(LazyTabs, Vertical):
         if cookies:
             said += (", " if said else "") + f"Cookie from the jar ({_shown(cookies)})"
         if said:
-            t.append(f" · added by netlab: {said}", "dim")
+            t.append(f" · netlab adds {said}", "dim")
         raw, hint = self._maybe("#raw"), self._maybe("#raw-hint")
         if raw is not None:
             raw.mark(added)

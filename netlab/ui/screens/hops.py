@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Static
 from netlab.ui.keys import HOPS_KEY
 from netlab.ui.messages import HopPrepared
 
+COLUMNS = ("#", "method", "status", "port", "conn", "time", "url", "notes")  # the narrow ones first: 80 columns
 HINT = "enter shows the hop in the response viewer (all its tabs) · b back to the final · esc closes"
 
 
@@ -66,8 +67,9 @@ def hop_cells(hop, number: int, last: bool, shown: bool) -> list[Text]:
     mark = Text(("● " if shown else "  ") + str(number), "bold magenta" if shown else "")
     if last:
         mark.append(" final", "dim")
-    return [mark, Text(_safe(hop.request.method, 20), "bold"), Text(_safe(mask_url(hop.request.url))), status,
-            port, conn, Text(fmt_ms(hop.timings.total), "dim"), Text(notes, "yellow" if notes else "dim")]
+    return [mark, Text(_safe(hop.request.method, 20), "bold"), status, port, conn,
+            Text(fmt_ms(hop.timings.total), "dim"), Text(_safe(mask_url(hop.request.url))),
+            Text(notes, "yellow" if notes else "dim")]
 
 
 def show_prepared(app, prepared) -> None:
@@ -103,7 +105,7 @@ class HopsScreen(ModalScreen):
     HopsScreen > Vertical { width: 95%; height: 80%; border: round $accent; background: $surface; }
     HopsScreen HopTable { height: 1fr; }
     HopsScreen #hops-detail { height: auto; max-height: 8; padding: 0 1; }
-    HopsScreen #hops-hint { height: 1; padding: 0 1; }
+    HopsScreen #hops-hint { height: auto; padding: 0 1; }
     """
 
     def __init__(self, chain: list, shown: int, final) -> None:
@@ -126,7 +128,7 @@ class HopsScreen(ModalScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(HopTable)
-        for name in ("#", "method", "url", "status", "port", "conn", "time", "notes"):
+        for name in COLUMNS:
             table.add_column(name, key=name)
         last = len(self.chain) - 1
         for i, hop in enumerate(self.chain):

@@ -50,7 +50,7 @@ def status_text(ex, hop: tuple[int, int] | None = None) -> Text:
 
 
 def _hops_said(t: Text, ex, hop: tuple[int, int] | None) -> None:
-    """"2 redirects · ctrl+f hops" after the status of an exchange that followed redirects;
+    """"2 redirects (ctrl+f: hops)" after the status of an exchange that followed redirects;
     on a hop shown from the hops screen, the way back to the chain and the final."""
     from netlab.ui.keys import HOPS_KEY
 
@@ -61,7 +61,7 @@ def _hops_said(t: Text, ex, hop: tuple[int, int] | None) -> None:
     if hop is not None:
         t.append(f"{HOPS_KEY}: the other hops and the final", "magenta")
     else:
-        t.append(f"{hops} redirect{'' if hops == 1 else 's'} · {HOPS_KEY} hops", "cyan")
+        t.append(f"{hops} redirect{'' if hops == 1 else 's'} ({HOPS_KEY}: hops)", "cyan")
 
 
 STEP = "bold cyan"  # the dot before a step of a send in flight
