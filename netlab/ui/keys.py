@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.keys import key_to_character
 
 _panes = Binding.Group("Panes", compact=True)
-HOPS_KEY = "ctrl+f"  # the response status line names it when an exchange has redirect hops
+HOPS_KEY = "ctrl+f"  # views/status.py's HOPS_KEY names it on the response status line (a test keeps them equal)
 
 APP_BINDINGS = [
     Binding("ctrl+j", "send", "Send", priority=True, id="send", tooltip="Send the composer's request"),

@@ -211,3 +211,11 @@ async def test_a_cookie_from_a_hostile_peer_is_shown_escaped(make_app):
     shown = [t.plain for t in cookie_cells(c, True)]
     assert all("\x1b" not in s and "\x07" not in s for s in shown)
     assert "\\x1b[2J" in shown[0] and "\\x07" in shown[1]
+
+
+def test_the_status_line_names_the_key_the_binding_has():
+    from netlab.ui import keys
+    from netlab.ui.views import status
+
+    assert status.HOPS_KEY == keys.HOPS_KEY
+    assert any(b.id == "hops" and b.key == keys.HOPS_KEY for b in keys.APP_BINDINGS)

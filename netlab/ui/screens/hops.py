@@ -18,8 +18,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from netlab.ui.keys import HOPS_KEY
 from netlab.ui.messages import HopPrepared
+from netlab.ui.views.status import HOPS_KEY
 
 COLUMNS = ("#", "method", "status", "port", "conn", "time", "url", "notes")  # the narrow ones first: 80 columns
 HINT = "enter shows the hop in the response viewer (all its tabs) · b back to the final · esc closes"

@@ -7,6 +7,8 @@ from rich.text import Text
 
 from netlab.ui.views.text import NOTE, fmt_addr, fmt_bytes, fmt_ms, safe
 
+HOPS_KEY = "ctrl+f"  # the redirect hops screen's key (keys.HOPS_KEY; here too, so views import no keys)
+
 
 def status_style(status: int) -> str:
     if status >= 500:
@@ -52,8 +54,6 @@ def status_text(ex, hop: tuple[int, int] | None = None) -> Text:
 def _hops_said(t: Text, ex, hop: tuple[int, int] | None) -> None:
     """"2 redirects (ctrl+f: hops)" after the status of an exchange that followed redirects;
     on a hop shown from the hops screen, the way back to the chain and the final."""
-    from netlab.ui.keys import HOPS_KEY
-
     hops = len(ex.redirects or ())
     if hop is None and not hops:
         return
