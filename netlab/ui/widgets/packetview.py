@@ -71,7 +71,9 @@ class PacketsView(Vertical):
         layers = self.query_one("#pkt-layers", LineView)
         if prepared is None:
             self.ladder = None
-            summary.update(Text("No exchange yet: ctrl+j sends the composer's request.", "dim italic"))
+            summary.update(Text("No finished exchange: its packets show here when it is done (ctrl+j sends the "
+                                "composer's request; tick Capture packets in its Options tab to capture them).",
+                                "dim italic"))
             self._show_ladder(False)
             return
         extra = getattr(prepared, "extra", None) or {}
