@@ -173,9 +173,9 @@ def test_the_viewer_key_table_is_the_response_viewers_bindings():
 
 
 async def test_a_viewer_key_override(make_app, lab_server, _private_settings):
-    """[keys] response_search = "ctrl+f": ctrl+f opens the search line in the viewer, / does not;
+    """[keys] response_search = "ctrl+b": ctrl+b opens the search line in the viewer, / does not;
     the help screen lists the new key."""
-    _private_settings.write_text('[keys]\nresponse_search = "ctrl+f"\n')
+    _private_settings.write_text('[keys]\nresponse_search = "ctrl+b"\n')
     app = make_app(lab_server.url + "/ip")
     async with app.run_test(size=SIZE) as pilot:
         await send_and_wait(pilot, app)
@@ -185,9 +185,9 @@ async def test_a_viewer_key_override(make_app, lab_server, _private_settings):
         await pilot.pause()
         bars = list(app.response.query("SearchBar"))
         assert not bars or not bars[0].display  # the old key does nothing now
-        await pilot.press("ctrl+f")
+        await pilot.press("ctrl+b")
         await wait_for(pilot, lambda: any(b.display for b in app.response.query("SearchBar")), "the search line")
         from netlab.ui.commands import help_sections
 
         response_rows = dict(help_sections(type(app), app._keymap))["Response"]
-        assert ("ctrl+f", "Search") == response_rows[[r[1] for r in response_rows].index("Search")][:2]
+        assert ("ctrl+b", "Search") == response_rows[[r[1] for r in response_rows].index("Search")][:2]
