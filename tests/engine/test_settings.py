@@ -242,7 +242,7 @@ def test_bad_key_specs_keep_the_default_key_and_the_other_overrides():
         quit = "ctrl+nosuch"
         history = 6
         cancel = "f9"
-        toggle_maximize = "f12"
+        toggle_maximize = "ctrl+b"
         """)
     loaded = loads(text)
     by_key = {p.key: p for p in loaded.problems}
@@ -251,7 +251,7 @@ def test_bad_key_specs_keep_the_default_key_and_the_other_overrides():
     assert by_key["keys.quit"].line == 4 and "'ctrl+nosuch' is not a key" in by_key["keys.quit"].text
     assert by_key["keys.history"].line == 5 and "expected a string" in by_key["keys.history"].text
     assert by_key["keys.cancel"].line == 6 and "'f9' is already the key of help" in by_key["keys.cancel"].text
-    assert loaded.settings.keymap == {"help": "f9", "toggle_maximize": "f12"}
+    assert loaded.settings.keymap == {"help": "f9", "toggle_maximize": "ctrl+b"}
 
 
 def test_keys_may_be_swapped_and_clash_with_a_default():
