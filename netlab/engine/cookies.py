@@ -129,18 +129,37 @@ class _Headers:
         return self
 
 
-def with_header(request: Request, name: str, value: str) -> Request:
+def with_header(request: Request, name: str, value: str, *, raw_too: bool = False) -> Request:
     """``request`` rebuilt with one more header, placed after the Host, User-Agent, Accept and
     Accept-Encoding lines that lead its head (curl puts Cookie there).  Raw requests are
-    returned as they are: their bytes are sent as given."""
+    returned as they are (their bytes are sent as given) unless ``raw_too``: then the line
+    goes into the bytes at that place, with the head's own line ending (the TUI's composer
+    builds every request as bytes)."""
     if request.is_raw:
-        return request
+        return _with_raw_header(request, name, value) if raw_too else request
     headers = list(request.headers)
     at = 0
     while at < len(headers) and headers[at][0].lower() in ADDED_AFTER:
         at += 1
     headers.insert(at, (name, value))
     return Request.from_url(request.url, request.method, headers, request.body)
+
+
+def _with_raw_header(request: Request, name: str, value: str) -> Request:
+    from netlab.engine.request import HEAD_END
+
+    data = request.data
+    end = HEAD_END.search(data)
+    if end is None:
+        return request  # no whole head: nothing to put a header into
+    lines = data[:end.start()].split(b"\n")
+    eol = b"\r\n" if lines[0].endswith(b"\r") else b"\n"
+    lines = [line.rstrip(b"\r") for line in lines]
+    at = 1  # after the request line, and the leading lines curl puts before Cookie
+    while at < len(lines) and lines[at].split(b":", 1)[0].strip().decode("latin-1").lower() in ADDED_AFTER:
+        at += 1
+    lines.insert(at, f"{name}: {value}".encode("latin-1", "replace"))
+    return Request.raw(eol.join(lines) + data[end.start():], request.url)
 
 
 class Jar:

@@ -130,9 +130,10 @@ def next_request(sent: Request, ex: "Exchange") -> tuple[Request, list[str]]:
         raise NetlabError("parse", f"cannot build the request for {url!r}: {exc.message}") from None
 
 
-def _with_jar(jar: "Jar | None", request: Request) -> tuple[Request, list[str]]:
-    """``request`` with the jar's cookies, and a note naming them (values stay out of notes)."""
-    if jar is None or request.is_raw:
+def _with_jar(jar: "Jar | None", request: Request, raw_too: bool = False) -> tuple[Request, list[str]]:
+    """``request`` with the jar's cookies, and a note naming them (values stay out of notes).
+    A raw request is left as sent unless ``raw_too``."""
+    if jar is None or (request.is_raw and not raw_too):
         return request, []
     if request.header("cookie") is not None:
         return request, []  # the user's own Cookie header wins (requests)
@@ -142,7 +143,7 @@ def _with_jar(jar: "Jar | None", request: Request) -> tuple[Request, list[str]]:
     from netlab.engine.cookies import with_header
 
     names = [part.split("=", 1)[0].strip() for part in value.split(";")]
-    return with_header(request, "Cookie", value), [f"{JAR_ADDED}: {', '.join(names)}"]
+    return with_header(request, "Cookie", value, raw_too=raw_too), [f"{JAR_ADDED}: {', '.join(names)}"]
 
 
 def used_jar(chain: "list[Exchange]") -> bool:
@@ -161,14 +162,16 @@ def _copy_body(ex: "Exchange", path: str) -> None:
 def follow(engine: "Engine", request: Request, on_event: "Callable[[ev.Event], None] | None" = None, *,
            options: "Options | None" = None, cancel: "CancelToken | None" = None,
            max_redirects: int = DEFAULT_MAX_REDIRECTS, jar: "Jar | None" = None, redirects: bool = True,
-           on_hop: "Callable[[Exchange], None] | None" = None, body_path: str | None = None) -> "Exchange":
+           on_hop: "Callable[[Exchange], None] | None" = None, body_path: str | None = None,
+           jar_raw: bool = False) -> "Exchange":
     """Send ``request`` through ``engine`` and follow its redirects; the last exchange is
     returned, the ones before it in its ``redirects`` (in order).  ``jar``: cookies for each
     hop and from each response.  ``redirects=False``: one exchange (the jar still applies;
     ``redirects`` stays None).  ``on_hop(exchange)`` is called for each hop that is followed,
     before the next is sent; ``on_event`` gets every hop's events in order.  ``body_path``
     (-o): the final body is written there (a hop's body stays in memory).  Never raises
-    NetlabError: a chain that cannot go on ends with the error on the last exchange."""
+    NetlabError: a chain that cannot go on ends with the error on the last exchange.
+    ``jar_raw``: the jar's Cookie goes into a raw first request's bytes too (the TUI)."""
     opts = options or engine.options
     if body_path is not None:
         try:
@@ -178,7 +181,7 @@ def follow(engine: "Engine", request: Request, on_event: "Callable[[ev.Event], N
     chain: list[Exchange] = []
     end = None if opts.deadline is None else time.monotonic() + opts.deadline
     base, notes = request, list[str]()
-    sent, jar_notes = _with_jar(jar, base)
+    sent, jar_notes = _with_jar(jar, base, jar_raw)
     seen = {sent.data}
     while True:
         hop_opts = opts if end is None else replace(opts, deadline=max(end - time.monotonic(), 1e-3))

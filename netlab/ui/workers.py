@@ -168,7 +168,7 @@ def send(services: Services, request, options, cancel, send_id: int, how: SendHo
 
         ex = follow(services.engine(), request, on_event, options=options, cancel=cancel,
                     max_redirects=how.max_redirects, jar=services.jar() if how.cookies else None,
-                    redirects=how.follow)
+                    redirects=how.follow, jar_raw=True)
     else:
         ex = services.engine().send(request, on_event, options=options, cancel=cancel)
     for hop in [*(ex.redirects or ()), ex]:

@@ -45,3 +45,28 @@ def test_capture_rides_along_with_the_render(lab_server):
     assert below["capture"]["error"] is None and below["capture"]["interface"] == "lo"
     flags = [p["tcp"]["flags"] for p in below["packets"]]
     assert flags[:3] == ["S", "SA", "A"] and len(below["frames"]) == len(flags)
+
+
+def test_the_session_jar_reaches_a_raw_first_request(lab_server):
+    """The composer sends bytes (Request.raw): the jar's Cookie goes into them, where curl puts it."""
+    import json
+
+    from netlab.engine.cookies import with_header
+
+    services = Services(history=False)
+    url = f"http://127.0.0.1:{lab_server.port}"
+    posted: list = []
+    send(services, Request.raw(b"GET /cookies/set?sid=42 HTTP/1.1\r\nHost: x\r\n\r\n", url + "/cookies/set?sid=42"),
+         Options(), CancelToken(), 1, SendHow(cookies=True), post=posted.append)
+    assert [c.name for c in services.jar().cookies()] == ["sid"]
+    raw = Request.raw(b"GET /cookies HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\nX-A: 1\r\nConnection: close\r\n\r\n",
+                      url + "/cookies")
+    posted.clear()
+    send(services, raw, Options(), CancelToken(), 2, SendHow(cookies=True), post=posted.append)
+    ex = next(p for p in posted if isinstance(p, m.ExchangeDone)).prepared.exchange
+    assert ex.request.data == (b"GET /cookies HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\nCookie: sid=42\r\n"
+                               b"X-A: 1\r\nConnection: close\r\n\r\n")
+    assert json.loads(ex.response.body) == {"cookies": {"sid": "42"}}
+    bare = Request.raw(b"GET / HTTP/1.1\nHost: h\n\nbody", url + "/")
+    assert with_header(bare, "Cookie", "a=1", raw_too=True).data == b"GET / HTTP/1.1\nHost: h\nCookie: a=1\n\nbody"
+    assert with_header(bare, "Cookie", "a=1").data == bare.data  # the CLI's --raw stays as given
