@@ -82,6 +82,7 @@ PANE_ACTIONS: dict[str, str] = {
     "response_prev_match": "N",
     "response_save_body": "s",
     "response_save_raw": "S",
+    "response_save_pcap": "w",
     "response_pager": "v",
     "response_editor": "e",
     "response_copy": "y,c",
