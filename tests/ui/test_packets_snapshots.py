@@ -1,6 +1,7 @@
 """Pictures of the Packets tab (issue 14, part 3) and of the Connection tab's route and
 tcp_info: the ladder, the selected packet's nested layer boxes, the words when nothing was
-captured — at 80x24, 120x40 and 160x50 (pytest-textual-snapshot).
+captured — at 80x24, 120x40 and 160x50, the response viewer maximised (F11) so that
+the pictures show this tab only (pytest-textual-snapshot).
 
 The packets are fixed (tests/ui/packet_fakes.py: the fixed exchange's handshake, request,
 response and teardown), never a live capture.  Regenerate after a deliberate change with
@@ -48,12 +49,12 @@ def showing(prepared_of, *keys: str, maximise: bool = False):
 @pytest.mark.parametrize("size", list(SIZES))
 def test_packets_ladder_and_the_fourth_packets_layers(snap_compare, size):
     assert snap_compare(app(), terminal_size=SIZES[size],
-                        run_before=showing(pf.prepared, "7", "j", "j", "j", maximise=size == "80x24"))
+                        run_before=showing(pf.prepared, "7", "j", "j", "j", maximise=True))
 
 
 def test_packets_not_captured(snap_compare):
-    assert snap_compare(app(), terminal_size=SIZES["120x40"], run_before=showing(lambda: pf.prepared(captured=False),
-                                                                                  "7"))
+    assert snap_compare(app(), terminal_size=SIZES["80x24"], run_before=showing(lambda: pf.prepared(captured=False),
+                                                                                 "7", maximise=True))
 
 
 def test_connection_tab_with_the_route_and_tcp_info(snap_compare):
