@@ -197,6 +197,14 @@ def _start_capture(request, options):
     ports = [request.port] + ([options.dns_server[1]] if options.dns_server else [])
     capture = ExchangeCapture(ports)
     capture.start()
+    from netlab.lab.net import status
+
+    lab = status()
+    if lab is not None and lab.server == request.host and capture.error is None:  # the lab network: every hop too
+        from netlab.engine.capture import HopsCapture
+
+        capture.hops = HopsCapture([(h.namespace, h.interface) for h in lab.links], [request.port])
+        capture.hops.start()
     return capture
 
 
@@ -211,6 +219,8 @@ def _below(ex, capture, options) -> dict:
         below["capture"] = capture.finish(ex, dns_server=options.dns_server)
         below["packets"] = capture.packets
         below["frames"] = capture.frames  # for a pcap saved from the Packets tab
+        if capture.hops is not None:
+            below["hops"] = capture.hops.finish(ex, grace=0)
     return below
 
 

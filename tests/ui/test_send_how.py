@@ -70,3 +70,26 @@ def test_the_session_jar_reaches_a_raw_first_request(lab_server):
     bare = Request.raw(b"GET / HTTP/1.1\nHost: h\n\nbody", url + "/")
     assert with_header(bare, "Cookie", "a=1", raw_too=True).data == b"GET / HTTP/1.1\nHost: h\nCookie: a=1\n\nbody"
     assert with_header(bare, "Cookie", "a=1").data == bare.data  # the CLI's --raw stays as given
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the lab network needs root (network namespaces); run as root")
+def test_on_the_lab_network_the_packets_tab_shows_every_hop():
+    from netlab.lab import net
+    from netlab.ui.views.packets import hop_rows, read_ladder
+
+    lab = net.up(2)
+    try:
+        services = Services(history=False)
+        posted: list = []
+        send(services, Request.from_url(lab.url + "ip"), Options(), CancelToken(), 1, SendHow(packets=True),
+             post=posted.append)
+        prepared = next(p for p in posted if isinstance(p, m.ExchangeDone)).prepared
+        below = prepared.extra["below"]
+        assert [h["interface"] for h in below["hops"]] == ["nl-h0", "eth1", "eth1"]
+        ladder = read_ladder(below["packets"], prepared.exchange, below["hops"])
+        syn = next(i for i, p in enumerate(ladder.packets) if p["tcp"]["flags"] == "S")
+        rows = hop_rows(ladder, syn)
+        assert [row.split(": TTL ")[1].split(" ")[0] for row in rows] == ["64", "63", "62"]
+        assert rows[0].startswith("host nl-h0") and rows[1].startswith("netlab-r1 eth1")
+    finally:
+        net.down(quiet=True)

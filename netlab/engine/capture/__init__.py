@@ -30,6 +30,7 @@ class ExchangeCapture:
         self.frames: list[Frame] = []
         self.packets: list[dict] = []
         self.sampled = 0
+        self.hops: HopsCapture | None = None  # the same exchange on every link of the lab network, when asked
         self._sniffer = Sniffer(None, self.ports, payload_budget=payload_budget)
 
     def start(self) -> None:

@@ -49,6 +49,7 @@ class Ladder:
     server: str
     rtt_ms: float | None  # SYN → SYN-ACK
     wscale: dict  # direction → window scale from its SYN
+    hops: tuple = ()  # the lab network's per-link captures: {"namespace", "interface", "packets"}
 
     @property
     def count(self) -> int:
@@ -92,7 +93,7 @@ def _heads(exchange) -> tuple[int, int]:
     return request_head, response_head
 
 
-def read_ladder(packets: list[dict], exchange=None) -> Ladder:
+def read_ladder(packets: list[dict], exchange=None, hops=None) -> Ladder:
     """Number the packets as Wireshark does and say what each one carries."""
     http = _http_key(packets, exchange)
     tls = getattr(exchange, "tls", None) is not None
@@ -109,7 +110,27 @@ def read_ladder(packets: list[dict], exchange=None) -> Ladder:
         client, server = fmt_addr(http[0]), fmt_addr(http[1])
     elif packets:
         client, server = fmt_addr(_conn_key(packets[0])[0]), fmt_addr(_conn_key(packets[0])[1])
-    return Ladder(tuple(packets), tuple(rel), tuple(labels), client, server, rtt, wscale)
+    return Ladder(tuple(packets), tuple(rel), tuple(labels), client, server, rtt, wscale, tuple(hops or ()))
+
+
+def hop_rows(ladder: Ladder, i: int) -> list[str]:
+    """Packet ``i`` as each link of the lab network saw it: the same segment (direction,
+    sequence number, flags, length) with each router's new Ethernet header and TTL."""
+    p = ladder.packets[i]
+    if "tcp" not in p:
+        return []
+    rows = []
+    for hop in ladder.hops:
+        where = f"{hop.get('namespace') or 'host'} {hop.get('interface')}"
+        same = next((q for q in hop.get("packets", ()) if q.get("dir") == p["dir"] and "tcp" in q
+                     and q["tcp"]["seq"] == p["tcp"]["seq"] and q["tcp"]["flags"] == p["tcp"]["flags"]
+                     and q.get("payload_bytes") == p.get("payload_bytes")), None)
+        if same is None:
+            rows.append(f"{where}: not seen")
+        else:
+            eth = same.get("eth") or {}
+            rows.append(f"{where}: TTL {same['ip']['ttl']} · {eth.get('src')} → {eth.get('dst')}")
+    return rows
 
 
 def _bases(packets: list[dict]) -> tuple[dict, dict]:
@@ -480,6 +501,10 @@ def layers_lines(ladder: Ladder, i: int, width: int) -> Lines:
     way = "client → server" if p["dir"] == "out" else "server → client"
     facts = [f"packet {i + 1} of {ladder.count}", f"{p['t_ms']:.3f} ms", way, ladder.labels[i]]
     head: list[Text] = [Text(row, "bold") for row in _pack(facts, width)]
+    hop_lines = hop_rows(ladder, i)
+    if hop_lines:
+        head.append(Text("the same packet at every hop of the lab network (each router rewrites the frame):", "bold"))
+        head += [Text("  " + safe(row)[: width - 2]) for row in hop_lines]
     for depth, (title, facts) in enumerate(boxes):
         inner = width - 2 * depth
         head.append(_framed(depth, n, _top(title, inner, depth)))

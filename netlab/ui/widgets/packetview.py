@@ -79,7 +79,7 @@ class PacketsView(Vertical):
         extra = getattr(prepared, "extra", None) or {}
         below = extra.get("below")
         packets = (below or {}).get("packets") or []
-        self.ladder = pv.read_ladder(packets, prepared.exchange) if packets else None
+        self.ladder = pv.read_ladder(packets, prepared.exchange, (below or {}).get("hops")) if packets else None
         summary.update(Text("\n").join(pv.summary(below, self.ladder)))
         if self.ladder is None:
             self._show_ladder(False)
