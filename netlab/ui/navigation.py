@@ -70,7 +70,7 @@ def open_cookies(app) -> None:
 
     if _close_own(app, CookiesScreen):
         return
-    jar = app.services._jar  # None until a send used the jar: no need to make one to list nothing
+    jar = app.services.jar_if_made()  # None until a send used the jar: no need to make one to list nothing
     app.push_screen(CookiesScreen(jar, bool(app.composer.opt.get("cookies"))))
 
 

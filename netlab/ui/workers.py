@@ -91,6 +91,10 @@ class Services:
         self.exchange_pairs: dict = {}  # (local, remote) of recent exchanges, both ends, oldest first
         self._jar = None  # the session's cookie jar (engine.cookies.Jar), made when first used
 
+    def jar_if_made(self):
+        """The session's jar, or None when no send has used one yet (nothing to list)."""
+        return self._jar
+
     def jar(self):
         with self._lock:
             if self._jar is None:

@@ -648,7 +648,7 @@ class Composer(LazyTabs, Vertical):
     def jar_adds(self) -> str | None:
         """What the session's cookie jar adds at send ("Cookie: a, b"), when the Cookie jar
         box is ticked and a cookie matches; None otherwise (no engine import then)."""
-        jar = getattr(self.app.services, "_jar", None) if self.opt.get("cookies") else None
+        jar = self.app.services.jar_if_made() if self.opt.get("cookies") else None
         if jar is None or not len(jar) or rt.get_header(rt.split_request(self.data, self._url).headers, "cookie"):
             return None
         from netlab.engine import NetlabError, Request
