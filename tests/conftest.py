@@ -925,3 +925,22 @@ def full_backlog():
     for s in held:
         s.close()
     listener.close()
+
+
+# ------------------------------------------------------------- the scripted redirect peer
+@pytest.fixture(scope="session")
+def redirect_peer():
+    """tests/engine/redirect_peer.py's scripted peer (redirects of every kind, Set-Cookie,
+    on 127.0.0.1, 127.0.0.2 and a second port), shared by the redirect and cookie tests."""
+    from tests.engine.redirect_peer import start_peer, stop_peer
+
+    peer = start_peer()
+    yield peer
+    stop_peer(peer)
+
+
+@pytest.fixture
+def fresh_peer(redirect_peer):
+    """The redirect peer with its record of requests emptied."""
+    redirect_peer.clear()
+    return redirect_peer

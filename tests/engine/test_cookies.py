@@ -15,23 +15,15 @@ import pytest
 from netlab.engine import Engine, Options, Request, parse_pin
 from netlab.engine.cookies import Jar
 from netlab.engine.redirects import follow
-from tests.engine.redirect_peer import start_peer, stop_peer
 
 NAMES = ("www.lab.test", "api.lab.test", "lab.test")
 
 
-@pytest.fixture(scope="module")
-def peer():
-    p = start_peer()
-    yield p
-    stop_peer(p)
-
-
 @pytest.fixture
-def named(peer):
-    """An engine that resolves www.lab.test, api.lab.test and lab.test to the peer (--resolve)."""
-    peer.clear()
-    opts = Options(resolve=tuple(parse_pin(f"{n}:{peer.port}:127.0.0.1") for n in NAMES))
+def named(redirect_peer):
+    """An engine that resolves www.lab.test, api.lab.test and lab.test to the redirect_peer (--resolve)."""
+    redirect_peer.clear()
+    opts = Options(resolve=tuple(parse_pin(f"{n}:{redirect_peer.port}:127.0.0.1") for n in NAMES))
     with Engine(opts) as engine:
         yield engine
 
@@ -45,31 +37,31 @@ def _cookies(header: str | None) -> set[str]:
     return {p.strip() for p in (header or "").split(";") if p.strip()}
 
 
-def test_path_rules(peer, named):
+def test_path_rules(redirect_peer, named):
     jar = Jar()
-    ex = follow(named, Request.from_url(f"http://www.lab.test:{peer.port}" + _sets("p=1; Path=/p", "r=2", to="/p/x")),
+    ex = follow(named, Request.from_url(f"http://www.lab.test:{redirect_peer.port}" + _sets("p=1; Path=/p", "r=2", to="/p/x")),
                 jar=jar)
     assert ex.error is None, ex.error
-    assert _cookies(peer.seen[1].header("Cookie")) == {"p=1", "r=2"}
-    follow(named, Request.from_url(f"http://www.lab.test:{peer.port}/q/x"), jar=jar)
-    follow(named, Request.from_url(f"http://www.lab.test:{peer.port}/pq"), jar=jar)  # /p is no prefix of /pq
-    assert _cookies(peer.seen[2].header("Cookie")) == {"r=2"}
-    assert _cookies(peer.seen[3].header("Cookie")) == {"r=2"}
+    assert _cookies(redirect_peer.seen[1].header("Cookie")) == {"p=1", "r=2"}
+    follow(named, Request.from_url(f"http://www.lab.test:{redirect_peer.port}/q/x"), jar=jar)
+    follow(named, Request.from_url(f"http://www.lab.test:{redirect_peer.port}/pq"), jar=jar)  # /p is no prefix of /pq
+    assert _cookies(redirect_peer.seen[2].header("Cookie")) == {"r=2"}
+    assert _cookies(redirect_peer.seen[3].header("Cookie")) == {"r=2"}
     assert any(n.startswith("Cookie added by the jar") for n in ex.notes)
 
 
-def test_domain_rules(peer, named):
+def test_domain_rules(redirect_peer, named):
     jar = Jar()
-    start = f"http://www.lab.test:{peer.port}" + _sets(
-        "host=1", "dom=2; Domain=lab.test", "bad=3; Domain=other.test", to=f"http://api.lab.test:{peer.port}/echo")
+    start = f"http://www.lab.test:{redirect_peer.port}" + _sets(
+        "host=1", "dom=2; Domain=lab.test", "bad=3; Domain=other.test", to=f"http://api.lab.test:{redirect_peer.port}/echo")
     ex = follow(named, Request.from_url(start), jar=jar)
     assert ex.error is None, ex.error
     # a new origin (another host): the Domain cookie follows, the host-only one does not
-    assert _cookies(peer.seen[1].header("Cookie")) == {"dom=2"}
-    follow(named, Request.from_url(f"http://www.lab.test:{peer.port}/echo"), jar=jar)
-    assert _cookies(peer.seen[2].header("Cookie")) == {"host=1", "dom=2"}
-    follow(named, Request.from_url(f"http://lab.test:{peer.port}/echo"), jar=jar)
-    assert _cookies(peer.seen[3].header("Cookie")) == {"dom=2"}
+    assert _cookies(redirect_peer.seen[1].header("Cookie")) == {"dom=2"}
+    follow(named, Request.from_url(f"http://www.lab.test:{redirect_peer.port}/echo"), jar=jar)
+    assert _cookies(redirect_peer.seen[2].header("Cookie")) == {"host=1", "dom=2"}
+    follow(named, Request.from_url(f"http://lab.test:{redirect_peer.port}/echo"), jar=jar)
+    assert _cookies(redirect_peer.seen[3].header("Cookie")) == {"dom=2"}
     listed = {c.name: c for c in jar.cookies()}
     assert set(listed) == {"host", "dom"}  # other.test was refused
     assert listed["host"].host_only and listed["host"].domain == "www.lab.test"
@@ -77,23 +69,23 @@ def test_domain_rules(peer, named):
     assert listed["dom"].set_by is ex.redirects[0] and listed["dom"].set_by_url == start
 
 
-def test_expiry_rules(peer, named):
+def test_expiry_rules(redirect_peer, named):
     jar = Jar()
-    base = f"http://www.lab.test:{peer.port}"
+    base = f"http://www.lab.test:{redirect_peer.port}"
     follow(named, Request.from_url(base + _sets("a=1; Max-Age=3600", "b=2", "c=3", to="/echo")), jar=jar)
-    assert _cookies(peer.seen[1].header("Cookie")) == {"a=1", "b=2", "c=3"}
+    assert _cookies(redirect_peer.seen[1].header("Cookie")) == {"a=1", "b=2", "c=3"}
     gone = _sets("a=; Max-Age=0", "c=; Expires=Thu, 01 Jan 1970 00:00:00 GMT", to="/echo")
     follow(named, Request.from_url(base + gone), jar=jar)
-    assert _cookies(peer.seen[3].header("Cookie")) == {"b=2"}
+    assert _cookies(redirect_peer.seen[3].header("Cookie")) == {"b=2"}
     expires = {c.name: c.expires for c in jar.cookies()}
     assert expires == {"b": None}
 
 
-def test_secure_rules(peer, named, tmp_path):
+def test_secure_rules(redirect_peer, named, tmp_path):
     jar = Jar()
-    follow(named, Request.from_url(f"http://www.lab.test:{peer.port}" + _sets("s=1; Secure", "t=2", to="/echo")),
+    follow(named, Request.from_url(f"http://www.lab.test:{redirect_peer.port}" + _sets("s=1; Secure", "t=2", to="/echo")),
            jar=jar)
-    assert _cookies(peer.seen[1].header("Cookie")) == {"t=2"}  # a Secure cookie over http is refused
+    assert _cookies(redirect_peer.seen[1].header("Cookie")) == {"t=2"}  # a Secure cookie over http is refused
     assert {c.name for c in jar.cookies()} == {"t"}
     f = tmp_path / "jar.txt"
     far = int(time.time()) + 3600
@@ -106,20 +98,20 @@ def test_secure_rules(peer, named, tmp_path):
     assert {c.name: c.expires for c in loaded.cookies()} == {"sec": far, "plain": None}  # 0: a session cookie
 
 
-def test_user_cookie_header_wins_and_raw_is_untouched(peer, named):
+def test_user_cookie_header_wins_and_raw_is_untouched(redirect_peer, named):
     jar = Jar()
-    jar.add_string("j=1", f"http://www.lab.test:{peer.port}/")
-    mine = Request.from_url(f"http://www.lab.test:{peer.port}/echo", headers=[("Cookie", "mine=1")])
+    jar.add_string("j=1", f"http://www.lab.test:{redirect_peer.port}/")
+    mine = Request.from_url(f"http://www.lab.test:{redirect_peer.port}/echo", headers=[("Cookie", "mine=1")])
     assert jar.apply(mine) is mine
-    raw = Request.raw(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", f"http://www.lab.test:{peer.port}/")
+    raw = Request.raw(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", f"http://www.lab.test:{redirect_peer.port}/")
     assert jar.apply(raw) is raw
-    applied = jar.apply(Request.from_url(f"http://www.lab.test:{peer.port}/echo", headers=["X-A: 1"]))
+    applied = jar.apply(Request.from_url(f"http://www.lab.test:{redirect_peer.port}/echo", headers=["X-A: 1"]))
     assert [n for n, _ in applied.headers] == ["Host", "User-Agent", "Accept", "Cookie", "X-A"]  # curl's order
 
 
-def test_save_round_trip_mode_0600(peer, named, tmp_path):
+def test_save_round_trip_mode_0600(redirect_peer, named, tmp_path):
     jar = Jar()
-    follow(named, Request.from_url(f"http://www.lab.test:{peer.port}" + _sets(
+    follow(named, Request.from_url(f"http://www.lab.test:{redirect_peer.port}" + _sets(
         "a=1; Max-Age=3600", "b=2; HttpOnly", "d=4; Domain=lab.test; Path=/p")), jar=jar)
     path = tmp_path / "jar.txt"
     path.write_text("old")
@@ -158,10 +150,10 @@ def _jar_rows(path) -> set[tuple]:
     return rows
 
 
-def test_same_cookies_as_curl(peer, named, curl, tmp_path):
+def test_same_cookies_as_curl(redirect_peer, named, curl, tmp_path):
     """One chain, through netlab and through curl -L -c jar -b jar: the same Cookie on each
     request (as sets: the two order equal-path cookies differently) and the same jar file."""
-    port = peer.port
+    port = redirect_peer.port
     last = f"http://api.lab.test:{port}/p/echo"
     hop2 = f"http://www.lab.test:{port}" + _sets("p=5; Path=/p; Domain=lab.test", "w=6", "a=; Max-Age=0", to=last)
     start = f"http://www.lab.test:{port}" + _sets(
@@ -175,12 +167,12 @@ def test_same_cookies_as_curl(peer, named, curl, tmp_path):
     ex = follow(named, Request.from_url(start), jar=jar)
     assert ex.error is None, ex.error
     jar.save(str(ours))
-    netlab_sent = [(s.path, _cookies(s.header("Cookie"))) for s in peer.seen]
-    peer.clear()
+    netlab_sent = [(s.path, _cookies(s.header("Cookie"))) for s in redirect_peer.seen]
+    redirect_peer.clear()
     pins = [a for n in ("www.lab.test", "api.lab.test") for a in ("--resolve", f"{n}:{port}:127.0.0.1")]
     rc, _out, err = curl("-L", "-b", str(theirs), "-c", str(theirs), *pins, "-o", os.devnull, start)
     assert rc == 0, err
-    curl_sent = [(s.path, _cookies(s.header("Cookie"))) for s in peer.seen]
+    curl_sent = [(s.path, _cookies(s.header("Cookie"))) for s in redirect_peer.seen]
     assert netlab_sent == curl_sent
     assert netlab_sent[-1][1] == {"d=3", "seed=0", "p=5"}  # the chain really carried cookies
     assert _jar_rows(ours) == _jar_rows(theirs)

@@ -1,4 +1,4 @@
-"""netlab.engine.redirects.follow against a real loopback peer (tests/engine/redirect_peer.py)
+"""netlab.engine.redirects.follow against a real loopback redirect_peer (tests/engine/redirect_peer.py)
 and the lab server: each hop a whole exchange, the method rules, Location forms, a new origin
 dropping credentials, loops, too many hops, a missing or unusable Location."""
 
@@ -11,22 +11,8 @@ import pytest
 from netlab.engine import Engine, Options, Request
 from netlab.engine.cookies import Jar
 from netlab.engine.redirects import follow, next_method
-from tests.engine.redirect_peer import start_peer, stop_peer
 
 BODY = b"name=netlab&x=1"
-
-
-@pytest.fixture(scope="module")
-def peer():
-    p = start_peer()
-    yield p
-    stop_peer(p)
-
-
-@pytest.fixture
-def fresh(peer):
-    peer.clear()
-    return peer
 
 
 def _post(url: str, method: str = "POST", headers=(), body: bytes = BODY) -> Request:
@@ -47,14 +33,14 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize(("status", "method"), sorted(EXPECTED))
-def test_method_and_body_rules(fresh, engine, status, method):
+def test_method_and_body_rules(fresh_peer, engine, status, method):
     body = b"" if method in ("GET", "HEAD") else BODY
-    ex = follow(engine, _post(f"{fresh.url}/r/{status}?to=/echo", method, body=body))
+    ex = follow(engine, _post(f"{fresh_peer.url}/r/{status}?to=/echo", method, body=body))
     assert ex.error is None, ex.error
     assert len(ex.redirects) == 1 and ex.redirects[0].response.status == status
     want_method, keep = EXPECTED[(status, method)]
     assert next_method(status, method) == want_method
-    first, second = fresh.seen
+    first, second = fresh_peer.seen
     assert (first.method, first.body) == (method, body)
     assert second.method == want_method and second.path == "/echo"
     assert second.body == (body if keep else b"")
@@ -73,11 +59,11 @@ def test_method_and_body_rules(fresh, engine, status, method):
     ("{url}/echo", "/echo"),  # absolute URL
     ("//127.0.0.2:{port2}/echo", "/echo"),  # scheme-relative: another host
 ])
-def test_location_forms_resolve_against_the_current_url(fresh, engine, location, where):
-    location = location.format(url=fresh.url, port2=fresh.other_host.rsplit(":", 1)[1])
-    ex = follow(engine, Request.from_url(f"{fresh.url}/r/302?to={quote(location, safe='')}"))
+def test_location_forms_resolve_against_the_current_url(fresh_peer, engine, location, where):
+    location = location.format(url=fresh_peer.url, port2=fresh_peer.other_host.rsplit(":", 1)[1])
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/r/302?to={quote(location, safe='')}"))
     assert ex.error is None, ex.error
-    last = fresh.seen[-1]
+    last = fresh_peer.seen[-1]
     assert last.path == where
     want_host = "127.0.0.2" if location.startswith("//") else "127.0.0.1"
     assert last.server[0] == want_host
@@ -86,15 +72,15 @@ def test_location_forms_resolve_against_the_current_url(fresh, engine, location,
 
 
 @pytest.mark.parametrize("other", ["other_host", "other_port"])
-def test_a_new_origin_drops_credentials_and_says_so(fresh, engine, other):
-    target = getattr(fresh, other) + "/echo"
+def test_a_new_origin_drops_credentials_and_says_so(fresh_peer, engine, other):
+    target = getattr(fresh_peer, other) + "/echo"
     secret = [("Authorization", "Bearer s3cret"), ("Proxy-Authorization", "Basic eA=="), ("Cookie", "mine=1"),
               ("X-Keep", "yes")]
     # same origin first (kept), then another origin (dropped), then back (still dropped, as requests)
     hop2 = f"/r/302?to={quote(f'{target}', safe='')}"
-    ex = follow(engine, Request.from_url(f"{fresh.url}/r/307?to={quote(hop2, safe='')}", "GET", secret))
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/r/307?to={quote(hop2, safe='')}", "GET", secret))
     assert ex.error is None, ex.error
-    first, same, moved = fresh.seen
+    first, same, moved = fresh_peer.seen
     assert same.header("Authorization") == "Bearer s3cret" and same.header("Cookie") == "mine=1"
     assert moved.header("Authorization") is None and moved.header("Proxy-Authorization") is None
     assert moved.header("Cookie") is None and moved.header("X-Keep") == "yes"
@@ -103,9 +89,9 @@ def test_a_new_origin_drops_credentials_and_says_so(fresh, engine, other):
     assert not any("origin changed" in n for n in ex.redirects[1].notes)
 
 
-def test_each_hop_is_a_whole_exchange(fresh, engine):
-    other = fresh.other_host + "/echo"
-    ex = follow(engine, Request.from_url(f"{fresh.url}/r/301?to={quote('/r/302?to=' + quote(other, safe=''))}"))
+def test_each_hop_is_a_whole_exchange(fresh_peer, engine):
+    other = fresh_peer.other_host + "/echo"
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/r/301?to={quote('/r/302?to=' + quote(other, safe=''))}"))
     assert ex.error is None, ex.error
     hops = [*ex.redirects, ex]
     assert [h.response.status for h in hops] == [301, 302, 200]
@@ -116,24 +102,24 @@ def test_each_hop_is_a_whole_exchange(fresh, engine):
     # same origin: the kept-alive connection, same local port; a new origin: a new connection
     assert hops[1].connection.reused and hops[1].connection.local == hops[0].connection.local
     assert not hops[2].connection.reused and hops[2].connection.remote[0] == "127.0.0.2"
-    assert [s.path for s in fresh.seen] == [h.request.target for h in hops]
+    assert [s.path for s in fresh_peer.seen] == [h.request.target for h in hops]
 
 
-def test_a_loop_is_the_same_request_again(fresh, engine):
-    ex = follow(engine, Request.from_url(f"{fresh.url}/loop/a"))
+def test_a_loop_is_the_same_request_again(fresh_peer, engine):
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/loop/a"))
     assert ex.error is not None and ex.error.phase == "limit" and "loop" in ex.error.message
     assert [h.request.target for h in ex.redirects] == ["/loop/a"]
     assert ex.request.target == "/loop/b" and ex.response.status == 302  # every hop kept
-    assert [s.path for s in fresh.seen] == ["/loop/a", "/loop/b"]  # the repeat was never sent
+    assert [s.path for s in fresh_peer.seen] == ["/loop/a", "/loop/b"]  # the repeat was never sent
 
 
-def test_a_revisit_with_new_cookies_is_not_a_loop(fresh, engine):
-    ex = follow(engine, Request.from_url(f"{fresh.url}/login"), jar=Jar())
+def test_a_revisit_with_new_cookies_is_not_a_loop(fresh_peer, engine):
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/login"), jar=Jar())
     assert ex.error is None, ex.error
     assert ex.response.body == b"welcome\n" and len(ex.redirects) == 1
-    assert fresh.seen[1].header("Cookie") == "sid=1"
+    assert fresh_peer.seen[1].header("Cookie") == "sid=1"
     # without a jar the same chain is a loop
-    assert follow(engine, Request.from_url(f"{fresh.url}/login")).error.phase == "limit"
+    assert follow(engine, Request.from_url(f"{fresh_peer.url}/login")).error.phase == "limit"
 
 
 @pytest.mark.parametrize("limit", [0, 1, 3])
@@ -156,23 +142,23 @@ def test_exactly_the_limit_is_fine(lab_server, engine):
     ("?to=" + quote("http://[::1/x", safe=""), "cannot be followed"),
     ("?to=" + quote("ftp://127.0.0.1/x", safe=""), "cannot be followed"),
 ])
-def test_a_missing_or_unusable_location(fresh, engine, query, words):
-    ex = follow(engine, Request.from_url(f"{fresh.url}/r/302{query}"))
+def test_a_missing_or_unusable_location(fresh_peer, engine, query, words):
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/r/302{query}"))
     assert ex.error is not None and ex.error.phase == "parse" and words in ex.error.message
     assert ex.redirects == [] and ex.response.status == 302  # the redirect itself is kept
-    assert len(fresh.seen) == 1
+    assert len(fresh_peer.seen) == 1
 
 
-def test_not_following_leaves_the_plain_shape(fresh, engine):
-    plain = engine.send(Request.from_url(f"{fresh.url}/r/302?to=/echo"))
+def test_not_following_leaves_the_plain_shape(fresh_peer, engine):
+    plain = engine.send(Request.from_url(f"{fresh_peer.url}/r/302?to=/echo"))
     doc = plain.to_dict()
     assert "redirects" not in doc and "notes" not in doc
-    ex = follow(engine, Request.from_url(f"{fresh.url}/r/302?to=/echo"), redirects=False)
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/r/302?to=/echo"), redirects=False)
     assert ex.redirects is None and ex.response.status == 302 and "redirects" not in ex.to_dict()
 
 
-def test_json_shape_every_hop_like_the_last(fresh, engine):
-    ex = follow(engine, Request.from_url(f"{fresh.url}/r/303?to=/r/307%3Fto%3D/echo"))
+def test_json_shape_every_hop_like_the_last(fresh_peer, engine):
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/r/303?to=/r/307%3Fto%3D/echo"))
     doc = ex.to_dict()
     assert [h["response"]["status"] for h in doc["redirects"]] == [303, 307]
     for hop in doc["redirects"]:
@@ -181,18 +167,18 @@ def test_json_shape_every_hop_like_the_last(fresh, engine):
     assert isinstance(doc["notes"], list)
 
 
-def test_the_deadline_bounds_the_whole_chain(fresh):
+def test_the_deadline_bounds_the_whole_chain(fresh_peer):
     with Engine(Options(deadline=5.0)) as engine:
-        ex = follow(engine, Request.from_url(f"{fresh.url}/r/302?to=/r/302%3Fto%3D/echo"))
+        ex = follow(engine, Request.from_url(f"{fresh_peer.url}/r/302?to=/r/302%3Fto%3D/echo"))
     assert ex.error is None
-    # each later hop got what was left of the deadline, not a fresh one
+    # each later hop got what was left of the deadline, not a fresh_peer one
     deadlines = [h.options.deadline for h in [*ex.redirects, ex]]
     assert deadlines[0] <= 5.0 and deadlines[1] < 5.0 and deadlines[2] < deadlines[1]
 
 
-def test_body_path_gets_the_last_body(fresh, engine, tmp_path):
+def test_body_path_gets_the_last_body(fresh_peer, engine, tmp_path):
     out = tmp_path / "body"
-    ex = follow(engine, Request.from_url(f"{fresh.url}/r/302?to=/echo"), body_path=str(out))
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/r/302?to=/echo"), body_path=str(out))
     assert ex.error is None
     assert out.read_bytes() == ex.response.body and b'"path": "/echo"' in out.read_bytes()
     assert ex.redirects[0].response.body == b"moved\n"
@@ -201,7 +187,7 @@ def test_body_path_gets_the_last_body(fresh, engine, tmp_path):
 # ------------------------------------------------------------------------ the history
 
 
-def test_history_keeps_the_chain_and_migrates_a_v1_file(fresh, engine, tmp_path):
+def test_history_keeps_the_chain_and_migrates_a_v1_file(fresh_peer, engine, tmp_path):
     import sqlite3
 
     from netlab.engine.store import history as store
@@ -216,8 +202,8 @@ def test_history_keeps_the_chain_and_migrates_a_v1_file(fresh, engine, tmp_path)
     old.commit()
     old.close()
     os_path = str(path)
-    ex = follow(engine, Request.from_url(f"{fresh.url}/r/302?to=/r/307%3Fto%3D/echo"), jar=Jar())
-    plain = engine.send(Request.from_url(f"{fresh.url}/echo"))
+    ex = follow(engine, Request.from_url(f"{fresh_peer.url}/r/302?to=/r/307%3Fto%3D/echo"), jar=Jar())
+    plain = engine.send(Request.from_url(f"{fresh_peer.url}/echo"))
     with store.History(os_path, max_entries=2) as h:
         assert h.notice is None
         first = h.add(ex)
