@@ -28,33 +28,21 @@ class Capture:
         self.dns_server = opts.dns_server
         self.wanted = bool(getattr(args, "packets", False) or getattr(args, "pcap", None))
         self.exchange = None
-        self.hops = None
         self.extras: dict = {}
 
     def start(self) -> None:
         if not self.wanted:
             return
-        from netlab.engine.capture import ExchangeCapture
+        from netlab.engine.capture import start_for
+        from netlab.lab.net import links_to
 
-        ports = [self.request.port]
-        if self.dns_server is not None:
-            ports.append(self.dns_server[1])
-        self.exchange = ExchangeCapture(ports)
-        self.exchange.start()
-        lab = _labnet_for(self.request.host)
-        if lab is not None and self.exchange.error is None:
-            from netlab.engine.capture import HopsCapture
-
-            self.hops = HopsCapture([(h.namespace, h.interface) for h in lab.links], [self.request.port])
-            self.hops.start()
+        self.exchange = start_for(self.request, self.dns_server, links_to(self.request.host))
 
     def finish(self, ex) -> dict:
         extras: dict = {"route": route_json(ex)}
         if self.exchange is not None:
-            extras["capture"] = self.exchange.finish(ex, dns_server=self.dns_server)
-            extras["packets"] = self.exchange.packets
-            if self.hops is not None:
-                extras["hops"] = self.hops.finish(ex, grace=0)
+            self.exchange.finish(ex, dns_server=self.dns_server)
+            extras.update(self.exchange.report())
             if self.args.pcap and self.exchange.error is None:
                 from netlab.engine.capture import pcap
 
@@ -69,14 +57,6 @@ def route_json(ex) -> dict | None:
 
     route = route_of(ex)
     return route.as_json() if route is not None else None
-
-
-def _labnet_for(host: str):
-    """The lab network when it is up and ``host`` is its server."""
-    from netlab.lab.net import status
-
-    lab = status()
-    return lab if lab is not None and lab.server == host else None
 
 
 def print_packets(extras: dict, err) -> None:

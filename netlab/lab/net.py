@@ -152,6 +152,15 @@ def status() -> Labnet | None:
     return Labnet(doc["hops"], doc["server"], doc["port"], doc.get("pid"), links)
 
 
+def links_to(host: str) -> list[tuple[str | None, str]] | None:
+    """(namespace, interface) of each link when the lab network is up and ``host`` is its
+    server (a capture then listens on every hop), else None."""
+    lab = status()
+    if lab is None or lab.server != host:
+        return None
+    return [(hop.namespace, hop.interface) for hop in lab.links]
+
+
 def _serve(namespace: str, address: str, python: str) -> int:
     serve = [python, "-m", "netlab", "serve", "--host", address, "--port", str(PORT), "--public"]
     proc = subprocess.Popen(

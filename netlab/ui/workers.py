@@ -195,21 +195,12 @@ def send(services: Services, request, options, cancel, send_id: int, how: SendHo
 
 
 def _start_capture(request, options):
-    """A capture around one send, started before its SYN (and DNS query) leaves."""
-    from netlab.engine.capture import ExchangeCapture
+    """A capture around one send, started before its SYN (and DNS query) leaves; on the
+    lab network, on every hop too."""
+    from netlab.engine.capture import start_for
+    from netlab.lab.net import links_to
 
-    ports = [request.port] + ([options.dns_server[1]] if options.dns_server else [])
-    capture = ExchangeCapture(ports)
-    capture.start()
-    from netlab.lab.net import status
-
-    lab = status()
-    if lab is not None and lab.server == request.host and capture.error is None:  # the lab network: every hop too
-        from netlab.engine.capture import HopsCapture
-
-        capture.hops = HopsCapture([(h.namespace, h.interface) for h in lab.links], [request.port])
-        capture.hops.start()
-    return capture
+    return start_for(request, options.dns_server, links_to(request.host))
 
 
 def _below(ex, capture, options) -> dict:
@@ -220,11 +211,9 @@ def _below(ex, capture, options) -> dict:
     route = route_of(ex)
     below: dict = {"route": route.as_json() if route is not None else None}
     if capture is not None:
-        below["capture"] = capture.finish(ex, dns_server=options.dns_server)
-        below["packets"] = capture.packets
+        capture.finish(ex, dns_server=options.dns_server)
+        below.update(capture.report())
         below["frames"] = capture.frames  # for a pcap saved from the Packets tab
-        if capture.hops is not None:
-            below["hops"] = capture.hops.finish(ex, grace=0)
     return below
 
 

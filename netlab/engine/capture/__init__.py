@@ -31,6 +31,7 @@ class ExchangeCapture:
         self.packets: list[dict] = []
         self.sampled = 0
         self.hops: HopsCapture | None = None  # the same exchange on every link of the lab network, when asked
+        self.hop_packets: list[dict] | None = None  # per link: {"namespace", "interface", "packets"}
         self._sniffer = Sniffer(None, self.ports, payload_budget=payload_budget)
 
     def start(self) -> None:
@@ -57,7 +58,17 @@ class ExchangeCapture:
                 self.sampled = sum(1 for p in self.packets if p.get("sampled"))
             elif conn is not None:
                 self.error = CaptureError(f"no packets to capture: the exchange went over {conn.family}")
+            if self.hops is not None:
+                self.hop_packets = self.hops.finish(exchange, grace=0)  # the grace above served them too
         return self.as_json()
+
+    def report(self) -> dict:
+        """What a send's JSON (and the TUI's render) carries: capture, packets, and hops
+        when the lab network was captured too."""
+        out: dict = {"capture": self.as_json(), "packets": self.packets}
+        if self.hop_packets is not None:
+            out["hops"] = self.hop_packets
+        return out
 
     def as_json(self) -> dict:
         return {"interface": self.interface, "packets": len(self.packets), "sampled": self.sampled,
@@ -104,6 +115,19 @@ class HopsCapture:
         return hops
 
 
+def start_for(request, dns_server: tuple[str, int] | None = None,
+              hop_links: list[tuple[str | None, str]] | None = None) -> ExchangeCapture:
+    """A started capture for one send of ``request``: its server's port and the DNS
+    server's, and on ``hop_links`` (the lab network's links, when it is the target) too."""
+    ports = [request.port] + ([dns_server[1]] if dns_server else [])
+    capture = ExchangeCapture(ports)
+    capture.start()
+    if hop_links and capture.error is None:
+        capture.hops = HopsCapture(hop_links, [request.port])
+        capture.hops.start()
+    return capture
+
+
 def _interface(address: str) -> str | None:
     from netlab.engine.capture.route import route_to
 
@@ -113,4 +137,4 @@ def _interface(address: str) -> str | None:
         return None
 
 
-__all__ = ["CaptureError", "ExchangeCapture", "Frame", "GRACE", "HopsCapture"]
+__all__ = ["CaptureError", "ExchangeCapture", "Frame", "GRACE", "HopsCapture", "start_for"]
